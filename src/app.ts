@@ -1,0 +1,102 @@
+// createApp wires configuration, database and schema into a Yoga instance. The server and the
+// tests both use it; tests pass their own database.
+
+import { GraphQLError } from "graphql";
+import { createYoga, type Plugin } from "graphql-yoga";
+import { SessionTokens } from "./auth/session-tokens.js";
+import type { Config } from "./config.js";
+import { type AppDeps, buildContext, type Context, requestIdOf } from "./context.js";
+import type { Database } from "./db/database.js";
+import { schema } from "./graphql/schema.js";
+import type { Logger } from "./logger.js";
+
+export type App = {
+  yoga: ReturnType<typeof createYoga<Record<string, unknown>, Context>>;
+  deps: AppDeps;
+};
+
+// By name, not instanceof: graphql's CommonJS and ESM builds both load, each with its own class.
+const isGraphQLError = (error: unknown): error is GraphQLError =>
+  error instanceof Error && error.name === "GraphQLError";
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+/** /healthz: the process is up. /readyz: the database answers. */
+function healthPlugin(db: Database, log: Logger): Plugin {
+  return {
+    async onRequest({ url, endResponse }) {
+      if (url.pathname === "/healthz") return endResponse(json(200, { status: "ok" }));
+      if (url.pathname !== "/readyz") return;
+      try {
+        await db.ping();
+        endResponse(json(200, { status: "ready", database: db.kind }));
+      } catch (error) {
+        log.warn("readiness check failed", { error });
+        endResponse(json(503, { status: "unavailable", database: db.kind }));
+      }
+    },
+  };
+}
+
+async function bodyTooLarge(request: Request, max: number): Promise<boolean> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) return Number(declared) > max;
+  const reader = request.clone().body?.getReader();
+  if (!reader) return false;
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return false;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return true;
+    }
+  }
+}
+
+/** Echoes the request id, so a client can quote it and operators can find the log lines. */
+const requestIdPlugin: Plugin = {
+  onResponse({ request, response }) {
+    response.headers.set("x-request-id", requestIdOf(request));
+  },
+};
+
+/** Refuses bodies over the configured size before anything parses them. */
+function bodyLimitPlugin(max: number): Plugin {
+  return {
+    async onRequest({ request, endResponse }) {
+      if (request.method !== "POST") return;
+      if (await bodyTooLarge(request, max)) {
+        endResponse(
+          json(413, {
+            errors: [{ message: `Request body exceeds ${max} bytes.`, extensions: { code: "PAYLOAD_TOO_LARGE" } }],
+          }),
+        );
+      }
+    },
+  };
+}
+
+export function createApp({ db, config, log }: { db: Database; config: Config; log: Logger }): App {
+  const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma) };
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: config.graphiql,
+    landingPage: false,
+    logging: false,
+    context: (initial) => buildContext(initial, deps),
+    maskedErrors: {
+      // Typed errors (ours, and Yoga's own for bad requests) pass; anything else is logged and masked.
+      maskError: (error, message) => {
+        if (isGraphQLError(error) && (!error.originalError || isGraphQLError(error.originalError))) return error;
+        log.error("unexpected error", { error: isGraphQLError(error) ? (error.originalError ?? error) : error });
+        return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      },
+    },
+    plugins: [requestIdPlugin, healthPlugin(db, log), bodyLimitPlugin(config.maxBodyBytes)],
+  });
+  return { yoga, deps };
+}

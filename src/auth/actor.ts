@@ -1,0 +1,96 @@
+// Who is making a request, resolved once at the edge from its credential headers.
+import type { PrismaClient, User } from "../generated/prisma/client.js";
+import { parseBearer, secretMatches } from "./secrets.js";
+import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
+
+export const API_TOKEN_PREFIX = "oat_";
+export const PROVISIONER_KEY_PREFIX = "opk_";
+
+export type Actor =
+  | { kind: "anonymous" }
+  /** A credential was sent but cannot be accepted; `reason` is safe to show. */
+  | { kind: "invalid"; reason: string }
+  | { kind: "user"; user: User; sessionId: string | null; apiTokenId: string | null }
+  | {
+      kind: "provisioner";
+      keyId: string;
+      keyName: string;
+      organizationId: string;
+      tags: Record<string, string>;
+    };
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export type ActorDeps = { prisma: PrismaClient; sessionTokens: SessionTokens; onBackgroundError(e: unknown): void };
+
+export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<Actor> {
+  const provisionerKey = headers.get("provisioner-key");
+  const authorization = headers.get("authorization");
+  if (provisionerKey !== null && authorization !== null) {
+    return { kind: "invalid", reason: "send either Authorization or Provisioner-Key, not both" };
+  }
+  if (provisionerKey !== null) return provisionerActor(provisionerKey.trim(), deps.prisma);
+  if (authorization === null) return { kind: "anonymous" };
+  const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
+  if (!match?.[1]) return { kind: "invalid", reason: "the Authorization header must be 'Bearer <token>'" };
+  const token = match[1];
+  return token.startsWith(API_TOKEN_PREFIX) ? apiTokenActor(token, deps) : sessionActor(token, deps);
+}
+
+function userProblem(user: User): string | null {
+  return user.status === "SUSPENDED" ? "the user is suspended" : null;
+}
+
+async function sessionActor(token: string, deps: ActorDeps): Promise<Actor> {
+  let claims: { userId: string; sessionId: string };
+  try {
+    claims = await deps.sessionTokens.verify(token);
+  } catch (error) {
+    if (error instanceof SessionTokenError) return { kind: "invalid", reason: error.message };
+    throw error;
+  }
+  const session = await deps.prisma.session.findUnique({
+    where: { id: claims.sessionId },
+    include: { user: true },
+  });
+  if (!session || session.userId !== claims.userId) return { kind: "invalid", reason: "unknown session" };
+  if (session.revokedAt) return { kind: "invalid", reason: "the session was logged out" };
+  if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
+  const problem = userProblem(session.user);
+  if (problem) return { kind: "invalid", reason: problem };
+  return { kind: "user", user: session.user, sessionId: session.id, apiTokenId: null };
+}
+
+async function apiTokenActor(token: string, deps: ActorDeps): Promise<Actor> {
+  const parsed = parseBearer(API_TOKEN_PREFIX, token);
+  if (!parsed) return { kind: "invalid", reason: "malformed API token" };
+  const row = await deps.prisma.apiToken.findUnique({ where: { id: parsed.id }, include: { user: true } });
+  if (!row || !secretMatches(parsed.secret, row.secretHash)) {
+    return { kind: "invalid", reason: "unknown API token" };
+  }
+  const now = new Date();
+  if (row.expiresAt && row.expiresAt <= now) return { kind: "invalid", reason: "the API token expired" };
+  const problem = userProblem(row.user);
+  if (problem) return { kind: "invalid", reason: problem };
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
+    deps.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(deps.onBackgroundError);
+  }
+  return { kind: "user", user: row.user, sessionId: null, apiTokenId: row.id };
+}
+
+async function provisionerActor(secret: string, prisma: PrismaClient): Promise<Actor> {
+  const parsed = parseBearer(PROVISIONER_KEY_PREFIX, secret);
+  if (!parsed) return { kind: "invalid", reason: "malformed provisioner key" };
+  const key = await prisma.provisionerKey.findUnique({ where: { id: parsed.id } });
+  if (!key || !secretMatches(parsed.secret, key.secretHash)) {
+    return { kind: "invalid", reason: "unknown provisioner key" };
+  }
+  return {
+    kind: "provisioner",
+    keyId: key.id,
+    keyName: key.name,
+    organizationId: key.organizationId,
+    tags: key.tags as Record<string, string>,
+  };
+}

@@ -1,0 +1,116 @@
+// Session tokens: JWTs signed with an ES256 key that the service generates once and keeps in
+// the database, named by a key id so keys can rotate (the newest signs, all unretired verify).
+
+import { randomUUID } from "node:crypto";
+import {
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type CryptoKey as JoseKey,
+  type JWK,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+import type { PrismaClient } from "../generated/prisma/client.js";
+
+const ALGORITHM = "ES256";
+export const SESSION_ISSUER = "orgs-api";
+export const SESSION_AUDIENCE = "orgs-api";
+
+type LoadedKey = { id: string; publicKey: JoseKey; privateKey: JoseKey };
+
+export class SessionTokenError extends Error {}
+
+export class SessionTokens {
+  private signingKey: Promise<LoadedKey> | undefined;
+  private readonly verifyKeys = new Map<string, Promise<JoseKey | null>>();
+
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async sign(claims: { userId: string; sessionId: string; expiresAt: Date }): Promise<string> {
+    const key = await this.currentKey();
+    return new SignJWT({})
+      .setProtectedHeader({ alg: ALGORITHM, kid: key.id, typ: "JWT" })
+      .setSubject(claims.userId)
+      .setJti(claims.sessionId)
+      .setIssuer(SESSION_ISSUER)
+      .setAudience(SESSION_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
+      .sign(key.privateKey);
+  }
+
+  /** Verifies signature, algorithm, issuer, audience and expiry; returns the subject and session id. */
+  async verify(token: string): Promise<{ userId: string; sessionId: string }> {
+    let kid: string | undefined;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (header.alg !== ALGORITHM) throw new SessionTokenError("unsupported token algorithm");
+      kid = header.kid;
+    } catch (error) {
+      if (error instanceof SessionTokenError) throw error;
+      throw new SessionTokenError("malformed token");
+    }
+    const key = kid ? await this.verifyKey(kid) : null;
+    if (!key) throw new SessionTokenError("token signed by an unknown key");
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [ALGORITHM],
+        issuer: SESSION_ISSUER,
+        audience: SESSION_AUDIENCE,
+        requiredClaims: ["exp", "sub", "jti"],
+        clockTolerance: 5,
+      });
+      return { userId: payload.sub as string, sessionId: payload.jti as string };
+    } catch {
+      throw new SessionTokenError("invalid or expired token");
+    }
+  }
+
+  private verifyKey(kid: string): Promise<JoseKey | null> {
+    let pending = this.verifyKeys.get(kid);
+    if (!pending) {
+      pending = this.prisma.signingKey
+        .findFirst({ where: { id: kid, retiredAt: null }, select: { publicJwk: true } })
+        .then((row) => (row ? (importJWK(row.publicJwk as JWK, ALGORITHM) as Promise<JoseKey>) : null));
+      // Unknown ids are not cached, so a key made by another instance is found later; known ones are.
+      pending.then((found) => found || this.verifyKeys.delete(kid)).catch(() => this.verifyKeys.delete(kid));
+      this.verifyKeys.set(kid, pending);
+    }
+    return pending;
+  }
+
+  private currentKey(): Promise<LoadedKey> {
+    this.signingKey ??= this.loadOrCreateKey().catch((error) => {
+      this.signingKey = undefined;
+      throw error;
+    });
+    return this.signingKey;
+  }
+
+  private async loadOrCreateKey(): Promise<LoadedKey> {
+    const existing = await this.prisma.signingKey.findFirst({
+      where: { retiredAt: null, algorithm: ALGORITHM },
+      orderBy: { createdAt: "desc" },
+    });
+    if (existing) {
+      return {
+        id: existing.id,
+        publicKey: (await importJWK(existing.publicJwk as JWK, ALGORITHM)) as JoseKey,
+        privateKey: (await importJWK(existing.privateJwk as JWK, ALGORITHM)) as JoseKey,
+      };
+    }
+    const { publicKey, privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+    const id = randomUUID();
+    await this.prisma.signingKey.create({
+      data: {
+        id,
+        algorithm: ALGORITHM,
+        publicJwk: (await exportJWK(publicKey)) as object,
+        privateJwk: (await exportJWK(privateKey)) as object,
+      },
+    });
+    return { id, publicKey, privateKey };
+  }
+}

@@ -1,0 +1,188 @@
+// The one evaluator. A Subject is compiled once per request from the actor's roles; `can`
+// answers single checks, `scopeOf` answers "where" for list queries (turned into Prisma filters
+// by the modules), and both read the same grants, so a list never shows what `can` would refuse.
+//
+// Levels are checked from the widest to the narrowest: site, then organization, then the
+// subject's own objects. At each level a denial refuses and a grant allows; otherwise the next
+// level decides. Template ACL entries are consulted last.
+import {
+  type Action,
+  ALL_PERMISSIONS,
+  type Permission,
+  type PermissionKey,
+  permissionKey,
+  type ResourceType,
+} from "./permissions.js";
+import { builtInRole, CUSTOM } from "./roles.js";
+
+type Grants = { allow: Set<PermissionKey>; deny: Set<PermissionKey> };
+type OrganizationGrants = { roles: readonly string[]; org: Grants; member: Grants };
+
+export type Subject = Readonly<{
+  userId: string;
+  /** Site roles, the implicit `member` included. */
+  siteRoles: readonly string[];
+  site: Grants;
+  member: Grants;
+  /** One entry per organization the subject is a member of. */
+  organizations: ReadonlyMap<string, OrganizationGrants>;
+}>;
+
+export type TemplateAclRole = "USE" | "ADMIN";
+
+export type AuthzObject = {
+  type: ResourceType;
+  organizationId?: string | null;
+  ownerId?: string | null;
+  /** For templates: the best ACL role the subject holds on it, directly or through a group. */
+  aclRole?: TemplateAclRole | null;
+};
+
+export type MembershipInput = { organizationId: string; roles: readonly string[] };
+/** Custom role permissions by organization id, then role name. */
+export type CustomRoleIndex = ReadonlyMap<string, ReadonlyMap<string, readonly Permission[]>>;
+
+const emptyGrants = (): Grants => ({ allow: new Set(), deny: new Set() });
+
+function add(grants: Grants, permissions: readonly Permission[] | undefined): void {
+  for (const p of permissions ?? []) {
+    (p.negate ? grants.deny : grants.allow).add(permissionKey(p.resource, p.action));
+  }
+}
+
+export function compileSubject(
+  userId: string,
+  storedSiteRoles: readonly string[],
+  memberships: readonly MembershipInput[],
+  customRoles: CustomRoleIndex = new Map(),
+): Subject {
+  const siteRoles = ["member", ...storedSiteRoles.filter((r) => r !== "member")];
+  const site = emptyGrants();
+  const member = emptyGrants();
+  for (const name of siteRoles) {
+    const role = builtInRole(name);
+    if (role?.scope !== "site") continue;
+    add(site, role.site);
+    add(member, role.member);
+  }
+  const organizations = new Map<string, OrganizationGrants>();
+  for (const m of memberships) {
+    const roles = ["organization-member", ...m.roles.filter((r) => r !== "organization-member")];
+    const org = emptyGrants();
+    const own = emptyGrants();
+    for (const name of roles) {
+      const role = builtInRole(name);
+      if (role) {
+        if (role.scope !== "organization") continue;
+        add(org, role.org);
+        add(own, role.member);
+      } else {
+        add(org, customRoles.get(m.organizationId)?.get(name));
+      }
+    }
+    organizations.set(m.organizationId, { roles, org, member: own });
+  }
+  return { userId, siteRoles, site, member, organizations };
+}
+
+type Verdict = "allow" | "deny" | undefined;
+
+function decide(grants: Grants, key: PermissionKey): Verdict {
+  if (grants.deny.has(key)) return "deny";
+  if (grants.allow.has(key)) return "allow";
+  return undefined;
+}
+
+const ACL_ACTIONS: Record<TemplateAclRole, readonly Action[]> = {
+  USE: ["READ", "USE"],
+  ADMIN: ["READ", "USE", "UPDATE", "DELETE"],
+};
+
+/** Whether the subject may perform `action` on `object`. */
+export function can(subject: Subject, action: Action, object: AuthzObject): boolean {
+  const key = permissionKey(object.type, action);
+  const siteVerdict = decide(subject.site, key);
+  if (siteVerdict) return siteVerdict === "allow";
+
+  const orgId = object.organizationId ?? undefined;
+  const membership = orgId === undefined ? undefined : subject.organizations.get(orgId);
+  if (membership) {
+    const orgVerdict = decide(membership.org, key);
+    if (orgVerdict) return orgVerdict === "allow";
+  }
+
+  if (object.ownerId && object.ownerId === subject.userId) {
+    // Organization objects count as "own" only while their owner is a member there.
+    const ownVerdict = orgId === undefined ? decide(subject.member, key) : membership && decide(membership.member, key);
+    if (ownVerdict) return ownVerdict === "allow";
+  }
+
+  if (object.type === "TEMPLATE" && object.aclRole && membership) {
+    return ACL_ACTIONS[object.aclRole].includes(action);
+  }
+  return false;
+}
+
+/** Where a subject may perform an action, for building list filters. */
+export type Scope = {
+  /** Everywhere: no filter needed. */
+  all: boolean;
+  /** Organizations where every object of the type is allowed. */
+  organizationIds: string[];
+  /** Organizations where the subject's own objects are allowed. */
+  ownInOrganizationIds: string[];
+  /** The subject's own objects outside organizations (users, API tokens). */
+  ownOutsideOrganizations: boolean;
+};
+
+export function scopeOf(subject: Subject, resource: ResourceType, action: Action): Scope {
+  const key = permissionKey(resource, action);
+  const siteVerdict = decide(subject.site, key);
+  const scope: Scope = {
+    all: siteVerdict === "allow",
+    organizationIds: [],
+    ownInOrganizationIds: [],
+    ownOutsideOrganizations: false,
+  };
+  if (siteVerdict) return scope;
+  scope.ownOutsideOrganizations = decide(subject.member, key) === "allow";
+  for (const [orgId, grants] of subject.organizations) {
+    const orgVerdict = decide(grants.org, key);
+    if (orgVerdict === "allow") scope.organizationIds.push(orgId);
+    else if (orgVerdict === undefined && decide(grants.member, key) === "allow") {
+      scope.ownInOrganizationIds.push(orgId);
+    }
+  }
+  return scope;
+}
+
+/** Every permission the subject holds in an organization, on all its objects or its own ones. */
+export function permissionsIn(subject: Subject, organizationId: string): Permission[] {
+  return ALL_PERMISSIONS.filter(
+    (p) =>
+      can(subject, p.action, { type: p.resource, organizationId }) ||
+      can(subject, p.action, { type: p.resource, organizationId, ownerId: subject.userId }),
+  ).map((p) => ({ resource: p.resource, action: p.action, negate: false }));
+}
+
+/**
+ * Whether the subject may give or take away a role. `organizationId` is null for site roles;
+ * `custom` is true for a custom role of that organization.
+ */
+export function canAssignRole(
+  subject: Subject,
+  roleName: string,
+  organizationId: string | null,
+  custom = false,
+): boolean {
+  const target = custom ? CUSTOM : roleName;
+  const held = [
+    ...subject.siteRoles,
+    ...(organizationId ? (subject.organizations.get(organizationId)?.roles ?? []) : []),
+  ];
+  return held.some((name) => builtInRole(name)?.assigns.includes(target));
+}
+
+export function isOrganizationMember(subject: Subject, organizationId: string): boolean {
+  return subject.organizations.has(organizationId);
+}

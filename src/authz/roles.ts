@@ -1,0 +1,199 @@
+// Built-in roles as data. A role grants permissions at up to three levels:
+// - site:   applies to every object everywhere (site roles only);
+// - org:    applies to every object in the organization the role is held in (organization roles);
+// - member: applies to the holder's own objects (in that organization, for organization roles).
+// `assigns` lists the roles a holder may give or take away; "custom" stands for the custom
+// roles of the organization the role is held in.
+import { ALL_PERMISSIONS, actions, allActionsOn, type Permission, type ResourceType } from "./permissions.js";
+
+export type RoleScope = "site" | "organization";
+
+export type BuiltInRole = {
+  name: string;
+  displayName: string;
+  scope: RoleScope;
+  /** Held by every user (site) or every member (organization) without being stored. */
+  implicit?: boolean;
+  site?: Permission[];
+  org?: Permission[];
+  member?: Permission[];
+  assigns: readonly string[];
+};
+
+export const CUSTOM = "custom";
+
+/** Resources that live inside an organization: the only ones custom roles may grant. */
+export const ORGANIZATION_RESOURCES: readonly ResourceType[] = [
+  "ORGANIZATION",
+  "ORGANIZATION_MEMBER",
+  "ASSIGN_ORG_ROLE",
+  "GROUP",
+  "GROUP_MEMBER",
+  "TEMPLATE",
+  "WORKSPACE",
+  "PROVISIONER_DAEMON",
+  "PROVISIONER_JOBS",
+  "IDPSYNC_SETTINGS",
+  "AUDIT_LOG",
+];
+
+const ORG_ROLE_NAMES = [
+  "organization-admin",
+  "organization-member",
+  "organization-auditor",
+  "organization-user-admin",
+  "organization-template-admin",
+  "organization-workspace-creation-ban",
+] as const;
+
+const readAroundOrganizations = [
+  ...actions("ORGANIZATION", "READ"),
+  ...actions("ORGANIZATION_MEMBER", "READ"),
+  ...actions("GROUP", "READ"),
+  ...actions("GROUP_MEMBER", "READ"),
+];
+
+export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
+  {
+    name: "owner",
+    displayName: "Owner",
+    scope: "site",
+    site: [...ALL_PERMISSIONS],
+    assigns: ["owner", "member", "auditor", "user-admin", "template-admin", ...ORG_ROLE_NAMES, CUSTOM],
+  },
+  {
+    name: "member",
+    displayName: "Member",
+    scope: "site",
+    implicit: true,
+    site: actions("ASSIGN_ROLE", "READ"),
+    member: [...actions("USER", "READ", "UPDATE"), ...allActionsOn("API_KEY")],
+    assigns: [],
+  },
+  {
+    name: "auditor",
+    displayName: "Auditor",
+    scope: "site",
+    site: [
+      ...actions("AUDIT_LOG", "READ"),
+      ...actions("USER", "READ"),
+      ...readAroundOrganizations,
+      ...actions("TEMPLATE", "READ"),
+      ...actions("ASSIGN_ROLE", "READ"),
+      ...actions("ASSIGN_ORG_ROLE", "READ"),
+    ],
+    assigns: [],
+  },
+  {
+    name: "user-admin",
+    displayName: "User Admin",
+    scope: "site",
+    site: [
+      ...allActionsOn("USER", "ORGANIZATION_MEMBER", "GROUP", "GROUP_MEMBER", "ASSIGN_ROLE", "IDPSYNC_SETTINGS"),
+      ...actions("ORGANIZATION", "READ"),
+      ...actions("ASSIGN_ORG_ROLE", "READ", "ASSIGN", "UNASSIGN"),
+    ],
+    assigns: ["member", "organization-member"],
+  },
+  {
+    name: "template-admin",
+    displayName: "Template Admin",
+    scope: "site",
+    site: [
+      ...allActionsOn("TEMPLATE", "PROVISIONER_DAEMON", "PROVISIONER_JOBS"),
+      ...actions("WORKSPACE", "READ"),
+      ...actions("USER", "READ"),
+      ...readAroundOrganizations,
+    ],
+    assigns: [],
+  },
+  {
+    name: "organization-admin",
+    displayName: "Organization Admin",
+    scope: "organization",
+    org: [
+      ...actions("ORGANIZATION", "READ", "UPDATE"),
+      ...allActionsOn(
+        "ORGANIZATION_MEMBER",
+        "ASSIGN_ORG_ROLE",
+        "GROUP",
+        "GROUP_MEMBER",
+        "TEMPLATE",
+        "WORKSPACE",
+        "PROVISIONER_DAEMON",
+        "PROVISIONER_JOBS",
+        "IDPSYNC_SETTINGS",
+        "AUDIT_LOG",
+      ),
+    ],
+    assigns: [...ORG_ROLE_NAMES, CUSTOM],
+  },
+  {
+    name: "organization-member",
+    displayName: "Organization Member",
+    scope: "organization",
+    implicit: true,
+    org: [
+      ...actions("ORGANIZATION", "READ"),
+      ...actions("ORGANIZATION_MEMBER", "READ"),
+      ...actions("PROVISIONER_DAEMON", "READ"),
+      ...actions("ASSIGN_ORG_ROLE", "READ"),
+    ],
+    member: allActionsOn("WORKSPACE"),
+    assigns: [],
+  },
+  {
+    name: "organization-auditor",
+    displayName: "Organization Auditor",
+    scope: "organization",
+    org: [
+      ...actions("AUDIT_LOG", "READ"),
+      ...actions("TEMPLATE", "READ"),
+      ...readAroundOrganizations,
+      ...actions("ASSIGN_ORG_ROLE", "READ"),
+    ],
+    assigns: [],
+  },
+  {
+    name: "organization-user-admin",
+    displayName: "Organization User Admin",
+    scope: "organization",
+    org: [
+      ...actions("ORGANIZATION", "READ"),
+      ...allActionsOn("ORGANIZATION_MEMBER", "GROUP", "GROUP_MEMBER", "IDPSYNC_SETTINGS"),
+      ...actions("ASSIGN_ORG_ROLE", "READ", "ASSIGN", "UNASSIGN"),
+    ],
+    assigns: ["organization-member"],
+  },
+  {
+    name: "organization-template-admin",
+    displayName: "Organization Template Admin",
+    scope: "organization",
+    org: [
+      ...allActionsOn("TEMPLATE", "PROVISIONER_DAEMON", "PROVISIONER_JOBS"),
+      ...actions("WORKSPACE", "READ"),
+      ...readAroundOrganizations,
+    ],
+    assigns: [],
+  },
+  {
+    name: "organization-workspace-creation-ban",
+    displayName: "Organization Workspace Creation Ban",
+    scope: "organization",
+    org: actions("WORKSPACE", "CREATE", "DELETE").map((p) => ({ ...p, negate: true })),
+    assigns: [],
+  },
+];
+
+const byName = new Map(BUILT_IN_ROLES.map((role) => [role.name, role]));
+
+export function builtInRole(name: string): BuiltInRole | undefined {
+  return byName.get(name);
+}
+
+export const SITE_ROLES = BUILT_IN_ROLES.filter((r) => r.scope === "site");
+export const ORGANIZATION_ROLES = BUILT_IN_ROLES.filter((r) => r.scope === "organization");
+/** Site roles that can be stored on a user (member is implied). */
+export const ASSIGNABLE_SITE_ROLE_NAMES = SITE_ROLES.filter((r) => !r.implicit).map((r) => r.name);
+/** Organization roles that can be stored on a member (organization-member is implied). */
+export const EXPLICIT_ORG_ROLE_NAMES = ORGANIZATION_ROLES.filter((r) => !r.implicit).map((r) => r.name);

@@ -1,0 +1,77 @@
+// The per-request context, built once at the edge: who is asking (actor), what they may do
+// (subject, loaded on first use), and the database to use. Nothing below reads the request.
+import { randomUUID } from "node:crypto";
+import type { YogaInitialContext } from "graphql-yoga";
+import { type Actor, resolveActor } from "./auth/actor.js";
+import type { SessionTokens } from "./auth/session-tokens.js";
+import type { Subject } from "./authz/evaluator.js";
+import { loadSubject } from "./authz/subject-loader.js";
+import type { Config } from "./config.js";
+import type { PrismaClient } from "./generated/prisma/client.js";
+import type { Logger } from "./logger.js";
+
+export type AppDeps = {
+  prisma: PrismaClient;
+  config: Config;
+  log: Logger;
+  sessionTokens: SessionTokens;
+};
+
+export type Context = AppDeps & {
+  requestId: string;
+  ip: string | null;
+  actor: Actor;
+  /** The authorization subject of a user actor; null for anyone else. Loaded once per request. */
+  subject(): Promise<Subject | null>;
+  /** Drops the loaded subject, after a write changed the viewer's own memberships or roles. */
+  forgetSubject(): void;
+  /** After a successful sign-in, the rest of the request is answered as the signed-in user. */
+  signedIn(actor: Extract<Actor, { kind: "user" }>): void;
+};
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+const requestIds = new WeakMap<Request, string>();
+
+/** The client's X-Request-Id when it is sane, else a new one; the same for the whole request. */
+export function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (!id) {
+    const given = request.headers.get("x-request-id");
+    id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
+export async function buildContext(initial: YogaInitialContext, deps: AppDeps): Promise<Context> {
+  const { request } = initial;
+  const requestId = requestIdOf(request);
+  const log = deps.log.child({ requestId });
+  const actor = await resolveActor(request.headers, {
+    prisma: deps.prisma,
+    sessionTokens: deps.sessionTokens,
+    onBackgroundError: (error) => log.warn("background write failed", { error }),
+  });
+  let subject: Promise<Subject | null> | undefined;
+  const ctx: Context = {
+    ...deps,
+    log,
+    requestId,
+    ip: request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? null,
+    actor,
+    subject: () => {
+      const current = ctx.actor;
+      subject ??= current.kind === "user" ? loadSubject(deps.prisma, current.user) : Promise.resolve(null);
+      return subject;
+    },
+    forgetSubject: () => {
+      subject = undefined;
+    },
+    signedIn: (user) => {
+      ctx.actor = user;
+      subject = undefined;
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,116 @@
+// Opens the database the service runs on: PostgreSQL through node-postgres when a URL is
+// configured, otherwise the embedded PGlite in a local folder. Both expose the same Prisma client
+// plus the few raw operations that Prisma cannot do (running migration scripts under a lock).
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "../generated/prisma/client.js";
+
+export type Raw = {
+  /** Runs a script of several statements (no parameters). */
+  exec(sql: string): Promise<void>;
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+};
+
+export type Database = {
+  kind: "pglite" | "postgres";
+  prisma: PrismaClient;
+  /** Runs `work` on one connection held for its whole duration (advisory locks need that). */
+  withConnection<T>(work: (raw: Raw) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export class DatabaseUnavailableError extends Error {}
+
+/**
+ * pglite-prisma-adapter 0.6.1 pins @prisma/driver-adapter-utils 6.10.1, whose types differ
+ * from 6.19.3's in name only; the runtime protocol is the same.
+ */
+export function pgliteAdapter(client: PGlite): SqlDriverAdapterFactory {
+  return new PrismaPGlite(client) as unknown as SqlDriverAdapterFactory;
+}
+
+/** A data directory path, a dumped data directory to load (tests), or an open instance. */
+export async function openPglite(source: string | Blob | PGlite | undefined): Promise<Database> {
+  const client =
+    source instanceof PGlite
+      ? source
+      : typeof source === "string" || source === undefined
+        ? await PGlite.create(source)
+        : await PGlite.create({ loadDataDir: source });
+  const prisma = new PrismaClient({ adapter: pgliteAdapter(client) });
+  const raw: Raw = {
+    exec: async (sql) => {
+      await client.exec(sql);
+    },
+    query: async <T>(sql: string, params?: unknown[]) => (await client.query<T>(sql, params)).rows,
+  };
+  return {
+    kind: "pglite",
+    prisma,
+    // PGlite is a single connection: every caller already holds it.
+    withConnection: (work) => work(raw),
+    ping: async () => {
+      await client.query("select 1");
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await client.close();
+    },
+  };
+}
+
+export type PostgresOptions = {
+  poolMax: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  onPoolError?: (error: Error) => void;
+};
+
+export async function openPostgres(url: string, options: PostgresOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax,
+    // node-postgres waits forever for a connection unless told otherwise.
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    lock_timeout: options.statementTimeoutMs,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
+  });
+  // An idle client that loses its connection emits on the pool; unhandled, it kills the process.
+  pool.on("error", (error) => options.onPoolError?.(error));
+  const first = await pool.connect().catch(async (error: Error) => {
+    await pool.end().catch(() => {});
+    throw new DatabaseUnavailableError(`cannot connect to PostgreSQL: ${error.message}`);
+  });
+  first.release();
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: "postgres",
+    prisma,
+    withConnection: async (work) => {
+      const connection = await pool.connect();
+      try {
+        return await work({
+          exec: async (sql) => {
+            await connection.query(sql);
+          },
+          query: async <T>(sql: string, params?: unknown[]) => (await connection.query(sql, params)).rows as T[],
+        });
+      } finally {
+        connection.release();
+      }
+    },
+    ping: async () => {
+      await pool.query("select 1");
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// The Pothos builder: plugins, scalar and scope definitions. It defines no object types.
+import SchemaBuilder from "@pothos/core";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { GraphQLError, Kind } from "graphql";
+import { type AuthzObject, can } from "../authz/evaluator.js";
+import type { Action } from "../authz/permissions.js";
+import type { Context } from "../context.js";
+import type PrismaTypes from "../generated/pothos-types.js";
+import { getDatamodel } from "../generated/pothos-types.js";
+import { notFound, unauthenticated } from "./errors.js";
+
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export type PermissionScope = AuthzObject & { action: Action };
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: { DateTime: { Input: Date; Output: Date }; ID: { Input: string; Output: string } };
+  AuthScopes: {
+    /** Anyone, credentials or not. */
+    public: boolean;
+    /** A signed-in user (session or API token). */
+    authenticated: boolean;
+    /** A provisioner daemon (Provisioner-Key header). */
+    provisioner: boolean;
+    /** The evaluator allows the action on the object. */
+    permission: PermissionScope;
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: async (ctx) => ({
+      public: true,
+      authenticated: ctx.actor.kind === "user",
+      provisioner: ctx.actor.kind === "provisioner",
+      permission: async ({ action, ...object }) => {
+        const subject = await ctx.subject();
+        return subject !== null && can(subject, action, object);
+      },
+    }),
+    // Root fields fail on missing credentials; an object the viewer may not read does not exist.
+    unauthorizedError: (_parent, ctx, info) => {
+      if (ctx.actor.kind === "invalid") return unauthenticated(ctx.actor.reason);
+      const root = info.parentType.name === "Query" || info.parentType.name === "Mutation";
+      if (ctx.actor.kind !== "user" && root) {
+        return ctx.actor.kind === "provisioner"
+          ? unauthenticated("a provisioner key can only call the provisioner daemon operations")
+          : unauthenticated();
+      }
+      return notFound();
+    },
+  },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: null,
+    maxConnectionSize: MAX_PAGE_SIZE,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+});
+
+builder.scalarType("DateTime", {
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === "string" ? new Date(value) : new Date(Number.NaN);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    return date;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    const date = new Date(ast.value);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    return date;
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

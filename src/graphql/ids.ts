@@ -1,0 +1,27 @@
+// Global ids: every Node id is base64("Type:uuid"). Inputs take the same ids; an id that is
+// malformed or names another type is an object that does not exist (NOT_FOUND).
+import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { notFound } from "./errors.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function globalId(typename: string, id: string): string {
+  return encodeGlobalID(typename, id);
+}
+
+/** The uuid inside a global id of the given type, or null. */
+export function parseId(typename: string, value: string): string | null {
+  if (value.length > 200) return null;
+  try {
+    const decoded = decodeGlobalID(value);
+    return decoded.typename === typename && UUID.test(decoded.id) ? decoded.id.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+}
+
+export function decodeId(typename: string, value: string, what = typename): string {
+  const id = parseId(typename, value);
+  if (id === null) throw notFound(what);
+  return id;
+}

@@ -1,0 +1,29 @@
+// `node(id:)`: any object by its global id, through the loader its type registered (which
+// applies the type's read rule), so an unreadable or malformed id is just null.
+import { brandWithType } from "@pothos/core";
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import { builder } from "../../graphql/builder.js";
+import { nodeLoader } from "../../graphql/node-loaders.js";
+
+builder.queryField("node", (t) =>
+  t.field({
+    type: builder.nodeInterfaceRef(),
+    nullable: true,
+    authScopes: { public: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      let decoded: { typename: string; id: string };
+      try {
+        decoded = decodeGlobalID(String(args.id));
+      } catch {
+        return null;
+      }
+      const loader = nodeLoader(decoded.typename);
+      if (!loader || !/^[0-9a-f-]{36}$/i.test(decoded.id)) return null;
+      const found = await loader(decoded.id.toLowerCase(), ctx);
+      if (found === null || found === undefined) return null;
+      brandWithType(found, decoded.typename as never);
+      return found as never;
+    },
+  }),
+);

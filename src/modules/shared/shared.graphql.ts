@@ -1,0 +1,40 @@
+// Types every module's payloads use, and the wrapper that turns service UserErrors into them.
+import { builder } from "../../graphql/builder.js";
+import { type UserError, UserErrors } from "../../graphql/errors.js";
+
+export const UserErrorType = builder.objectRef<UserError>("UserError").implement({
+  fields: (t) => ({
+    code: t.exposeString("code", {
+      description:
+        "Machine-readable, stable: INVALID_INPUT, NAME_TAKEN, RESERVED_NAME, ALREADY_MEMBER, NOT_A_MEMBER, DEFAULT_ORGANIZATION_PROTECTED, ORGANIZATION_NOT_EMPTY, CANNOT_CHANGE_OWN_ROLES, ROLE_NOT_ASSIGNABLE, PERMISSION_ESCALATION, QUOTA_EXCEEDED, TEMPLATE_VERSION_NOT_READY, INVALID_CREDENTIALS, SETUP_ALREADY_DONE, FEATURE_DISABLED, ...",
+    }),
+    message: t.exposeString("message"),
+    field: t.stringList({
+      nullable: true,
+      description: 'Path to the input field at fault, e.g. ["input", "name"].',
+      resolve: (e) => e.field ?? null,
+    }),
+  }),
+});
+
+/** A mutation payload: the service's result, or nothing but userErrors. */
+export type Payload<T> = Partial<T> & { userErrors: UserError[] };
+
+/** Runs a mutation's service call; a UserErrors thrown inside becomes the payload's userErrors. */
+export async function withUserErrors<T extends object>(work: () => Promise<T>): Promise<Payload<T>> {
+  try {
+    return { ...(await work()), userErrors: [] };
+  } catch (error) {
+    if (error instanceof UserErrors) return { userErrors: error.errors } as Payload<T>;
+    throw error;
+  }
+}
+
+export type DeleteResult = { deletedId?: string | null; userErrors: UserError[] };
+
+export const DeletePayload = builder.objectRef<DeleteResult>("DeletePayload").implement({
+  fields: (t) => ({
+    deletedId: t.id({ nullable: true, resolve: (p) => p.deletedId ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});

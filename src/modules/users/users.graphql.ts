@@ -1,0 +1,234 @@
+// Users, authentication and API tokens.
+import { requireViewer } from "../../authz/assert.js";
+import { organizationWhere, userWhere } from "../../authz/filters.js";
+import type { ApiToken, User } from "../../generated/prisma/client.js";
+import { builder } from "../../graphql/builder.js";
+import { unauthenticated } from "../../graphql/errors.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
+import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as users from "./users.service.js";
+
+export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
+export const LoginTypeEnum = builder.enumType("LoginType", { values: ["PASSWORD", "OIDC", "NONE"] as const });
+
+export const UserType = builder.prismaNode("User", {
+  id: { field: "id" },
+  fields: (t) => ({
+    username: t.exposeString("username"),
+    email: t.exposeString("email"),
+    name: t.exposeString("name"),
+    status: t.field({ type: UserStatusEnum, resolve: (u) => u.status }),
+    loginType: t.field({ type: LoginTypeEnum, resolve: (u) => u.loginType }),
+    siteRoles: t.field({
+      type: [RoleType],
+      select: { siteRoles: true },
+      resolve: (u) => {
+        const held = new Set(["member", ...u.siteRoles]);
+        return siteRoleViews().filter((role) => held.has(role.name));
+      },
+    }),
+    organizations: t.prismaField({
+      type: [OrganizationType],
+      description: "The organizations this user is a member of that the viewer may read.",
+      resolve: async (query, user, _args, ctx) => {
+        const subject = await ctx.subject();
+        if (!subject) return [];
+        return ctx.prisma.organization.findMany({
+          ...query,
+          where: { members: { some: { userId: user.id } }, ...organizationWhere(subject) },
+          orderBy: { name: "asc" },
+        });
+      },
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+registerNodeLoader("User", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.user.findFirst({ where: { id, ...userWhere(subject) } }) : null;
+});
+
+export const ApiTokenType = builder.prismaNode("ApiToken", {
+  id: { field: "id" },
+  authScopes: (token) => ({ permission: { action: "READ", type: "API_KEY", ownerId: token.userId } }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+  }),
+});
+
+registerNodeLoader("ApiToken", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.apiToken.findFirst({ where: { id, userId: subject.userId } }) : null;
+});
+
+builder.queryFields((t) => ({
+  viewer: t.prismaField({
+    type: UserType,
+    nullable: true,
+    description: "The authenticated user, or null.",
+    authScopes: { public: true },
+    resolve: async (query, _root, _args, ctx) => {
+      if (ctx.actor.kind === "invalid") throw unauthenticated(ctx.actor.reason);
+      if (ctx.actor.kind !== "user") return null;
+      return ctx.prisma.user.findUnique({ ...query, where: { id: ctx.actor.user.id } });
+    },
+  }),
+  needsSetup: t.boolean({
+    description: "True until the first user has been created.",
+    authScopes: { public: true },
+    resolve: async (_root, _args, ctx) => (await ctx.prisma.user.findFirst({ select: { id: true } })) === null,
+  }),
+  users: t.prismaConnection({
+    type: "User",
+    cursor: "id",
+    authScopes: { authenticated: true },
+    args: { search: t.arg.string() },
+    totalCount: (_root, args, ctx) => countUsers(ctx, args.search),
+    resolve: async (query, _root, args, ctx) => {
+      const { subject } = await requireViewer(ctx);
+      return ctx.prisma.user.findMany({ ...query, where: { ...userWhere(subject), ...searchWhere(args.search) } });
+    },
+  }),
+  user: t.prismaField({
+    type: UserType,
+    nullable: true,
+    authScopes: { authenticated: true },
+    args: { username: t.arg.string({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const { subject } = await requireViewer(ctx);
+      return ctx.prisma.user.findFirst({
+        ...query,
+        where: { username: { equals: args.username, mode: "insensitive" }, ...userWhere(subject) },
+      });
+    },
+  }),
+}));
+
+function searchWhere(search: string | null | undefined) {
+  const term = search?.trim().slice(0, 128);
+  if (!term) return {};
+  return {
+    AND: [
+      {
+        OR: [
+          { username: { contains: term, mode: "insensitive" as const } },
+          { email: { contains: term, mode: "insensitive" as const } },
+          { name: { contains: term, mode: "insensitive" as const } },
+        ],
+      },
+    ],
+  };
+}
+
+async function countUsers(ctx: Parameters<typeof requireViewer>[0], search: string | null | undefined) {
+  const { subject } = await requireViewer(ctx);
+  return ctx.prisma.user.count({ where: { ...userWhere(subject), ...searchWhere(search) } });
+}
+
+// ---- mutations
+
+const CreateFirstUserInput = builder.inputType("CreateFirstUserInput", {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    username: t.string({ required: true }),
+    password: t.string({ required: true }),
+    name: t.string(),
+  }),
+});
+
+const LoginInput = builder.inputType("LoginInput", {
+  fields: (t) => ({ email: t.string({ required: true }), password: t.string({ required: true }) }),
+});
+
+const CreateUserInput = builder.inputType("CreateUserInput", {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    username: t.string({ required: true }),
+    password: t.string(),
+    name: t.string(),
+    loginType: t.field({ type: LoginTypeEnum }),
+    organizationIds: t.idList({ description: "Organizations to join; the default organization when left out." }),
+  }),
+});
+
+const UpdateUserSiteRolesInput = builder.inputType("UpdateUserSiteRolesInput", {
+  fields: (t) => ({ userId: t.id({ required: true }), roles: t.stringList({ required: true }) }),
+});
+
+const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
+  fields: (t) => ({ name: t.string({ required: true }), lifetimeSeconds: t.int() }),
+});
+
+export const AuthPayload = builder.objectRef<Payload<{ token: string; user: User }>>("AuthPayload").implement({
+  fields: (t) => ({
+    token: t.string({
+      nullable: true,
+      description: "A session token for the Authorization header; null when userErrors is not empty.",
+      resolve: (p) => p.token ?? null,
+    }),
+    user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});
+
+export const UserPayload = builder.objectRef<Payload<{ user: User }>>("UserPayload").implement({
+  fields: (t) => ({
+    user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});
+
+const CreateApiTokenPayload = builder
+  .objectRef<Payload<{ token: string; apiToken: ApiToken }>>("CreateApiTokenPayload")
+  .implement({
+    fields: (t) => ({
+      token: t.string({ nullable: true, description: "The secret, shown this once.", resolve: (p) => p.token ?? null }),
+      apiToken: t.field({ type: ApiTokenType, nullable: true, resolve: (p) => p.apiToken ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  createFirstUser: t.field({
+    type: AuthPayload,
+    description:
+      "Only while no user exists: creates the first user as site owner and member of the default organization.",
+    authScopes: { public: true },
+    args: { input: t.arg({ type: CreateFirstUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.createFirstUser(ctx, input)),
+  }),
+  login: t.field({
+    type: AuthPayload,
+    authScopes: { public: true },
+    args: { input: t.arg({ type: LoginInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.login(ctx, input)),
+  }),
+  logout: t.boolean({
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, ctx) => users.logout(ctx),
+  }),
+  createUser: t.field({
+    type: UserPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.createUser(ctx, input)),
+  }),
+  updateUserSiteRoles: t.field({
+    type: UserPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateUserSiteRolesInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.updateUserSiteRoles(ctx, input)),
+  }),
+  createApiToken: t.field({
+    type: CreateApiTokenPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
+  }),
+}));

@@ -1,0 +1,283 @@
+// Identity writes: first user, login/logout, users, site roles, API tokens.
+
+import { recordAudit } from "../../audit/audit.js";
+import { API_TOKEN_PREFIX } from "../../auth/actor.js";
+import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from "../../auth/passwords.js";
+import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
+import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
+import { canAssignRole } from "../../authz/evaluator.js";
+import { ASSIGNABLE_SITE_ROLE_NAMES } from "../../authz/roles.js";
+import type { Context } from "../../context.js";
+import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
+import { notFound, userError } from "../../graphql/errors.js";
+import { decodeId } from "../../graphql/ids.js";
+import { defaultOrganizationId } from "../organizations/organizations.service.js";
+import { checkEmail, checkText, checkUsername, ensure, isUniqueViolation } from "../shared/validation.js";
+
+type Tx = Prisma.TransactionClient;
+
+type OpenedSession = { userId: string; sessionId: string; expiresAt: Date };
+
+/** Records a session inside the caller's transaction; sign its token once that has committed. */
+async function openSession(ctx: Context, tx: Tx, user: User, loginType: LoginType): Promise<OpenedSession> {
+  const expiresAt = new Date(Date.now() + ctx.config.sessionTtlSeconds * 1000);
+  const session = await tx.session.create({ data: { userId: user.id, loginType, expiresAt } });
+  return { userId: user.id, sessionId: session.id, expiresAt };
+}
+
+// Signing may read the key table through the main client: never inside a transaction, which on
+// the single-connection PGlite would wait for itself.
+async function withToken(ctx: Context, result: { user: User; session: OpenedSession }) {
+  const token = await ctx.sessionTokens.sign(result.session);
+  ctx.signedIn({ kind: "user", user: result.user, sessionId: result.session.sessionId, apiTokenId: null });
+  return { user: result.user, token };
+}
+
+/** Hashing is slow on purpose: done before a transaction opens, and only for acceptable passwords. */
+async function passwordHashFor(ctx: Context, password: string | null | undefined): Promise<string | null> {
+  if (!password || passwordProblem(password)) return null;
+  return hashPassword(password, ctx.config.passwordHashCost);
+}
+
+type NewUserInput = {
+  email: string;
+  username: string;
+  password?: string | null;
+  name?: string | null;
+  loginType?: LoginType | null;
+};
+
+async function validateNewUser(tx: Tx, input: NewUserInput) {
+  const loginType = input.loginType ?? "PASSWORD";
+  const email = input.email.trim().toLowerCase();
+  ensure(
+    checkEmail(email, ["input", "email"]),
+    checkUsername(input.username, ["input", "username"]),
+    checkText(input.name, ["input", "name"], 128, "Name"),
+    loginType === "PASSWORD"
+      ? input.password
+        ? (() => {
+            const problem = passwordProblem(input.password);
+            return problem ? { code: "INVALID_INPUT", message: problem, field: ["input", "password"] } : undefined;
+          })()
+        : { code: "INVALID_INPUT", message: "A password is required for password login.", field: ["input", "password"] }
+      : input.password
+        ? {
+            code: "INVALID_INPUT",
+            message: `Users with login type ${loginType} have no password.`,
+            field: ["input", "password"],
+          }
+        : undefined,
+  );
+  const taken = await tx.user.findFirst({
+    where: { OR: [{ email }, { username: { equals: input.username, mode: "insensitive" } }] },
+    select: { email: true },
+  });
+  if (taken) {
+    throw taken.email === email
+      ? userError("EMAIL_TAKEN", "A user with this email already exists.", ["input", "email"])
+      : userError("NAME_TAKEN", "This username is taken.", ["input", "username"]);
+  }
+  return { email, loginType };
+}
+
+async function insertUser(
+  tx: Tx,
+  input: NewUserInput & { passwordHash: string | null },
+  siteRoles: string[],
+): Promise<User> {
+  const { email, loginType } = await validateNewUser(tx, input);
+  const { passwordHash } = input;
+  try {
+    return await tx.user.create({
+      data: { email, username: input.username, name: input.name ?? "", passwordHash, loginType, siteRoles },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw userError("NAME_TAKEN", "The username or email is taken.", ["input"]);
+    throw error;
+  }
+}
+
+export async function createFirstUser(ctx: Context, input: NewUserInput & { name?: string | null }) {
+  const passwordHash = await passwordHashFor(ctx, input.password);
+  const result = await ctx.prisma.$transaction(async (tx) => {
+    // Two concurrent first-user requests: the lock makes the second see the first's user.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(7246913002)`;
+    if (await tx.user.findFirst({ select: { id: true } })) {
+      throw userError("SETUP_ALREADY_DONE", "The first user has already been created.");
+    }
+    const user = await insertUser(tx, { ...input, loginType: "PASSWORD", passwordHash }, ["owner"]);
+    const organizationId = await defaultOrganizationId(tx);
+    await tx.organizationMember.create({ data: { organizationId, userId: user.id } });
+    const meta = { ...auditMeta(ctx), actorId: user.id };
+    await recordAudit(tx, meta, {
+      action: "REGISTER",
+      resourceType: "USER",
+      resourceId: user.id,
+      resourceName: user.username,
+      diff: { username: user.username, email: user.email, siteRoles: user.siteRoles, firstUser: true },
+    });
+    return { user, session: await openSession(ctx, tx, user, "PASSWORD") };
+  });
+  return withToken(ctx, result);
+}
+
+const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "Incorrect email or password.");
+
+export async function login(ctx: Context, input: { email: string; password: string }) {
+  const email = input.email.trim().toLowerCase();
+  if (email.length > 254 || input.password.length > 256) throw INVALID_CREDENTIALS();
+  const user = await ctx.prisma.user.findUnique({ where: { email } });
+  const ok = user?.passwordHash
+    ? await verifyPassword(input.password, user.passwordHash)
+    : await burnPasswordCheck(input.password, ctx.config.passwordHashCost);
+  if (!user || !ok) throw INVALID_CREDENTIALS();
+  if (user.status === "SUSPENDED") throw userError("USER_SUSPENDED", "This account is suspended.");
+  const result = await ctx.prisma.$transaction(async (tx) => {
+    const active =
+      user.status === "DORMANT"
+        ? await tx.user.update({ where: { id: user.id }, data: { status: "ACTIVE", lastSeenAt: new Date() } })
+        : await tx.user.update({ where: { id: user.id }, data: { lastSeenAt: new Date() } });
+    await recordAudit(
+      tx,
+      { ...auditMeta(ctx), actorId: user.id },
+      {
+        action: "LOGIN",
+        resourceType: "USER",
+        resourceId: user.id,
+        resourceName: user.username,
+        diff: { loginType: "PASSWORD" },
+      },
+    );
+    return { user: active, session: await openSession(ctx, tx, active, "PASSWORD") };
+  });
+  return withToken(ctx, result);
+}
+
+export async function logout(ctx: Context): Promise<boolean> {
+  const { user } = await requireViewer(ctx);
+  if (ctx.actor.kind !== "user") return false;
+  const { sessionId, apiTokenId } = ctx.actor;
+  await ctx.prisma.$transaction(async (tx) => {
+    if (sessionId) {
+      await tx.session.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
+    } else if (apiTokenId) {
+      await tx.apiToken.delete({ where: { id: apiTokenId } });
+    }
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "LOGOUT",
+      resourceType: sessionId ? "SESSION" : "API_KEY",
+      resourceId: sessionId ?? apiTokenId,
+      resourceName: user.username,
+    });
+  });
+  return true;
+}
+
+export async function createUser(ctx: Context, input: NewUserInput & { organizationIds?: readonly string[] | null }) {
+  const { subject } = await requireViewer(ctx);
+  assertAllowed(subject, "CREATE", { type: "USER" });
+  const requested = input.organizationIds?.map((id) => decodeId("Organization", id));
+  const passwordHash = await passwordHashFor(ctx, input.password);
+  return ctx.prisma.$transaction(async (tx) => {
+    const organizationIds = requested ?? [await defaultOrganizationId(tx)];
+    const unique = [...new Set(organizationIds)];
+    const found = await tx.organization.findMany({ where: { id: { in: unique } }, select: { id: true } });
+    if (found.length !== unique.length) throw notFound("organization");
+    for (const organizationId of unique) {
+      assertAllowed(subject, "CREATE", { type: "ORGANIZATION_MEMBER", organizationId });
+    }
+    const user = await insertUser(tx, { ...input, passwordHash }, []);
+    await tx.organizationMember.createMany({
+      data: unique.map((organizationId) => ({ organizationId, userId: user.id })),
+    });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "CREATE",
+      resourceType: "USER",
+      resourceId: user.id,
+      resourceName: user.username,
+      diff: { username: user.username, email: user.email, loginType: user.loginType, organizationIds: unique },
+    });
+    return { user };
+  });
+}
+
+export async function updateUserSiteRoles(ctx: Context, input: { userId: string; roles: readonly string[] }) {
+  const { user: viewer, subject } = await requireViewer(ctx);
+  const userId = decodeId("User", input.userId, "user");
+  const roles = [...new Set(input.roles)].filter((r) => r !== "member");
+  const unknown = roles.filter((r) => !ASSIGNABLE_SITE_ROLE_NAMES.includes(r));
+  if (unknown.length > 0) {
+    throw userError("INVALID_INPUT", `Unknown site roles: ${unknown.join(", ")}.`, ["input", "roles"]);
+  }
+  return ctx.prisma.$transaction(async (tx) => {
+    const target = await tx.user.findUnique({ where: { id: userId } });
+    if (!target) throw notFound("user");
+    assertAllowed(subject, "READ", { type: "USER", ownerId: target.id });
+    const added = roles.filter((r) => !target.siteRoles.includes(r));
+    const removed = target.siteRoles.filter((r) => !roles.includes(r));
+    if (added.length > 0) assertAllowed(subject, "ASSIGN", { type: "ASSIGN_ROLE" });
+    if (removed.length > 0) assertAllowed(subject, "UNASSIGN", { type: "ASSIGN_ROLE" });
+    if (target.id === viewer.id && (added.length > 0 || removed.length > 0)) {
+      throw userError("CANNOT_CHANGE_OWN_ROLES", "You cannot change your own roles.", ["input", "roles"]);
+    }
+    const refused = [...added, ...removed].filter((r) => !canAssignRole(subject, r, null));
+    if (refused.length > 0) {
+      throw userError("ROLE_NOT_ASSIGNABLE", `You may not assign or remove: ${refused.join(", ")}.`, [
+        "input",
+        "roles",
+      ]);
+    }
+    const user = await tx.user.update({ where: { id: target.id }, data: { siteRoles: roles } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "ASSIGN_ROLES",
+      resourceType: "USER",
+      resourceId: user.id,
+      resourceName: user.username,
+      diff: { siteRoles: { from: target.siteRoles, to: roles } },
+    });
+    return { user };
+  });
+}
+
+const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
+export async function createApiToken(ctx: Context, input: { name: string; lifetimeSeconds?: number | null }) {
+  const { user, subject } = await requireViewer(ctx);
+  assertAllowed(subject, "CREATE", { type: "API_KEY", ownerId: user.id });
+  const name = input.name.trim();
+  ensure(
+    name.length === 0 || name.length > 64
+      ? { code: "INVALID_INPUT", message: "Token name must be 1-64 characters.", field: ["input", "name"] }
+      : checkText(name, ["input", "name"], 64, "Token name"),
+    input.lifetimeSeconds !== null &&
+      input.lifetimeSeconds !== undefined &&
+      (!Number.isInteger(input.lifetimeSeconds) ||
+        input.lifetimeSeconds < 60 ||
+        input.lifetimeSeconds > MAX_TOKEN_LIFETIME_SECONDS)
+      ? {
+          code: "INVALID_INPUT",
+          message: `Lifetime must be between 60 and ${MAX_TOKEN_LIFETIME_SECONDS} seconds.`,
+          field: ["input", "lifetimeSeconds"],
+        }
+      : undefined,
+  );
+  const secret = newSecret();
+  const expiresAt = input.lifetimeSeconds ? new Date(Date.now() + input.lifetimeSeconds * 1000) : null;
+  return ctx.prisma.$transaction(async (tx) => {
+    if (await tx.apiToken.findUnique({ where: { userId_name: { userId: user.id, name } }, select: { id: true } })) {
+      throw userError("NAME_TAKEN", "You already have a token with this name.", ["input", "name"]);
+    }
+    const apiToken = await tx.apiToken.create({
+      data: { userId: user.id, name, secretHash: sha256(secret), expiresAt },
+    });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "CREATE",
+      resourceType: "API_KEY",
+      resourceId: apiToken.id,
+      resourceName: name,
+      diff: { name, expiresAt },
+    });
+    return { apiToken, token: formatBearer(API_TOKEN_PREFIX, apiToken.id, secret) };
+  });
+}

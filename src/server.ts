@@ -1,0 +1,68 @@
+// Process entry: configuration, database, HTTP server, graceful shutdown.
+import { createServer } from "node:http";
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { openConfiguredDatabase } from "./db/open.js";
+import { createLogger } from "./logger.js";
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  process.on("unhandledRejection", (error) => log.error("unhandled rejection", { error }));
+
+  const started = Date.now();
+  const db = await openConfiguredDatabase(config, log).catch((error: Error) => {
+    log.error("cannot open the database", { error: error.message });
+    process.exit(1);
+  });
+  const { yoga } = createApp({ db, config, log });
+
+  const server = createServer((req, res) => {
+    const begin = performance.now();
+    res.on("finish", () =>
+      log.info("request", {
+        requestId: res.getHeader("x-request-id"),
+        method: req.method,
+        path: req.url?.split("?")[0],
+        status: res.statusCode,
+        ms: Math.round((performance.now() - begin) * 10) / 10,
+      }),
+    );
+    yoga(req, res);
+  });
+  server.listen(config.port, config.host, () => {
+    log.info("listening", {
+      url: `http://localhost:${config.port}/graphql`,
+      database: db.kind,
+      startupMs: Date.now() - started,
+    });
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
+    await Promise.race([closed, grace]);
+    server.closeAllConnections();
+    await db.close().catch((error) => log.warn("closing the database failed", { error }));
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+await main();
