@@ -33,12 +33,16 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 const requestIds = new WeakMap<Request, string>();
 
-/** The client's X-Request-Id when it is sane, else a new one; the same for the whole request. */
+/** The client's X-Request-Id when it is sane, else a new one. */
+export function acceptRequestId(given: string | null | undefined): string {
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The request's id, the same for the whole request. */
 export function requestIdOf(request: Request): string {
   let id = requestIds.get(request);
   if (!id) {
-    const given = request.headers.get("x-request-id");
-    id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    id = acceptRequestId(request.headers.get("x-request-id"));
     requestIds.set(request, id);
   }
   return id;

@@ -2,6 +2,7 @@
 import { createServer } from "node:http";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { acceptRequestId } from "./context.js";
 import { openConfiguredDatabase } from "./db/open.js";
 import { createLogger } from "./logger.js";
 
@@ -28,9 +29,12 @@ async function main(): Promise<void> {
 
   const server = createServer((req, res) => {
     const begin = performance.now();
+    // Fixed here, so the access log line and everything the request logs share one id.
+    const requestId = acceptRequestId(req.headers["x-request-id"] as string | undefined);
+    req.headers["x-request-id"] = requestId;
     res.on("finish", () =>
       log.info("request", {
-        requestId: res.getHeader("x-request-id"),
+        requestId,
         method: req.method,
         path: req.url?.split("?")[0],
         status: res.statusCode,

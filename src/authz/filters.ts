@@ -3,6 +3,18 @@
 import { type Subject, scopeOf } from "./evaluator.js";
 import type { Action, ResourceType } from "./permissions.js";
 
+type Where = Record<string, unknown>;
+
+/**
+ * Combines conditions so none can overwrite another. Always use this to add an authorization
+ * filter to a query: spreading one into an object with the same key (`{ id, ...filter }`) would
+ * silently replace the caller's condition.
+ */
+export function allOf<T extends Where>(...conditions: Where[]): T {
+  const kept = conditions.filter((c) => Object.keys(c).length > 0);
+  return (kept.length === 1 ? kept[0] : { AND: kept }) as T;
+}
+
 /** Matches nothing: an `in` over an empty list. */
 const NOTHING = { id: { in: [] as string[] } };
 

@@ -22,6 +22,8 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
+  /** Every connection counts its rows with the same filter as its page. */
+  Connection: { totalCount: number | (() => number | Promise<number>) };
   Scalars: { DateTime: { Input: Date; Output: Date }; ID: { Input: string; Output: string } };
   AuthScopes: {
     /** Anyone, credentials or not. */

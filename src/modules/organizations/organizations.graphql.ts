@@ -1,6 +1,6 @@
 // Organizations: the tenant type, its lookups, and its lifecycle mutations.
 import { requireViewer } from "../../authz/assert.js";
-import { organizationWhere } from "../../authz/filters.js";
+import { allOf, organizationWhere } from "../../authz/filters.js";
 import { builder } from "../../graphql/builder.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 
@@ -21,26 +21,34 @@ export const OrganizationType = builder.prismaNode("Organization", {
   }),
 });
 
+export const OrganizationConnection = builder.connectionObject({
+  type: OrganizationType,
+  name: "OrganizationConnection",
+});
+
 registerNodeLoader("Organization", async (id, ctx) => {
   const subject = await ctx.subject();
-  return subject ? ctx.prisma.organization.findFirst({ where: { id, ...organizationWhere(subject) } }) : null;
+  return subject ? ctx.prisma.organization.findFirst({ where: allOf({ id }, organizationWhere(subject)) }) : null;
 });
 
 builder.queryFields((t) => ({
-  organizations: t.prismaConnection({
-    type: "Organization",
-    cursor: "id",
-    description: "Organizations the viewer may read.",
-    authScopes: { authenticated: true },
-    totalCount: async (_root, _args, ctx) => {
-      const { subject } = await requireViewer(ctx);
-      return ctx.prisma.organization.count({ where: organizationWhere(subject) });
+  organizations: t.prismaConnection(
+    {
+      type: "Organization",
+      cursor: "id",
+      description: "Organizations the viewer may read.",
+      authScopes: { authenticated: true },
+      totalCount: async (_root, _args, ctx) => {
+        const { subject } = await requireViewer(ctx);
+        return ctx.prisma.organization.count({ where: organizationWhere(subject) });
+      },
+      resolve: async (query, _root, _args, ctx) => {
+        const { subject } = await requireViewer(ctx);
+        return ctx.prisma.organization.findMany({ ...query, where: organizationWhere(subject) });
+      },
     },
-    resolve: async (query, _root, _args, ctx) => {
-      const { subject } = await requireViewer(ctx);
-      return ctx.prisma.organization.findMany({ ...query, where: organizationWhere(subject) });
-    },
-  }),
+    OrganizationConnection,
+  ),
   organization: t.prismaField({
     type: OrganizationType,
     nullable: true,
@@ -50,7 +58,7 @@ builder.queryFields((t) => ({
       const { subject } = await requireViewer(ctx);
       return ctx.prisma.organization.findFirst({
         ...query,
-        where: { name: { equals: args.name, mode: "insensitive" }, ...organizationWhere(subject) },
+        where: allOf({ name: { equals: args.name, mode: "insensitive" } }, organizationWhere(subject)),
       });
     },
   }),
@@ -60,7 +68,10 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     resolve: async (query, _root, _args, ctx) => {
       const { subject } = await requireViewer(ctx);
-      return ctx.prisma.organization.findFirst({ ...query, where: { isDefault: true, ...organizationWhere(subject) } });
+      return ctx.prisma.organization.findFirst({
+        ...query,
+        where: allOf({ isDefault: true }, organizationWhere(subject)),
+      });
     },
   }),
 }));

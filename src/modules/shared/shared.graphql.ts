@@ -38,3 +38,10 @@ export const DeletePayload = builder.objectRef<DeleteResult>("DeletePayload").im
     userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
 });
+
+builder.globalConnectionField("totalCount", (t) =>
+  t.int({
+    resolve: (connection) =>
+      typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount,
+  }),
+);

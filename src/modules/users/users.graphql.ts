@@ -1,6 +1,6 @@
 // Users, authentication and API tokens.
 import { requireViewer } from "../../authz/assert.js";
-import { organizationWhere, userWhere } from "../../authz/filters.js";
+import { allOf, organizationWhere, userWhere } from "../../authz/filters.js";
 import type { ApiToken, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
@@ -37,7 +37,7 @@ export const UserType = builder.prismaNode("User", {
         if (!subject) return [];
         return ctx.prisma.organization.findMany({
           ...query,
-          where: { members: { some: { userId: user.id } }, ...organizationWhere(subject) },
+          where: allOf({ members: { some: { userId: user.id } } }, organizationWhere(subject)),
           orderBy: { name: "asc" },
         });
       },
@@ -46,9 +46,11 @@ export const UserType = builder.prismaNode("User", {
   }),
 });
 
+export const UserConnection = builder.connectionObject({ type: UserType, name: "UserConnection" });
+
 registerNodeLoader("User", async (id, ctx) => {
   const subject = await ctx.subject();
-  return subject ? ctx.prisma.user.findFirst({ where: { id, ...userWhere(subject) } }) : null;
+  return subject ? ctx.prisma.user.findFirst({ where: allOf({ id }, userWhere(subject)) }) : null;
 });
 
 export const ApiTokenType = builder.prismaNode("ApiToken", {
@@ -84,17 +86,20 @@ builder.queryFields((t) => ({
     authScopes: { public: true },
     resolve: async (_root, _args, ctx) => (await ctx.prisma.user.findFirst({ select: { id: true } })) === null,
   }),
-  users: t.prismaConnection({
-    type: "User",
-    cursor: "id",
-    authScopes: { authenticated: true },
-    args: { search: t.arg.string() },
-    totalCount: (_root, args, ctx) => countUsers(ctx, args.search),
-    resolve: async (query, _root, args, ctx) => {
-      const { subject } = await requireViewer(ctx);
-      return ctx.prisma.user.findMany({ ...query, where: { ...userWhere(subject), ...searchWhere(args.search) } });
+  users: t.prismaConnection(
+    {
+      type: "User",
+      cursor: "id",
+      authScopes: { authenticated: true },
+      args: { search: t.arg.string() },
+      totalCount: (_root, args, ctx) => countUsers(ctx, args.search),
+      resolve: async (query, _root, args, ctx) => {
+        const { subject } = await requireViewer(ctx);
+        return ctx.prisma.user.findMany({ ...query, where: allOf(userWhere(subject), searchWhere(args.search)) });
+      },
     },
-  }),
+    UserConnection,
+  ),
   user: t.prismaField({
     type: UserType,
     nullable: true,
@@ -104,7 +109,7 @@ builder.queryFields((t) => ({
       const { subject } = await requireViewer(ctx);
       return ctx.prisma.user.findFirst({
         ...query,
-        where: { username: { equals: args.username, mode: "insensitive" }, ...userWhere(subject) },
+        where: allOf({ username: { equals: args.username, mode: "insensitive" } }, userWhere(subject)),
       });
     },
   }),
@@ -114,21 +119,17 @@ function searchWhere(search: string | null | undefined) {
   const term = search?.trim().slice(0, 128);
   if (!term) return {};
   return {
-    AND: [
-      {
-        OR: [
-          { username: { contains: term, mode: "insensitive" as const } },
-          { email: { contains: term, mode: "insensitive" as const } },
-          { name: { contains: term, mode: "insensitive" as const } },
-        ],
-      },
+    OR: [
+      { username: { contains: term, mode: "insensitive" as const } },
+      { email: { contains: term, mode: "insensitive" as const } },
+      { name: { contains: term, mode: "insensitive" as const } },
     ],
   };
 }
 
 async function countUsers(ctx: Parameters<typeof requireViewer>[0], search: string | null | undefined) {
   const { subject } = await requireViewer(ctx);
-  return ctx.prisma.user.count({ where: { ...userWhere(subject), ...searchWhere(search) } });
+  return ctx.prisma.user.count({ where: allOf(userWhere(subject), searchWhere(search)) });
 }
 
 // ---- mutations
