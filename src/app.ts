@@ -9,13 +9,18 @@ import { type AppDeps, buildContext, type Context, requestIdOf } from "./context
 import type { Database } from "./db/database.js";
 import { schema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
+import { securityPlugins } from "./security/pipeline.js";
+import { createRateLimiter } from "./security/rate-limit.js";
 
 export type App = {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, Context>>;
   deps: AppDeps;
+  /** Releases what the app holds besides the database (rate-limit store connections). */
+  close(): Promise<void>;
 };
 
-// By name, not instanceof: graphql's CommonJS and ESM builds both load, each with its own class.
+// By name, not instanceof: graphql's CommonJS and ESM builds can both be loaded (bundlers, test
+// runners), each with its own class.
 const isGraphQLError = (error: unknown): error is GraphQLError =>
   error instanceof Error && error.name === "GraphQLError";
 
@@ -81,12 +86,16 @@ function bodyLimitPlugin(max: number): Plugin {
 
 export function createApp({ db, config, log }: { db: Database; config: Config; log: Logger }): App {
   const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma) };
+  const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
+    log.warn("rate-limit store unavailable; not limiting", { error }),
+  );
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: config.graphiql,
     landingPage: false,
     logging: false,
+    batching: false,
     context: (initial) => buildContext(initial, deps),
     maskedErrors: {
       // Typed errors (ours, and Yoga's own for bad requests) pass; anything else is logged and masked.
@@ -96,7 +105,12 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },
     },
-    plugins: [requestIdPlugin, healthPlugin(db, log), bodyLimitPlugin(config.maxBodyBytes)],
+    plugins: [
+      requestIdPlugin,
+      healthPlugin(db, log),
+      bodyLimitPlugin(config.maxBodyBytes),
+      ...securityPlugins(config, limiter),
+    ],
   });
-  return { yoga, deps };
+  return { yoga, deps, close: () => limiter.close() };
 }

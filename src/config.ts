@@ -22,6 +22,15 @@ export type Config = Readonly<{
   /** Seconds SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
   graphiql: boolean;
+  /** Whether the schema may be introspected (off by default in production). */
+  introspection: boolean;
+  /** Query limits enforced before execution. */
+  limits: Readonly<{ depth: number; cost: number; aliases: number; tokens: number; directives: number }>;
+  rateLimits: Readonly<{ perMinute: number; signInPerMinute: number }>;
+  /** Shared rate-limit counters (and later pub/sub) across instances; in memory when unset. */
+  redisUrl: string | undefined;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }>;
 
 export class ConfigError extends Error {}
@@ -71,6 +80,13 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError(`REDIS_URL must look like redis://host:6379, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === "production";
   const cost = integer(env, "PASSWORD_HASH_COST", 16384, 1024, 1048576);
@@ -92,5 +108,19 @@ export function loadConfig(env: Env = process.env): Config {
     dbStatementTimeoutMs: integer(env, "DB_STATEMENT_TIMEOUT_MS", 15000, 100, 3600000),
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
     graphiql: boolean(env, "GRAPHIQL", !production),
+    introspection: boolean(env, "INTROSPECTION", !production),
+    limits: Object.freeze({
+      depth: integer(env, "MAX_QUERY_DEPTH", 12, 2, 100),
+      cost: integer(env, "MAX_QUERY_COST", 20000, 100, 10_000_000),
+      aliases: integer(env, "MAX_QUERY_ALIASES", 30, 0, 1000),
+      tokens: integer(env, "MAX_QUERY_TOKENS", 4000, 100, 100_000),
+      directives: integer(env, "MAX_QUERY_DIRECTIVES", 20, 0, 1000),
+    }),
+    rateLimits: Object.freeze({
+      perMinute: integer(env, "RATE_LIMIT_PER_MINUTE", 1200, 1, 100_000_000),
+      signInPerMinute: integer(env, "RATE_LIMIT_SIGNIN_PER_MINUTE", 20, 1, 100_000_000),
+    }),
+    redisUrl: redisUrl(env),
+    trustProxy: boolean(env, "TRUST_PROXY", false),
   });
 }

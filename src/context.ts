@@ -9,6 +9,7 @@ import { loadSubject } from "./authz/subject-loader.js";
 import type { Config } from "./config.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import type { Logger } from "./logger.js";
+import { clientIp } from "./security/pipeline.js";
 
 export type AppDeps = {
   prisma: PrismaClient;
@@ -62,7 +63,7 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     ...deps,
     log,
     requestId,
-    ip: request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? null,
+    ip: clientIp(request, initial, deps.config.trustProxy),
     actor,
     subject: () => {
       const current = ctx.actor;

@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     log.error("cannot open the database", { error: error.message });
     process.exit(1);
   });
-  const { yoga } = createApp({ db, config, log });
+  const app = createApp({ db, config, log });
+  const { yoga } = app;
 
   const server = createServer((req, res) => {
     const begin = performance.now();
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
     await Promise.race([closed, grace]);
     server.closeAllConnections();
+    await app.close().catch((error) => log.warn("closing the rate-limit store failed", { error }));
     await db.close().catch((error) => log.warn("closing the database failed", { error }));
     log.info("stopped");
     process.exit(0);
