@@ -8,6 +8,7 @@ import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { canAssignRole } from "../../authz/evaluator.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
@@ -100,7 +101,7 @@ async function insertUser(
 
 export async function createFirstUser(ctx: Context, input: NewUserInput & { name?: string | null }) {
   const passwordHash = await passwordHashFor(ctx, input.password);
-  const result = await ctx.prisma.$transaction(async (tx) => {
+  const result = await inTransaction(ctx.prisma, async (tx) => {
     // Two concurrent first-user requests: the lock makes the second see the first's user.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(7246913002)`;
     if (await tx.user.findFirst({ select: { id: true } })) {
@@ -133,7 +134,7 @@ export async function login(ctx: Context, input: { email: string; password: stri
     : await burnPasswordCheck(input.password, ctx.config.passwordHashCost);
   if (!user || !ok) throw INVALID_CREDENTIALS();
   if (user.status === "SUSPENDED") throw userError("USER_SUSPENDED", "This account is suspended.");
-  const result = await ctx.prisma.$transaction(async (tx) => {
+  const result = await inTransaction(ctx.prisma, async (tx) => {
     const active =
       user.status === "DORMANT"
         ? await tx.user.update({ where: { id: user.id }, data: { status: "ACTIVE", lastSeenAt: new Date() } })
@@ -158,7 +159,7 @@ export async function logout(ctx: Context): Promise<boolean> {
   const { user } = await requireViewer(ctx);
   if (ctx.actor.kind !== "user") return false;
   const { sessionId, apiTokenId } = ctx.actor;
-  await ctx.prisma.$transaction(async (tx) => {
+  await inTransaction(ctx.prisma, async (tx) => {
     if (sessionId) {
       await tx.session.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
     } else if (apiTokenId) {
@@ -179,7 +180,7 @@ export async function createUser(ctx: Context, input: NewUserInput & { organizat
   assertAllowed(subject, "CREATE", { type: "USER" });
   const requested = input.organizationIds?.map((id) => decodeId("Organization", id));
   const passwordHash = await passwordHashFor(ctx, input.password);
-  return ctx.prisma.$transaction(async (tx) => {
+  return inTransaction(ctx.prisma, async (tx) => {
     const organizationIds = requested ?? [await defaultOrganizationId(tx)];
     const unique = [...new Set(organizationIds)];
     const found = await tx.organization.findMany({ where: { id: { in: unique } }, select: { id: true } });
@@ -210,7 +211,7 @@ export async function updateUserSiteRoles(ctx: Context, input: { userId: string;
   if (unknown.length > 0) {
     throw userError("INVALID_INPUT", `Unknown site roles: ${unknown.join(", ")}.`, ["input", "roles"]);
   }
-  return ctx.prisma.$transaction(async (tx) => {
+  return inTransaction(ctx.prisma, async (tx) => {
     const target = await tx.user.findUnique({ where: { id: userId } });
     if (!target) throw notFound("user");
     assertAllowed(subject, "READ", { type: "USER", ownerId: target.id });
@@ -264,7 +265,7 @@ export async function createApiToken(ctx: Context, input: { name: string; lifeti
   );
   const secret = newSecret();
   const expiresAt = input.lifetimeSeconds ? new Date(Date.now() + input.lifetimeSeconds * 1000) : null;
-  return ctx.prisma.$transaction(async (tx) => {
+  return inTransaction(ctx.prisma, async (tx) => {
     if (await tx.apiToken.findUnique({ where: { userId_name: { userId: user.id, name } }, select: { id: true } })) {
       throw userError("NAME_TAKEN", "You already have a token with this name.", ["input", "name"]);
     }
