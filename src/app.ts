@@ -9,6 +9,7 @@ import { type AppDeps, buildContext, type Context, requestIdOf } from "./context
 import type { Database } from "./db/database.js";
 import { schema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
+import { scimPlugin } from "./modules/scim/scim.js";
 
 export type App = {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, Context>>;
@@ -96,7 +97,12 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },
     },
-    plugins: [requestIdPlugin, healthPlugin(db, log), bodyLimitPlugin(config.maxBodyBytes)],
+    plugins: [
+      requestIdPlugin,
+      healthPlugin(db, log),
+      bodyLimitPlugin(config.maxBodyBytes),
+      scimPlugin({ prisma: db.prisma, config, log }),
+    ],
   });
   return { yoga, deps };
 }
