@@ -100,8 +100,9 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
     plugins: [
       requestIdPlugin,
       healthPlugin(db, log),
-      bodyLimitPlugin(config.maxBodyBytes),
+      // SCIM answers its own errors (size limit included) in SCIM's format.
       scimPlugin({ prisma: db.prisma, config, log }),
+      bodyLimitPlugin(config.maxBodyBytes),
     ],
   });
   return { yoga, deps };
