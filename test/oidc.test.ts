@@ -257,12 +257,20 @@ describe("provider keys", () => {
       expect(Date.now() - started).toBeLessThan(3000);
 
       unreachable.setMode("down");
+      advanceClock(6_000);
       started = Date.now();
       payload = await oidcLogin(other, await unreachable.token("sub-x", { email: "x@example.com" }));
       expect(payload.userErrors.map((e: { code: string }) => e.code)).toEqual(["IDP_UNAVAILABLE"]);
       expect(Date.now() - started).toBeLessThan(3000);
 
+      // Within 5 s of a failure the provider is not asked again.
       unreachable.setMode("up");
+      const served = unreachable.served.discovery;
+      payload = await oidcLogin(other, await unreachable.token("sub-x", { email: "x@example.com" }));
+      expect(payload.userErrors.map((e: { code: string }) => e.code)).toEqual(["IDP_UNAVAILABLE"]);
+      expect(unreachable.served.discovery).toBe(served);
+
+      advanceClock(6_000);
       payload = await oidcLogin(other, await unreachable.token("sub-x", { email: "x@example.com" }));
       expect(payload.userErrors).toEqual([]);
       expect(payload.user.email).toBe("x@example.com");

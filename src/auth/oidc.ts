@@ -29,11 +29,14 @@ export type VerifiedIdToken = {
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const UNKNOWN_KID_COOLDOWN_MS = 30_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
+/** After a failed discovery, logins answer from the failure for this long instead of asking again. */
+const DISCOVERY_RETRY_MS = 5_000;
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
 export class OidcVerifier {
   private keySet: Promise<KeySet> | undefined;
+  private lastFailure: { at: number; error: OidcProviderError } | undefined;
 
   constructor(private readonly config: OidcConfig) {}
 
@@ -83,9 +86,15 @@ export class OidcVerifier {
   }
 
   private remoteKeySet(): Promise<KeySet> {
-    // Cached on success only: a provider that was down at first is asked again next time.
-    this.keySet ??= this.discover().catch((error) => {
+    // Cached on success only: a provider that was down is asked again, but not on every login
+    // (anonymous requests must not turn into a stream of outbound ones).
+    const failure = this.lastFailure;
+    if (!this.keySet && failure && Date.now() - failure.at < DISCOVERY_RETRY_MS) {
+      return Promise.reject(failure.error);
+    }
+    this.keySet ??= this.discover().catch((error: unknown) => {
       this.keySet = undefined;
+      if (error instanceof OidcProviderError) this.lastFailure = { at: Date.now(), error };
       throw error;
     });
     return this.keySet;
