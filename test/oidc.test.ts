@@ -129,6 +129,15 @@ describe("login with a valid ID token", () => {
     await refusedWith(await provider.token("sub-mallory", { email: "bob@example.com", email_verified: true }));
   });
 
+  it("creates one user when two first logins of an identity race", async () => {
+    const token = await provider.token("sub-racer", { email: "racer@example.com" });
+    const [a, b] = await Promise.all([oidcLogin(app, token), oidcLogin(app, token)]);
+    expect(a.userErrors).toEqual([]);
+    expect(b.userErrors).toEqual([]);
+    expect(a.user.id).toBe(b.user.id);
+    expect(await app.prisma.user.count({ where: { email: "racer@example.com" } })).toBe(1);
+  });
+
   it("accepts a token that expired within the clock tolerance", async () => {
     const now = Math.floor(Date.now() / 1000);
     const payload = await oidcLogin(
@@ -270,6 +279,13 @@ describe("provider keys", () => {
       expect(payload.userErrors.map((e: { code: string }) => e.code)).toEqual(["IDP_UNAVAILABLE"]);
       expect(unreachable.served.discovery).toBe(served);
 
+      // A discovery document naming another issuer is not trusted.
+      advanceClock(6_000);
+      unreachable.advertiseIssuer("https://elsewhere.example.com");
+      payload = await oidcLogin(other, await unreachable.token("sub-x", { email: "x@example.com" }));
+      expect(payload.userErrors.map((e: { code: string }) => e.code)).toEqual(["IDP_UNAVAILABLE"]);
+
+      unreachable.advertiseIssuer(undefined);
       advanceClock(6_000);
       payload = await oidcLogin(other, await unreachable.token("sub-x", { email: "x@example.com" }));
       expect(payload.userErrors).toEqual([]);

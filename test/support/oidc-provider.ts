@@ -32,6 +32,8 @@ export async function newKey(alg: "RS256" | "ES256" = "RS256"): Promise<TestKey>
 export async function startOidcProvider() {
   let published: TestKey[] = [await newKey("RS256")];
   let mode: "up" | "down" | "hang" = "up";
+  /** What the discovery document claims as issuer, when it should lie. */
+  let advertisedIssuer: string | undefined;
   const served = { discovery: 0, jwks: 0 };
 
   const server = http.createServer((req, res) => {
@@ -44,7 +46,7 @@ export async function startOidcProvider() {
     if (req.url === "/.well-known/openid-configuration") {
       served.discovery++;
       return send(200, {
-        issuer,
+        issuer: advertisedIssuer ?? issuer,
         jwks_uri: `${issuer}/jwks`,
         id_token_signing_alg_values_supported: ["RS256", "ES256"],
       });
@@ -74,6 +76,9 @@ export async function startOidcProvider() {
     env: (extra: Record<string, string> = {}) => ({ OIDC_ISSUER_URL: issuer, OIDC_CLIENT_ID: CLIENT_ID, ...extra }),
     setMode(next: "up" | "down" | "hang") {
       mode = next;
+    },
+    advertiseIssuer(value: string | undefined) {
+      advertisedIssuer = value;
     },
     /** Publishes exactly these keys from now on. */
     publish(keys: TestKey[]) {
