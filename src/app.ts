@@ -9,6 +9,7 @@ import { type AppDeps, buildContext, type Context, requestIdOf } from "./context
 import type { Database } from "./db/database.js";
 import { schema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
+import { scimPlugin } from "./modules/scim/scim.js";
 import { securityPlugins } from "./security/pipeline.js";
 import { createRateLimiter } from "./security/rate-limit.js";
 
@@ -108,6 +109,8 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
     plugins: [
       requestIdPlugin,
       healthPlugin(db, log),
+      // SCIM answers its own errors (size limit included) in SCIM's format.
+      scimPlugin({ prisma: db.prisma, config, log }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
     ],

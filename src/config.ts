@@ -31,6 +31,22 @@ export type Config = Readonly<{
   redisUrl: string | undefined;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** OpenID Connect login; null when OIDC_ISSUER_URL is unset. */
+  oidc: OidcConfig | null;
+  /** Bearer key of the SCIM 2.0 endpoint; SCIM is off (404) when unset. */
+  scimApiKey: string | undefined;
+}>;
+
+export type OidcConfig = Readonly<{
+  issuerUrl: string;
+  /** The audience ID tokens must carry. */
+  clientId: string;
+  allowedAlgorithms: readonly string[];
+  emailClaim: string;
+  usernameClaim: string;
+  clockToleranceSeconds: number;
+  /** Bound on each request to the provider (discovery, JWKS). */
+  httpTimeoutMs: number;
 }>;
 
 export class ConfigError extends Error {}
@@ -87,6 +103,65 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
+// Asymmetric JWS algorithms only: `none` and shared-secret HS* make no sense for a public JWKS.
+const OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+/** https, or http on loopback (a provider on the same machine, e.g. in tests). */
+export function isSafeProviderUrl(url: URL): boolean {
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.includes(url.hostname));
+}
+
+function oidcConfig(env: Env): OidcConfig | null {
+  const issuer = env.OIDC_ISSUER_URL;
+  if (issuer === undefined || issuer === "") return null;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`OIDC_ISSUER_URL must be a URL like https://idp.example.com, got "${issuer}"`);
+  }
+  if (!isSafeProviderUrl(url) || url.search !== "" || url.hash !== "") {
+    throw new ConfigError(
+      "OIDC_ISSUER_URL must be an https:// URL (http:// only on localhost) without query or fragment",
+    );
+  }
+  const clientId = env.OIDC_CLIENT_ID?.trim();
+  if (!clientId) throw new ConfigError("OIDC_CLIENT_ID is required when OIDC_ISSUER_URL is set");
+  const algorithms = (env.OIDC_ALLOWED_ALGORITHMS || "RS256,ES256").split(",").map((a) => a.trim());
+  const unsupported = algorithms.filter((a) => !OIDC_ALGORITHMS.includes(a));
+  if (unsupported.length > 0 || algorithms.length === 0) {
+    throw new ConfigError(
+      `OIDC_ALLOWED_ALGORITHMS must list some of ${OIDC_ALGORITHMS.join(", ")}, got "${unsupported.join(",")}"`,
+    );
+  }
+  return Object.freeze({
+    issuerUrl: issuer,
+    clientId,
+    allowedAlgorithms: Object.freeze([...new Set(algorithms)]),
+    emailClaim: claimName(env, "OIDC_EMAIL_CLAIM", "email"),
+    usernameClaim: claimName(env, "OIDC_USERNAME_CLAIM", "preferred_username"),
+    clockToleranceSeconds: integer(env, "OIDC_CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
+    httpTimeoutMs: integer(env, "OIDC_HTTP_TIMEOUT_MS", 5000, 100, 60000),
+  });
+}
+
+function claimName(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[\w.:-]{1,128}$/.test(raw)) throw new ConfigError(`${name} must be a claim name, got "${raw}"`);
+  return raw;
+}
+
+function scimApiKey(env: Env): string | undefined {
+  const raw = env.SCIM_API_KEY;
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.length < 32 || raw.length > 512 || /\s/.test(raw)) {
+    throw new ConfigError("SCIM_API_KEY must be 32-512 characters without whitespace");
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === "production";
   const cost = integer(env, "PASSWORD_HASH_COST", 16384, 1024, 1048576);
@@ -122,5 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     redisUrl: redisUrl(env),
     trustProxy: boolean(env, "TRUST_PROXY", false),
+    oidc: oidcConfig(env),
+    scimApiKey: scimApiKey(env),
   });
 }

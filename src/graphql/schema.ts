@@ -6,5 +6,7 @@ import "../modules/roles/roles.graphql.js";
 import "../modules/users/users.graphql.js";
 import "../modules/organizations/organizations.graphql.js";
 import "../modules/audit-logs/audit-logs.graphql.js";
+import "../modules/oidc/oidc.graphql.js";
+import "../modules/idp-sync/idp-sync.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -17,10 +17,10 @@ import { checkEmail, checkText, checkUsername, ensure, isUniqueViolation } from 
 
 type Tx = Prisma.TransactionClient;
 
-type OpenedSession = { userId: string; sessionId: string; expiresAt: Date };
+export type OpenedSession = { userId: string; sessionId: string; expiresAt: Date };
 
 /** Records a session inside the caller's transaction; sign its token once that has committed. */
-async function openSession(ctx: Context, tx: Tx, user: User, loginType: LoginType): Promise<OpenedSession> {
+export async function openSession(ctx: Context, tx: Tx, user: User, loginType: LoginType): Promise<OpenedSession> {
   const expiresAt = new Date(Date.now() + ctx.config.sessionTtlSeconds * 1000);
   const session = await tx.session.create({ data: { userId: user.id, loginType, expiresAt } });
   return { userId: user.id, sessionId: session.id, expiresAt };
@@ -28,7 +28,7 @@ async function openSession(ctx: Context, tx: Tx, user: User, loginType: LoginTyp
 
 // Signing may read the key table through the main client: never inside a transaction, which on
 // the single-connection PGlite would wait for itself.
-async function withToken(ctx: Context, result: { user: User; session: OpenedSession }) {
+export async function withToken(ctx: Context, result: { user: User; session: OpenedSession }) {
   const token = await ctx.sessionTokens.sign(result.session);
   ctx.signedIn({ kind: "user", user: result.user, sessionId: result.session.sessionId, apiTokenId: null });
   return { user: result.user, token };

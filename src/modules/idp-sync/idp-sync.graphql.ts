@@ -1,0 +1,170 @@
+// IdP sync settings: types, the queries next to them (site-level organization sync, per-org
+// group and role sync on Organization), and their mutations.
+import { can } from "../../authz/evaluator.js";
+import { builder } from "../../graphql/builder.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import {
+  type ClaimMapping,
+  type GroupSyncView,
+  type OrganizationSyncView,
+  type RoleSyncView,
+  readGroupSyncSettings,
+  readOrganizationSyncSettings,
+  readRoleSyncSettings,
+  updateGroupSyncSettings,
+  updateOrganizationSyncSettings,
+  updateRoleSyncSettings,
+} from "./idp-sync.settings.js";
+
+const ClaimMappingType = builder.objectRef<ClaimMapping>("ClaimMapping").implement({
+  fields: (t) => ({
+    claimValue: t.exposeString("claimValue"),
+    targets: t.exposeStringList("targets", {
+      description: "Organization ids, group ids or role names, by the settings it belongs to.",
+    }),
+  }),
+});
+
+const ClaimMappingInput = builder.inputType("ClaimMappingInput", {
+  fields: (t) => ({
+    claimValue: t.string({ required: true }),
+    targets: t.stringList({ required: true }),
+  }),
+});
+
+const OrganizationSyncSettingsType = builder.objectRef<OrganizationSyncView>("OrganizationSyncSettings").implement({
+  fields: (t) => ({
+    field: t.exposeString("field", { description: "The claim to read; empty disables organization sync." }),
+    mapping: t.field({ type: [ClaimMappingType], resolve: (s) => s.mapping }),
+    assignDefault: t.exposeBoolean("assignDefault"),
+  }),
+});
+
+const GroupSyncSettingsType = builder.objectRef<GroupSyncView>("GroupSyncSettings").implement({
+  fields: (t) => ({
+    field: t.exposeString("field"),
+    mapping: t.field({ type: [ClaimMappingType], resolve: (s) => s.mapping }),
+    regexFilter: t.exposeString("regexFilter", { nullable: true }),
+    autoCreateMissingGroups: t.exposeBoolean("autoCreateMissingGroups"),
+  }),
+});
+
+const RoleSyncSettingsType = builder.objectRef<RoleSyncView>("RoleSyncSettings").implement({
+  fields: (t) => ({
+    field: t.exposeString("field"),
+    mapping: t.field({ type: [ClaimMappingType], resolve: (s) => s.mapping }),
+  }),
+});
+
+builder.queryField("organizationSyncSettings", (t) =>
+  t.field({
+    type: OrganizationSyncSettingsType,
+    nullable: true,
+    description: "Null unless the viewer may read IdP sync settings (owner, user-admin).",
+    authScopes: { authenticated: true },
+    resolve: async (_root, _args, ctx) => {
+      const subject = await ctx.subject();
+      if (!subject || !can(subject, "READ", { type: "IDPSYNC_SETTINGS" })) return null;
+      return readOrganizationSyncSettings(ctx.prisma);
+    },
+  }),
+);
+
+builder.prismaObjectFields(OrganizationType, (t) => ({
+  groupSyncSettings: t.field({
+    type: GroupSyncSettingsType,
+    nullable: true,
+    description: "Null unless the viewer may read IdP sync settings here.",
+    resolve: async (org, _args, ctx) => {
+      const subject = await ctx.subject();
+      if (!subject || !can(subject, "READ", { type: "IDPSYNC_SETTINGS", organizationId: org.id })) return null;
+      return readGroupSyncSettings(ctx.prisma, org.id);
+    },
+  }),
+  roleSyncSettings: t.field({
+    type: RoleSyncSettingsType,
+    nullable: true,
+    resolve: async (org, _args, ctx) => {
+      const subject = await ctx.subject();
+      if (!subject || !can(subject, "READ", { type: "IDPSYNC_SETTINGS", organizationId: org.id })) return null;
+      return readRoleSyncSettings(ctx.prisma, org.id);
+    },
+  }),
+}));
+
+// ---- mutations
+
+const UpdateOrganizationSyncSettingsInput = builder.inputType("UpdateOrganizationSyncSettingsInput", {
+  fields: (t) => ({
+    field: t.string({ required: true }),
+    mapping: t.field({ type: [ClaimMappingInput], required: true }),
+    assignDefault: t.boolean({ required: true }),
+  }),
+});
+
+const UpdateGroupSyncSettingsInput = builder.inputType("UpdateGroupSyncSettingsInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    field: t.string({ required: true }),
+    mapping: t.field({ type: [ClaimMappingInput], required: true }),
+    regexFilter: t.string(),
+    autoCreateMissingGroups: t.boolean({ required: true }),
+  }),
+});
+
+const UpdateRoleSyncSettingsInput = builder.inputType("UpdateRoleSyncSettingsInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    field: t.string({ required: true }),
+    mapping: t.field({ type: [ClaimMappingInput], required: true }),
+  }),
+});
+
+const OrganizationSyncSettingsPayload = builder
+  .objectRef<Payload<{ settings: OrganizationSyncView }>>("OrganizationSyncSettingsPayload")
+  .implement({
+    fields: (t) => ({
+      settings: t.field({ type: OrganizationSyncSettingsType, nullable: true, resolve: (p) => p.settings ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+const GroupSyncSettingsPayload = builder
+  .objectRef<Payload<{ settings: GroupSyncView }>>("GroupSyncSettingsPayload")
+  .implement({
+    fields: (t) => ({
+      settings: t.field({ type: GroupSyncSettingsType, nullable: true, resolve: (p) => p.settings ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+const RoleSyncSettingsPayload = builder
+  .objectRef<Payload<{ settings: RoleSyncView }>>("RoleSyncSettingsPayload")
+  .implement({
+    fields: (t) => ({
+      settings: t.field({ type: RoleSyncSettingsType, nullable: true, resolve: (p) => p.settings ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  updateOrganizationSyncSettings: t.field({
+    type: OrganizationSyncSettingsPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateOrganizationSyncSettingsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => updateOrganizationSyncSettings(ctx, input)),
+  }),
+  updateGroupSyncSettings: t.field({
+    type: GroupSyncSettingsPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateGroupSyncSettingsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => updateGroupSyncSettings(ctx, input)),
+  }),
+  updateRoleSyncSettings: t.field({
+    type: RoleSyncSettingsPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateRoleSyncSettingsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => updateRoleSyncSettings(ctx, input)),
+  }),
+}));

@@ -1,0 +1,116 @@
+// Login with an ID token from the configured OpenID Connect provider: verify, find or create
+// the user, then (one transaction) IdP sync, audit events and the session.
+
+import { recordAudit } from "../../audit/audit.js";
+import { OidcProviderError, OidcTokenError, oidcVerifier, type VerifiedIdToken } from "../../auth/oidc.js";
+import { auditMeta } from "../../authz/assert.js";
+import type { OidcConfig } from "../../config.js";
+import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
+import type { Prisma, User } from "../../generated/prisma/client.js";
+import { userError } from "../../graphql/errors.js";
+import { runIdpSync } from "../idp-sync/idp-sync.service.js";
+import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
+import { defaultOrganizationId } from "../organizations/organizations.service.js";
+import { isUniqueViolation } from "../shared/validation.js";
+import { openSession, withToken } from "../users/users.service.js";
+import { createExternalUser, displayNameFrom, emailFrom, usernameFrom } from "./oidc-users.js";
+
+type Tx = Prisma.TransactionClient;
+
+const invalidToken = (why: string) => userError("INVALID_CREDENTIALS", `The ID token was refused: ${why}.`);
+
+async function verify(ctx: Context, config: OidcConfig, idToken: string): Promise<VerifiedIdToken> {
+  try {
+    return await oidcVerifier(config).verify(idToken);
+  } catch (error) {
+    if (error instanceof OidcTokenError) throw invalidToken(error.message);
+    if (error instanceof OidcProviderError) {
+      ctx.log.warn("OIDC provider unavailable", { error });
+      throw userError("IDP_UNAVAILABLE", "The identity provider could not be reached; try again later.");
+    }
+    throw error;
+  }
+}
+
+/** `email_verified` as providers send it: a boolean, or (some providers) the string "true". */
+const isVerified = (raw: unknown) => raw === true || raw === "true";
+
+type Linked = { user: User; how: "subject" | "email" | "created" };
+
+/** The user of this identity: linked by subject, else by a verified email, else a new OIDC user. */
+async function linkOrCreate(tx: Tx, config: OidcConfig, token: VerifiedIdToken): Promise<Linked> {
+  const bySubject = await tx.user.findUnique({ where: { oidcSubject: token.subject } });
+  if (bySubject) return { user: bySubject, how: "subject" };
+  const email = emailFrom(token.claims[config.emailClaim]);
+  if (!email) throw invalidToken(`it has no valid "${config.emailClaim}" claim`);
+  const byEmail = await tx.user.findUnique({ where: { email } });
+  if (byEmail) {
+    if (!isVerified(token.claims.email_verified)) {
+      throw invalidToken("an account with this email exists and the provider has not verified the email");
+    }
+    if (byEmail.oidcSubject) throw invalidToken("the account with this email is linked to another identity");
+    const user = await tx.user.update({ where: { id: byEmail.id }, data: { oidcSubject: token.subject } });
+    return { user, how: "email" };
+  }
+  const user = await createExternalUser(tx, {
+    email,
+    username: usernameFrom(token.claims[config.usernameClaim], email),
+    name: displayNameFrom(token.claims.name),
+    oidcSubject: token.subject,
+  });
+  // Without organization sync, new users land in the default organization (like createUser).
+  if ((await readOrganizationSyncSettings(tx)).field === "") {
+    await tx.organizationMember.create({ data: { organizationId: await defaultOrganizationId(tx), userId: user.id } });
+  }
+  return { user, how: "created" };
+}
+
+export async function loginWithOidc(ctx: Context, input: { idToken: string }) {
+  const config = ctx.config.oidc;
+  if (!config) throw userError("FEATURE_DISABLED", "OpenID Connect login is not configured.");
+  const token = await verify(ctx, config, input.idToken);
+  const attempt = () =>
+    inTransaction(ctx.prisma, async (tx) => {
+      const { user: found, how } = await linkOrCreate(tx, config, token);
+      if (found.status === "SUSPENDED") throw userError("USER_SUSPENDED", "This account is suspended.");
+      const user = await tx.user.update({
+        where: { id: found.id },
+        data: { lastSeenAt: new Date(), ...(found.status === "DORMANT" ? { status: "ACTIVE" as const } : {}) },
+      });
+      const meta = auditMeta(ctx);
+      if (how === "created") {
+        await recordAudit(tx, meta, {
+          action: "CREATE",
+          resourceType: "USER",
+          resourceId: user.id,
+          resourceName: user.username,
+          diff: { username: user.username, email: user.email, loginType: "OIDC", reason: "oidc-login" },
+        });
+      }
+      const sync = await runIdpSync(tx, meta, user, token.claims);
+      await recordAudit(
+        tx,
+        { ...meta, actorId: user.id },
+        {
+          action: "LOGIN",
+          resourceType: "USER",
+          resourceId: user.id,
+          resourceName: user.username,
+          diff: {
+            loginType: "OIDC",
+            linkedBy: how,
+            ...(found.status === "DORMANT" ? { status: { from: "DORMANT", to: "ACTIVE" } } : {}),
+            sync,
+          },
+        },
+      );
+      return { user, session: await openSession(ctx, tx, user, "OIDC") };
+    });
+  // Two first logins of one identity race on the unique subject/email: the loser links on retry.
+  const result = await attempt().catch((error: unknown) => {
+    if (isUniqueViolation(error)) return attempt();
+    throw error;
+  });
+  return withToken(ctx, result);
+}
