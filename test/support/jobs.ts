@@ -1,7 +1,8 @@
 // Stands in for a provisioner daemon in tests that are not about daemons: finishes jobs by
 // writing the ProvisionerJob row (and, for imports, the version's reported cost) directly.
-import type { TestApp } from "./harness.js";
+
 import { uuidOf } from "./fixtures.js";
+import type { TestApp } from "./harness.js";
 
 /** The import job of a template's active version (template by global id). */
 export async function importJobOf(app: TestApp, templateId: string): Promise<string> {

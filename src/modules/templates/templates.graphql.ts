@@ -102,6 +102,21 @@ export const TemplateType = builder.prismaNode("Template", {
   }),
 });
 
+/** One connection type for every list of templates; totalCount comes from the field's count query. */
+export const TemplateConnection = builder.connectionObject(
+  {
+    type: TemplateType,
+    name: "TemplateConnection",
+    fields: (t) => ({
+      totalCount: t.int({
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (parent) => (parent as { totalCount?: () => Promise<number> }).totalCount?.() ?? 0,
+      }),
+    }),
+  },
+  { name: "TemplateEdge" },
+);
+
 registerNodeLoader("Template", async (id, ctx) => {
   const subject = await ctx.subject();
   return subject ? ctx.prisma.template.findFirst({ where: { AND: [{ id }, templateReadWhere(subject)] } }) : null;
@@ -126,29 +141,35 @@ function organizationFilter(value: string | null | undefined): string | null | u
 const NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000";
 
 builder.queryField("templates", (t) =>
-  t.prismaConnection({
-    type: "Template",
-    cursor: "id",
-    authScopes: { authenticated: true },
-    args: { organizationId: t.arg.id() },
-    totalCount: async (_root, args, ctx) =>
-      ctx.prisma.template.count({ where: await templateListWhere(ctx, organizationFilter(args.organizationId)) }),
-    resolve: async (query, _root, args, ctx) =>
-      ctx.prisma.template.findMany({
-        ...query,
-        where: await templateListWhere(ctx, organizationFilter(args.organizationId)),
-      }),
-  }),
+  t.prismaConnection(
+    {
+      type: "Template",
+      cursor: "id",
+      authScopes: { authenticated: true },
+      args: { organizationId: t.arg.id() },
+      totalCount: async (_root, args, ctx) =>
+        ctx.prisma.template.count({ where: await templateListWhere(ctx, organizationFilter(args.organizationId)) }),
+      resolve: async (query, _root, args, ctx) =>
+        ctx.prisma.template.findMany({
+          ...query,
+          where: await templateListWhere(ctx, organizationFilter(args.organizationId)),
+        }),
+    },
+    TemplateConnection,
+  ),
 );
 
 builder.prismaObjectFields(OrganizationType, (t) => ({
-  templates: t.prismaConnection({
-    type: "Template",
-    cursor: "id",
-    totalCount: async (org, _args, ctx) => ctx.prisma.template.count({ where: await templateListWhere(ctx, org.id) }),
-    resolve: async (query, org, _args, ctx) =>
-      ctx.prisma.template.findMany({ ...query, where: await templateListWhere(ctx, org.id) }),
-  }),
+  templates: t.prismaConnection(
+    {
+      type: "Template",
+      cursor: "id",
+      totalCount: async (org, _args, ctx) => ctx.prisma.template.count({ where: await templateListWhere(ctx, org.id) }),
+      resolve: async (query, org, _args, ctx) =>
+        ctx.prisma.template.findMany({ ...query, where: await templateListWhere(ctx, org.id) }),
+    },
+    TemplateConnection,
+  ),
 }));
 
 // ---- mutations

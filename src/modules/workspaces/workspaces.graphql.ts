@@ -85,6 +85,21 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
   }),
 });
 
+/** One connection type for every list of workspaces; totalCount comes from the field's count query. */
+export const WorkspaceConnection = builder.connectionObject(
+  {
+    type: WorkspaceType,
+    name: "WorkspaceConnection",
+    fields: (t) => ({
+      totalCount: t.int({
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (parent) => (parent as { totalCount?: () => Promise<number> }).totalCount?.() ?? 0,
+      }),
+    }),
+  },
+  { name: "WorkspaceEdge" },
+);
+
 registerNodeLoader("Workspace", async (id, ctx) => {
   const subject = await ctx.subject();
   return subject ? ctx.prisma.workspace.findFirst({ where: { AND: [{ id }, workspaceReadWhere(subject)] } }) : null;
@@ -117,17 +132,20 @@ async function workspaceListWhere(
 }
 
 builder.queryField("workspaces", (t) =>
-  t.prismaConnection({
-    type: "Workspace",
-    cursor: "id",
-    description: "Workspaces the viewer may read, across organizations.",
-    authScopes: { authenticated: true },
-    args: { organizationId: t.arg.id(), ownerId: t.arg.id() },
-    totalCount: async (_root, args, ctx) =>
-      ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, listFilter(args)) }),
-    resolve: async (query, _root, args, ctx) =>
-      ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, listFilter(args)) }),
-  }),
+  t.prismaConnection(
+    {
+      type: "Workspace",
+      cursor: "id",
+      description: "Workspaces the viewer may read, across organizations.",
+      authScopes: { authenticated: true },
+      args: { organizationId: t.arg.id(), ownerId: t.arg.id() },
+      totalCount: async (_root, args, ctx) =>
+        ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, listFilter(args)) }),
+      resolve: async (query, _root, args, ctx) =>
+        ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, listFilter(args)) }),
+    },
+    WorkspaceConnection,
+  ),
 );
 
 function listFilter(args: { organizationId?: string | null; ownerId?: string | null }) {
@@ -138,14 +156,17 @@ function listFilter(args: { organizationId?: string | null; ownerId?: string | n
 }
 
 builder.prismaObjectFields(OrganizationType, (t) => ({
-  workspaces: t.prismaConnection({
-    type: "Workspace",
-    cursor: "id",
-    totalCount: async (org, _args, ctx) =>
-      ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
-    resolve: async (query, org, _args, ctx) =>
-      ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
-  }),
+  workspaces: t.prismaConnection(
+    {
+      type: "Workspace",
+      cursor: "id",
+      totalCount: async (org, _args, ctx) =>
+        ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
+      resolve: async (query, org, _args, ctx) =>
+        ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
+    },
+    WorkspaceConnection,
+  ),
   viewerWorkspaceQuota: t.field({
     type: WorkspaceQuotaType,
     description: "The viewer's quota in this organization.",
