@@ -220,6 +220,13 @@ describe("template visibility", () => {
     const docker = await app.prisma.template.findFirstOrThrow({ where: { organizationId: acme.uuid, name: "docker" } });
     const id = globalId("Template", docker.id);
     expect((await app.gql(NODE, { id }, { token: gina.token })).data?.node).toBeNull();
+    const versionId = globalId("TemplateVersion", docker.activeVersionId as string);
+    const VERSION = `query($id: ID!) { node(id: $id) { ... on TemplateVersion { name template { name } } } }`;
+    expect((await app.gql(VERSION, { id: versionId }, { token: gina.token })).data?.node).toBeNull();
+    expect((await app.gql(VERSION, { id: versionId }, { token: alice.token })).data?.node).toEqual({
+      name: "v1",
+      template: { name: "docker" },
+    });
     const acl = await app.gql(UPDATE_ACL, { input: { templateId: id, users: [] } }, { token: gina.token });
     expect(errorCodes(acl)).toEqual(["NOT_FOUND"]);
     const org = await app.gql(ORG_TEMPLATES, { name: "acme" }, { token: gina.token });

@@ -212,6 +212,12 @@ describe("workspace lists", () => {
     expect((await app.gql(NODE, { id }, { token: gina.token })).data?.node).toBeNull();
     expect((await app.gql(NODE, { id }, { token: bob.token })).data?.node).toBeNull();
     expect((await app.gql(NODE, { id }, { token: alice.token })).data?.node).toEqual({ id, name: "dev" });
+    const build = await app.prisma.workspaceBuild.findFirstOrThrow({ where: { workspaceId: ws.id } });
+    const BUILD = `query($id: ID!) { node(id: $id) { ... on WorkspaceBuild { buildNumber } } }`;
+    const buildId = globalId("WorkspaceBuild", build.id);
+    expect((await app.gql(BUILD, { id: buildId }, { token: alice.token })).data?.node).toEqual({ buildNumber: 1 });
+    expect((await app.gql(BUILD, { id: buildId }, { token: bob.token })).data?.node).toBeNull();
+    expect((await app.gql(BUILD, { id: buildId }, { token: admin.token })).data?.node).toEqual({ buildNumber: 1 });
     const stop = await transition(app, gina.token, id, "STOP");
     expect(errorCodes(stop.result)).toEqual(["NOT_FOUND"]);
   });

@@ -28,6 +28,22 @@ export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQu
   }),
 });
 
+/** Owners of the workspaces whose builds this request resolved, so checking a build costs no query. */
+const knownOwners = new WeakMap<Context, Map<string, string>>();
+
+function rememberOwner(ctx: Context, workspace: { id: string; ownerId: string }): void {
+  const owners = knownOwners.get(ctx) ?? new Map<string, string>();
+  owners.set(workspace.id, workspace.ownerId);
+  knownOwners.set(ctx, owners);
+}
+
+async function ownerOf(ctx: Context, workspaceId: string): Promise<string | null> {
+  const known = knownOwners.get(ctx)?.get(workspaceId);
+  if (known) return known;
+  const workspace = await ctx.prisma.workspace.findUnique({ where: { id: workspaceId }, select: { ownerId: true } });
+  return workspace?.ownerId ?? null;
+}
+
 /** A build is readable with its workspace; daemons read the builds of their own organization. */
 async function canReadBuild(ctx: Context, build: { workspaceId: string; organizationId: string }): Promise<boolean> {
   if (ctx.actor.kind === "provisioner") return ctx.actor.organizationId === build.organizationId;
@@ -35,11 +51,8 @@ async function canReadBuild(ctx: Context, build: { workspaceId: string; organiza
   if (!subject) return false;
   const object = { type: "WORKSPACE" as const, organizationId: build.organizationId };
   if (can(subject, "READ", object)) return true;
-  const workspace = await ctx.prisma.workspace.findUnique({
-    where: { id: build.workspaceId },
-    select: { ownerId: true },
-  });
-  return workspace !== null && can(subject, "READ", { ...object, ownerId: workspace.ownerId });
+  const ownerId = await ownerOf(ctx, build.workspaceId);
+  return ownerId !== null && can(subject, "READ", { ...object, ownerId });
 }
 
 export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
@@ -71,12 +84,14 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
     template: t.relation("template"),
     latestBuild: t.prismaField({
       type: WorkspaceBuildType,
-      resolve: (query, workspace, _args, ctx) =>
-        ctx.prisma.workspaceBuild.findFirstOrThrow({
+      resolve: (query, workspace, _args, ctx) => {
+        rememberOwner(ctx, workspace);
+        return ctx.prisma.workspaceBuild.findFirstOrThrow({
           ...query,
           where: { workspaceId: workspace.id },
           orderBy: { buildNumber: "desc" },
-        }),
+        });
+      },
     }),
     deleted: t.exposeBoolean("deleted", {
       description: "True once a DELETE build was queued; deleted workspaces leave lists and quotas.",
