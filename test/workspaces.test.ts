@@ -281,6 +281,31 @@ describe("transitionWorkspace", () => {
   });
 });
 
+describe("templates seen through workspaces", () => {
+  it("a workspace keeps showing its template after the owner's template access is revoked", async () => {
+    const revocable = await createTemplate(app, admin.token, {
+      organizationId: acme.id,
+      name: "revocable",
+      disableEveryoneGroupAccess: true,
+    });
+    await app.prisma.templateUserAcl.create({
+      data: { templateId: uuidOf(revocable), userId: uuidOf(bob.id), role: "USE" },
+    });
+    const { payload } = await createWorkspace(app, bob.token, { templateId: revocable, name: "kept" });
+    expect(payload.userErrors).toEqual([]);
+    await app.prisma.templateUserAcl.deleteMany({ where: { templateId: uuidOf(revocable) } });
+    const list = await app.gql(WORKSPACES, { ownerId: bob.id }, { token: bob.token });
+    expect(list.errors).toBeUndefined();
+    const names = list.data?.workspaces.edges.map(
+      (e: { node: { template: { name: string } } }) => e.node.template.name,
+    );
+    expect(names).toContain("revocable");
+    // The template itself is still hidden from bob elsewhere.
+    expect((await app.gql(NODE, { id: revocable }, { token: bob.token })).data?.node).toBeNull();
+    await transition(app, bob.token, payload.workspace.id, "DELETE");
+  });
+});
+
 describe("removed members", () => {
   it("their workspaces stay visible to organization admins, not to them", async () => {
     const leaver = await createUser(app, owner.token, "leaver", { organizationIds: [acme.id] });

@@ -72,9 +72,14 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
   }),
 });
 
+/** Granted by Workspace.template: a workspace's reader sees its template even without template access. */
+export const WORKSPACE_TEMPLATE_GRANT = "workspaceTemplate";
+
 export const TemplateType = builder.prismaNode("Template", {
   id: { field: "id" },
-  authScopes: (template, ctx) => viewerCanOnTemplate(ctx, template, "READ"),
+  // Readable by role or ACL; a workspace also shows its own template to whoever reads the workspace.
+  authScopes: async (template, ctx) =>
+    (await viewerCanOnTemplate(ctx, template, "READ")) || { $granted: WORKSPACE_TEMPLATE_GRANT },
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),

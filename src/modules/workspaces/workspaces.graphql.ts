@@ -9,7 +9,7 @@ import { parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
-import "../templates/templates.graphql.js";
+import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { type WorkspaceQuota, workspaceQuota } from "./quota.js";
 import * as workspaces from "./workspaces.service.js";
 import { workspaceReadWhere } from "./workspaces.service.js";
@@ -81,7 +81,7 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
     name: t.exposeString("name"),
     owner: t.relation("owner"),
     organization: t.relation("organization"),
-    template: t.relation("template"),
+    template: t.relation("template", { grantScopes: [WORKSPACE_TEMPLATE_GRANT] }),
     latestBuild: t.prismaField({
       type: WorkspaceBuildType,
       resolve: (query, workspace, _args, ctx) => {
