@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSubject } from "../src/authz/subject-loader.js";
+import type { Context } from "../src/context.js";
+import { memberWorkspaceQuota } from "../src/modules/workspaces/quota.js";
 import { type Actor, createUser, setupOwner } from "./support/actors.js";
 import { addMember, globalId, makeOrganization, uuidOf } from "./support/fixtures.js";
 import { createTestApp, type TestApp } from "./support/harness.js";
@@ -123,5 +126,24 @@ describe("concurrency", () => {
     );
     const codes = results.map((r) => r.payload.userErrors[0]?.code ?? "OK").sort();
     expect(codes).toEqual(["NAME_TAKEN", "NAME_TAKEN", "NAME_TAKEN", "NAME_TAKEN", "OK"]);
+  });
+});
+
+describe("a member's quota as others see it (OrganizationMember.workspaceQuota)", () => {
+  // The field lives on OrganizationMember (another module); this checks the rule it resolves with.
+  async function asViewer(viewer: Actor): Promise<Context> {
+    const user = await app.prisma.user.findUniqueOrThrow({ where: { id: uuidOf(viewer.id) } });
+    const subject = await loadSubject(app.prisma, user);
+    return { prisma: app.prisma, subject: async () => subject } as unknown as Context;
+  }
+
+  it("is shown to the member and to those who may manage members, and null to other members", async () => {
+    const member = { userId: uuidOf(alice.id), organizationId: acme.uuid };
+    const expected = await quota(alice.token);
+    expect(await memberWorkspaceQuota(await asViewer(alice), member)).toEqual(expected);
+    expect(await memberWorkspaceQuota(await asViewer(admin), member)).toEqual(expected);
+    expect(await memberWorkspaceQuota(await asViewer(owner), member)).toEqual(expected);
+    const peer = await createUser(app, owner.token, "peer", { organizationIds: [acme.id] });
+    expect(await memberWorkspaceQuota(await asViewer(peer), member)).toBeNull();
   });
 });
