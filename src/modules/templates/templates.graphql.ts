@@ -139,11 +139,12 @@ async function templateListWhere(ctx: Context, organizationId?: string | null): 
   return organizationId ? { AND: [readable, { organizationId }] } : readable;
 }
 
+const NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000";
+
 /** A malformed organization id matches nothing, like an organization the viewer cannot see. */
 function organizationFilter(value: string | null | undefined): string | null | undefined {
   return value === null || value === undefined ? value : (parseId("Organization", value) ?? NO_ORGANIZATION);
 }
-const NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000";
 
 builder.queryField("templates", (t) =>
   t.prismaConnection(
