@@ -8,5 +8,7 @@ import "../modules/organizations/organizations.graphql.js";
 import "../modules/audit-logs/audit-logs.graphql.js";
 import "../modules/oidc/oidc.graphql.js";
 import "../modules/idp-sync/idp-sync.graphql.js";
+import "../modules/templates/templates.graphql.js";
+import "../modules/workspaces/workspaces.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,158 @@
+// Who may see and use a template. Roles grant template permissions at site or organization
+// level; everyone else needs an ACL entry (for them, or for a group they are in, the Everyone
+// group included). The evaluator decides; this module only finds the viewer's best ACL role and
+// turns the same rule into a Prisma `where` for lists.
+import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../../authz/evaluator.js";
+import { organizationScopedWhere } from "../../authz/filters.js";
+import type { Action } from "../../authz/permissions.js";
+import type { Context } from "../../context.js";
+import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+
+type Db = Prisma.TransactionClient | PrismaClient;
+
+type TemplateRef = { id: string; organizationId: string };
+
+/** ACL rows that apply to a user: their own entry, or a group they are explicitly in, or Everyone. */
+function userAclWhere(userId: string) {
+  return { userId };
+}
+function groupAclWhere(userId: string) {
+  return { group: { OR: [{ isEveryone: true }, { members: { some: { userId } } }] } };
+}
+
+function best(roles: Iterable<TemplateAclRole>): TemplateAclRole | null {
+  let result: TemplateAclRole | null = null;
+  for (const role of roles) {
+    if (role === "ADMIN") return "ADMIN";
+    result = role;
+  }
+  return result;
+}
+
+/**
+ * The best ACL role a user holds on each template. Everyone-group entries count for any user
+ * here; the evaluator only honours ACL roles in organizations the user is a member of.
+ */
+export async function aclRolesOf(
+  db: Db,
+  userId: string,
+  templateIds: readonly string[],
+): Promise<Map<string, TemplateAclRole>> {
+  const where = { templateId: { in: [...templateIds] } };
+  const [users, groups] = await Promise.all([
+    db.templateUserAcl.findMany({
+      where: { ...where, ...userAclWhere(userId) },
+      select: { templateId: true, role: true },
+    }),
+    db.templateGroupAcl.findMany({
+      where: { ...where, ...groupAclWhere(userId) },
+      select: { templateId: true, role: true },
+    }),
+  ]);
+  const byTemplate = new Map<string, TemplateAclRole[]>();
+  for (const row of [...users, ...groups]) {
+    byTemplate.set(row.templateId, [...(byTemplate.get(row.templateId) ?? []), row.role]);
+  }
+  const result = new Map<string, TemplateAclRole>();
+  for (const [templateId, roles] of byTemplate) {
+    const role = best(roles);
+    if (role) result.set(templateId, role);
+  }
+  return result;
+}
+
+export async function aclRoleOf(db: Db, userId: string, templateId: string): Promise<TemplateAclRole | null> {
+  return (await aclRolesOf(db, userId, [templateId])).get(templateId) ?? null;
+}
+
+/**
+ * Per-request batching of ACL lookups: the type-level checks of a list of templates ask one at a
+ * time in the same tick; they are answered with one pair of queries.
+ */
+class AclRoleLoader {
+  private readonly cache = new Map<string, Promise<TemplateAclRole | null>>();
+  private queue: { id: string; resolve: (role: TemplateAclRole | null) => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly userId: string,
+  ) {}
+
+  load(templateId: string): Promise<TemplateAclRole | null> {
+    const cached = this.cache.get(templateId);
+    if (cached) return cached;
+    const promise = new Promise<TemplateAclRole | null>((resolve, reject) => {
+      this.queue.push({ id: templateId, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => void this.flush());
+    });
+    this.cache.set(templateId, promise);
+    return promise;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      const roles = await aclRolesOf(
+        this.db,
+        this.userId,
+        batch.map((item) => item.id),
+      );
+      for (const item of batch) item.resolve(roles.get(item.id) ?? null);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+}
+
+const loaders = new WeakMap<Context, AclRoleLoader>();
+
+function loaderFor(ctx: Context, userId: string): AclRoleLoader {
+  let loader = loaders.get(ctx);
+  if (!loader) {
+    loader = new AclRoleLoader(ctx.prisma, userId);
+    loaders.set(ctx, loader);
+  }
+  return loader;
+}
+
+/**
+ * The template as the evaluator sees it for `action`. The ACL is read only when roles alone do
+ * not allow the action, so administrators never pay for the lookup.
+ */
+export async function templateObjectFor(
+  ctx: Context,
+  subject: Subject,
+  template: TemplateRef,
+  action: Action,
+): Promise<AuthzObject> {
+  const object: AuthzObject = { type: "TEMPLATE", organizationId: template.organizationId };
+  if (can(subject, action, object)) return object;
+  return { ...object, aclRole: await loaderFor(ctx, subject.userId).load(template.id) };
+}
+
+/** Whether the request's viewer may do `action` on the template (false for non-users). */
+export async function viewerCanOnTemplate(ctx: Context, template: TemplateRef, action: Action): Promise<boolean> {
+  const subject = await ctx.subject();
+  if (!subject) return false;
+  return can(subject, action, await templateObjectFor(ctx, subject, template, action));
+}
+
+/** Organizations where an ACL entry would let the subject read a template (they are a member there). */
+function aclOrganizationIds(subject: Subject): string[] {
+  return [...subject.organizations.keys()].filter((organizationId) =>
+    can(subject, "READ", { type: "TEMPLATE", organizationId, aclRole: "USE" }),
+  );
+}
+
+/** Templates the subject may read: by role, or by an ACL entry in an organization they are a member of. */
+export function templateReadWhere(subject: Subject): Prisma.TemplateWhereInput {
+  const byRole = organizationScopedWhere(subject, "TEMPLATE", "READ") as Prisma.TemplateWhereInput;
+  const aclOrganizations = aclOrganizationIds(subject);
+  if (aclOrganizations.length === 0) return byRole;
+  const byAcl: Prisma.TemplateWhereInput = {
+    organizationId: { in: aclOrganizations },
+    OR: [{ userAcl: { some: userAclWhere(subject.userId) } }, { groupAcl: { some: groupAclWhere(subject.userId) } }],
+  };
+  return { OR: [byRole, byAcl] };
+}

@@ -1,0 +1,246 @@
+// Templates, their versions and access lists. Reads go through templateReadWhere (roles or an
+// ACL entry), so lists, counts and lookups agree with the evaluator.
+import { requireViewer } from "../../authz/assert.js";
+import type { Context } from "../../context.js";
+import type { Prisma, Template } from "../../generated/prisma/client.js";
+import { builder } from "../../graphql/builder.js";
+import { globalId, parseId } from "../../graphql/ids.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { templateReadWhere, viewerCanOnTemplate } from "./template-access.js";
+import * as templates from "./templates.service.js";
+
+export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
+
+/** Daemons read the versions they import, but only in their own organization. */
+function isProvisionerOf(ctx: Context, organizationId: string): boolean {
+  return ctx.actor.kind === "provisioner" && ctx.actor.organizationId === organizationId;
+}
+
+export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
+  id: { field: "id" },
+  authScopes: async (version, ctx) =>
+    isProvisionerOf(ctx, version.organizationId) ||
+    (version.templateId !== null &&
+      (await viewerCanOnTemplate(ctx, { id: version.templateId, organizationId: version.organizationId }, "READ"))),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    template: t.relation("template", { nullable: true }),
+    dailyCost: t.exposeInt("dailyCost"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+export const TemplateUserPermissionType = builder.prismaObject("TemplateUserAcl", {
+  name: "TemplateUserPermission",
+  fields: (t) => ({
+    user: t.relation("user"),
+    role: t.field({ type: TemplateRoleEnum, resolve: (entry) => entry.role }),
+  }),
+});
+
+/** `group: Group!` is added where the Group type lives. */
+export const TemplateGroupPermissionType = builder.prismaObject("TemplateGroupAcl", {
+  name: "TemplateGroupPermission",
+  fields: (t) => ({
+    groupId: t.id({ resolve: (entry) => globalId("Group", entry.groupId) }),
+    role: t.field({ type: TemplateRoleEnum, resolve: (entry) => entry.role }),
+  }),
+});
+
+const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl").implement({
+  fields: (t) => ({
+    users: t.prismaField({
+      type: [TemplateUserPermissionType],
+      resolve: (query, acl, _args, ctx) =>
+        ctx.prisma.templateUserAcl.findMany({
+          ...query,
+          where: { templateId: acl.templateId },
+          orderBy: { userId: "asc" },
+        }),
+    }),
+    groups: t.prismaField({
+      type: [TemplateGroupPermissionType],
+      resolve: (query, acl, _args, ctx) =>
+        ctx.prisma.templateGroupAcl.findMany({
+          ...query,
+          where: { templateId: acl.templateId },
+          orderBy: { groupId: "asc" },
+        }),
+    }),
+  }),
+});
+
+/** Granted by Workspace.template: a workspace's reader sees its template even without template access. */
+export const WORKSPACE_TEMPLATE_GRANT = "workspaceTemplate";
+
+export const TemplateType = builder.prismaNode("Template", {
+  id: { field: "id" },
+  // Readable by role or ACL; a workspace also shows its own template to whoever reads the workspace.
+  authScopes: async (template, ctx) =>
+    (await viewerCanOnTemplate(ctx, template, "READ")) || { $granted: WORKSPACE_TEMPLATE_GRANT },
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    displayName: t.exposeString("displayName"),
+    description: t.exposeString("description"),
+    icon: t.exposeString("icon"),
+    organization: t.relation("organization"),
+    activeVersion: t.field({
+      type: TemplateVersionType,
+      select: { activeVersion: true },
+      resolve: (template) => {
+        // Set in the transaction that creates the template; only a broken row lacks it.
+        if (!template.activeVersion) throw new Error(`template ${template.id} has no active version`);
+        return template.activeVersion;
+      },
+    }),
+    createdBy: t.relation("createdBy", { nullable: true }),
+    acl: t.field({
+      type: TemplateAclType,
+      nullable: true,
+      description: "Null unless the viewer may administer the template.",
+      resolve: async (template, _args, ctx) =>
+        (await viewerCanOnTemplate(ctx, template, "UPDATE")) ? { templateId: template.id } : null,
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+/** One connection type for every list of templates; totalCount comes from the field's count query. */
+export const TemplateConnection = builder.connectionObject(
+  {
+    type: TemplateType,
+    name: "TemplateConnection",
+    fields: (t) => ({
+      totalCount: t.int({
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (parent) => (parent as { totalCount?: () => Promise<number> }).totalCount?.() ?? 0,
+      }),
+    }),
+  },
+  { name: "TemplateEdge" },
+);
+
+registerNodeLoader("Template", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.template.findFirst({ where: { AND: [{ id }, templateReadWhere(subject)] } }) : null;
+});
+
+registerNodeLoader("TemplateVersion", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.templateVersion.findFirst({ where: { id, template: templateReadWhere(subject) } }) : null;
+});
+
+/** The templates a list shows: readable ones, optionally in one organization (by uuid). */
+async function templateListWhere(ctx: Context, organizationId?: string | null): Promise<Prisma.TemplateWhereInput> {
+  const { subject } = await requireViewer(ctx);
+  const readable = templateReadWhere(subject);
+  return organizationId ? { AND: [readable, { organizationId }] } : readable;
+}
+
+const NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000";
+
+/** A malformed organization id matches nothing, like an organization the viewer cannot see. */
+function organizationFilter(value: string | null | undefined): string | null | undefined {
+  return value === null || value === undefined ? value : (parseId("Organization", value) ?? NO_ORGANIZATION);
+}
+
+builder.queryField("templates", (t) =>
+  t.prismaConnection(
+    {
+      type: "Template",
+      cursor: "id",
+      authScopes: { authenticated: true },
+      args: { organizationId: t.arg.id() },
+      totalCount: async (_root, args, ctx) =>
+        ctx.prisma.template.count({ where: await templateListWhere(ctx, organizationFilter(args.organizationId)) }),
+      resolve: async (query, _root, args, ctx) =>
+        ctx.prisma.template.findMany({
+          ...query,
+          where: await templateListWhere(ctx, organizationFilter(args.organizationId)),
+        }),
+    },
+    TemplateConnection,
+  ),
+);
+
+builder.prismaObjectFields(OrganizationType, (t) => ({
+  templates: t.prismaConnection(
+    {
+      type: "Template",
+      cursor: "id",
+      totalCount: async (org, _args, ctx) => ctx.prisma.template.count({ where: await templateListWhere(ctx, org.id) }),
+      resolve: async (query, org, _args, ctx) =>
+        ctx.prisma.template.findMany({ ...query, where: await templateListWhere(ctx, org.id) }),
+    },
+    TemplateConnection,
+  ),
+}));
+
+// ---- mutations
+
+export const TagInputType = builder.inputType("TagInput", {
+  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
+});
+
+const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    displayName: t.string(),
+    description: t.string(),
+    icon: t.string(),
+    dailyCost: t.int({ description: "The daily cost that the template's resources declare; used by quotas." }),
+    tags: t.field({
+      type: [TagInputType],
+      description: "Tags that the import job and the workspace builds carry, to pick a provisioner.",
+    }),
+    disableEveryoneGroupAccess: t.boolean({
+      description: "When true, the Everyone group does not get USE on the template.",
+    }),
+  }),
+});
+
+const TemplateUserPermissionInput = builder.inputType("TemplateUserPermissionInput", {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    role: t.field({ type: TemplateRoleEnum, description: "Null removes the user's entry." }),
+  }),
+});
+
+const TemplateGroupPermissionInput = builder.inputType("TemplateGroupPermissionInput", {
+  fields: (t) => ({ groupId: t.id({ required: true }), role: t.field({ type: TemplateRoleEnum }) }),
+});
+
+const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    users: t.field({ type: [TemplateUserPermissionInput] }),
+    groups: t.field({ type: [TemplateGroupPermissionInput] }),
+  }),
+});
+
+const TemplatePayload = builder.objectRef<Payload<{ template: Template }>>("TemplatePayload").implement({
+  fields: (t) => ({
+    template: t.field({ type: TemplateType, nullable: true, resolve: (p) => p.template ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createTemplate: t.field({
+    type: TemplatePayload,
+    description:
+      "Creates the template and its first version, whose import job a provisioner of the organization must run before workspaces can use it.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => templates.createTemplate(ctx, input)),
+  }),
+  updateTemplateAcl: t.field({
+    type: TemplatePayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateTemplateAclInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplateAcl(ctx, input)),
+  }),
+}));

@@ -1,0 +1,233 @@
+// Template writes: creation (template, first version and its import job together) and the ACL.
+
+import { recordAudit } from "../../audit/audit.js";
+import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import type { TemplateAclRole } from "../../authz/evaluator.js";
+import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
+import type { Prisma, Template } from "../../generated/prisma/client.js";
+import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
+import { decodeId } from "../../graphql/ids.js";
+import { enqueueJob } from "../provisioners/provisioner-jobs.js";
+import {
+  checkDisplayName,
+  checkName,
+  checkNonNegativeInt,
+  checkText,
+  checkUrl,
+  ensure,
+  isUniqueViolation,
+} from "../shared/validation.js";
+import { parseTags, type TagInput } from "./tags.js";
+import { aclRoleOf } from "./template-access.js";
+
+type Tx = Prisma.TransactionClient;
+
+/** The first version's name; later versions (not in this API yet) would count up. */
+const FIRST_VERSION_NAME = "v1";
+
+export type CreateTemplateInput = {
+  organizationId: string;
+  name: string;
+  displayName?: string | null;
+  description?: string | null;
+  icon?: string | null;
+  dailyCost?: number | null;
+  tags?: readonly TagInput[] | null;
+  disableEveryoneGroupAccess?: boolean | null;
+};
+
+async function assertTemplateNameFree(tx: Tx, organizationId: string, name: string): Promise<void> {
+  const taken = await tx.template.findFirst({
+    where: { organizationId, name: { equals: name, mode: "insensitive" } },
+    select: { id: true },
+  });
+  if (taken)
+    throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
+}
+
+export async function createTemplate(ctx: Context, input: CreateTemplateInput): Promise<{ template: Template }> {
+  const { user, subject } = await requireViewer(ctx);
+  const organizationId = decodeId("Organization", input.organizationId, "organization");
+  assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
+  assertAllowed(subject, "CREATE", { type: "TEMPLATE", organizationId });
+  const { tags, check: tagProblem } = parseTags(input.tags, ["input", "tags"]);
+  ensure(
+    checkName(input.name, ["input", "name"]),
+    checkDisplayName(input.displayName, ["input", "displayName"]),
+    checkText(input.description, ["input", "description"], 1024, "Description"),
+    checkUrl(input.icon, ["input", "icon"], "Icon"),
+    checkNonNegativeInt(input.dailyCost, ["input", "dailyCost"], "Daily cost"),
+    tagProblem,
+  );
+  const dailyCost = input.dailyCost ?? 0;
+  try {
+    return await inTransaction(ctx.prisma, async (tx) => {
+      if (!(await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
+        throw notFound("organization");
+      }
+      await assertTemplateNameFree(tx, organizationId, input.name);
+      const job = await enqueueJob(tx, { organizationId, type: "TEMPLATE_VERSION_IMPORT", tags });
+      const created = await tx.template.create({
+        data: {
+          organizationId,
+          name: input.name,
+          displayName: input.displayName ?? "",
+          description: input.description ?? "",
+          icon: input.icon ?? "",
+          tags,
+          createdById: user.id,
+        },
+      });
+      const version = await tx.templateVersion.create({
+        data: { templateId: created.id, organizationId, name: FIRST_VERSION_NAME, dailyCost, jobId: job.id },
+      });
+      const template = await tx.template.update({ where: { id: created.id }, data: { activeVersionId: version.id } });
+      const everyoneUses = !input.disableEveryoneGroupAccess;
+      if (everyoneUses) {
+        const everyone = await tx.group.findFirst({
+          where: { organizationId, isEveryone: true },
+          select: { id: true },
+        });
+        if (everyone)
+          await tx.templateGroupAcl.create({ data: { templateId: template.id, groupId: everyone.id, role: "USE" } });
+      }
+      await recordAudit(tx, auditMeta(ctx), {
+        action: "CREATE",
+        resourceType: "TEMPLATE",
+        resourceId: template.id,
+        resourceName: template.name,
+        organizationId,
+        diff: {
+          name: template.name,
+          displayName: template.displayName,
+          description: template.description,
+          icon: template.icon,
+          dailyCost,
+          tags,
+          everyoneGroupAccess: everyoneUses,
+          importJobId: job.id,
+        },
+      });
+      return { template };
+    });
+  } catch (error) {
+    // A concurrent create with the same name got past the check.
+    if (isUniqueViolation(error)) {
+      throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
+    }
+    throw error;
+  }
+}
+
+type AclEntryInput = { role?: TemplateAclRole | null };
+export type UpdateTemplateAclInput = {
+  templateId: string;
+  users?: readonly (AclEntryInput & { userId: string })[] | null;
+  groups?: readonly (AclEntryInput & { groupId: string })[] | null;
+};
+
+type AclChange = { id: string; role: TemplateAclRole | null };
+
+/** Decodes the entries' ids; an id given twice is an input error. */
+function aclChanges<T extends AclEntryInput>(
+  entries: readonly T[],
+  idOf: (entry: T) => string,
+  typename: string,
+  field: string,
+): AclChange[] {
+  const seen = new Set<string>();
+  const errors: UserError[] = [];
+  const changes = entries.map((entry, index) => {
+    const id = decodeId(typename, idOf(entry), typename.toLowerCase());
+    if (seen.has(id)) {
+      errors.push({
+        code: "INVALID_INPUT",
+        message: `This ${typename.toLowerCase()} is listed twice.`,
+        field: ["input", field, String(index)],
+      });
+    }
+    seen.add(id);
+    return { id, role: entry.role ?? null };
+  });
+  if (errors.length > 0) throw new UserErrors(errors);
+  return changes;
+}
+
+/** Users must be members, and groups must belong to, the template's organization. */
+async function assertAclTargets(
+  tx: Tx,
+  organizationId: string,
+  users: AclChange[],
+  groups: AclChange[],
+): Promise<void> {
+  const members = await tx.organizationMember.findMany({
+    where: { organizationId, userId: { in: users.map((u) => u.id) } },
+    select: { userId: true },
+  });
+  const ownGroups = await tx.group.findMany({
+    where: { organizationId, id: { in: groups.map((g) => g.id) } },
+    select: { id: true },
+  });
+  const memberIds = new Set(members.map((m) => m.userId));
+  const groupIds = new Set(ownGroups.map((g) => g.id));
+  const errors: UserError[] = [
+    ...users.flatMap((u, index) =>
+      memberIds.has(u.id)
+        ? []
+        : [
+            {
+              code: "NOT_A_MEMBER",
+              message: "The user is not a member of the template's organization.",
+              field: ["input", "users", String(index), "userId"],
+            },
+          ],
+    ),
+    ...groups.flatMap((g, index) =>
+      groupIds.has(g.id)
+        ? []
+        : [
+            {
+              code: "INVALID_INPUT",
+              message: "No such group in the template's organization.",
+              field: ["input", "groups", String(index), "groupId"],
+            },
+          ],
+    ),
+  ];
+  if (errors.length > 0) throw new UserErrors(errors);
+}
+
+export async function updateTemplateAcl(ctx: Context, input: UpdateTemplateAclInput): Promise<{ template: Template }> {
+  const { user, subject } = await requireViewer(ctx);
+  const templateId = decodeId("Template", input.templateId, "template");
+  const found = await ctx.prisma.template.findUnique({ where: { id: templateId } });
+  if (!found) throw notFound("template");
+  const aclRole = await aclRoleOf(ctx.prisma, user.id, found.id);
+  assertCan(subject, "UPDATE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  const users = aclChanges(input.users ?? [], (u) => u.userId, "User", "users");
+  const groups = aclChanges(input.groups ?? [], (g) => g.groupId, "Group", "groups");
+  return inTransaction(ctx.prisma, async (tx) => {
+    await assertAclTargets(tx, found.organizationId, users, groups);
+    for (const { id: userId, role } of users) {
+      const key = { templateId_userId: { templateId, userId } };
+      if (role === null) await tx.templateUserAcl.deleteMany({ where: { templateId, userId } });
+      else await tx.templateUserAcl.upsert({ where: key, create: { templateId, userId, role }, update: { role } });
+    }
+    for (const { id: groupId, role } of groups) {
+      const key = { templateId_groupId: { templateId, groupId } };
+      if (role === null) await tx.templateGroupAcl.deleteMany({ where: { templateId, groupId } });
+      else await tx.templateGroupAcl.upsert({ where: key, create: { templateId, groupId, role }, update: { role } });
+    }
+    const template = await tx.template.update({ where: { id: templateId }, data: { updatedAt: new Date() } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "UPDATE",
+      resourceType: "TEMPLATE",
+      resourceId: template.id,
+      resourceName: template.name,
+      organizationId: template.organizationId,
+      diff: { acl: { users, groups } },
+    });
+    return { template };
+  });
+}

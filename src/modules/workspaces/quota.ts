@@ -1,0 +1,89 @@
+// Workspace quotas, per user per organization.
+// Budget: the quota allowances of the user's groups there, the Everyone group included while
+// they are a member. Consumed: the daily cost of the latest build of each of their non-deleted
+// workspaces there. Writes that may raise consumption take the owner's lock first, so the check
+// and the insert are atomic on PostgreSQL and PGlite alike.
+import { can } from "../../authz/evaluator.js";
+import type { Context } from "../../context.js";
+import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import { userError } from "../../graphql/errors.js";
+
+type Db = Prisma.TransactionClient | PrismaClient;
+
+export type WorkspaceQuota = { creditsConsumed: number; budget: number };
+
+export async function quotaBudget(db: Db, userId: string, organizationId: string): Promise<number> {
+  const result = await db.group.aggregate({
+    _sum: { quotaAllowance: true },
+    where: {
+      organizationId,
+      OR: [{ members: { some: { userId } } }, { isEveryone: true, organization: { members: { some: { userId } } } }],
+    },
+  });
+  return result._sum.quotaAllowance ?? 0;
+}
+
+export async function quotaConsumed(db: Db, userId: string, organizationId: string): Promise<number> {
+  const rows = await db.$queryRaw<{ consumed: number }[]>`
+    SELECT COALESCE(SUM(latest."dailyCost"), 0)::int AS consumed
+    FROM "Workspace" w
+    CROSS JOIN LATERAL (
+      SELECT b."dailyCost" FROM "WorkspaceBuild" b
+      WHERE b."workspaceId" = w.id
+      ORDER BY b."buildNumber" DESC
+      LIMIT 1
+    ) latest
+    WHERE w."ownerId" = ${userId}::uuid AND w."organizationId" = ${organizationId}::uuid AND NOT w.deleted`;
+  return Number(rows[0]?.consumed ?? 0);
+}
+
+export async function workspaceQuota(db: Db, userId: string, organizationId: string): Promise<WorkspaceQuota> {
+  const budget = await quotaBudget(db, userId, organizationId);
+  const creditsConsumed = await quotaConsumed(db, userId, organizationId);
+  return { budget, creditsConsumed };
+}
+
+/**
+ * Serializes a user's workspace writes until the transaction ends. One lock per owner (not per
+ * owner and organization) also makes the per-owner name check race-free.
+ */
+export async function lockOwnerWorkspaces(tx: Prisma.TransactionClient, ownerId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`workspace-owner:${ownerId}`}::text))`;
+}
+
+/**
+ * Refuses a build whose cost would take the owner over budget. `previousCost` is what the
+ * workspace's latest build costs now (0 for a new workspace); a build that does not raise the
+ * cost is always allowed. Call with the owner's lock held.
+ */
+export async function assertQuotaAllows(
+  tx: Prisma.TransactionClient,
+  owner: { userId: string; organizationId: string },
+  cost: { next: number; previous: number },
+): Promise<void> {
+  if (cost.next <= cost.previous) return;
+  const { budget, creditsConsumed } = await workspaceQuota(tx, owner.userId, owner.organizationId);
+  const after = creditsConsumed - cost.previous + cost.next;
+  if (after > budget) {
+    throw userError(
+      "QUOTA_EXCEEDED",
+      `This build costs ${cost.next} per day; it would use ${after} of a budget of ${budget} in this organization.`,
+    );
+  }
+}
+
+/**
+ * `OrganizationMember.workspaceQuota`: the member's quota, or null unless the viewer is that
+ * member or may manage the organization's members.
+ */
+export async function memberWorkspaceQuota(
+  ctx: Context,
+  member: { userId: string; organizationId: string },
+): Promise<WorkspaceQuota | null> {
+  const subject = await ctx.subject();
+  if (!subject) return null;
+  const allowed =
+    subject.userId === member.userId ||
+    can(subject, "UPDATE", { type: "ORGANIZATION_MEMBER", organizationId: member.organizationId });
+  return allowed ? workspaceQuota(ctx.prisma, member.userId, member.organizationId) : null;
+}

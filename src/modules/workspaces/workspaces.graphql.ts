@@ -1,0 +1,234 @@
+// Workspaces, their builds, and quotas. Lists use workspaceReadWhere: deleted workspaces and
+// those the viewer may not read never reach pagination or counts.
+import { requireViewer } from "../../authz/assert.js";
+import { can } from "../../authz/evaluator.js";
+import type { Context } from "../../context.js";
+import type { Prisma, Workspace } from "../../generated/prisma/client.js";
+import { builder } from "../../graphql/builder.js";
+import { parseId } from "../../graphql/ids.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
+import { type WorkspaceQuota, workspaceQuota } from "./quota.js";
+import * as workspaces from "./workspaces.service.js";
+import { workspaceReadWhere } from "./workspaces.service.js";
+
+export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
+  values: ["START", "STOP", "DELETE"] as const,
+});
+
+export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQuota").implement({
+  fields: (t) => ({
+    creditsConsumed: t.exposeInt("creditsConsumed"),
+    budget: t.exposeInt("budget", {
+      description:
+        "Sum of the quota allowances of the member's groups in the organization, the Everyone group included.",
+    }),
+  }),
+});
+
+/** Owners of the workspaces whose builds this request resolved, so checking a build costs no query. */
+const knownOwners = new WeakMap<Context, Map<string, string>>();
+
+function rememberOwner(ctx: Context, workspace: { id: string; ownerId: string }): void {
+  const owners = knownOwners.get(ctx) ?? new Map<string, string>();
+  owners.set(workspace.id, workspace.ownerId);
+  knownOwners.set(ctx, owners);
+}
+
+async function ownerOf(ctx: Context, workspaceId: string): Promise<string | null> {
+  const known = knownOwners.get(ctx)?.get(workspaceId);
+  if (known) return known;
+  const workspace = await ctx.prisma.workspace.findUnique({ where: { id: workspaceId }, select: { ownerId: true } });
+  return workspace?.ownerId ?? null;
+}
+
+/** A build is readable with its workspace; daemons read the builds of their own organization. */
+async function canReadBuild(ctx: Context, build: { workspaceId: string; organizationId: string }): Promise<boolean> {
+  if (ctx.actor.kind === "provisioner") return ctx.actor.organizationId === build.organizationId;
+  const subject = await ctx.subject();
+  if (!subject) return false;
+  const object = { type: "WORKSPACE" as const, organizationId: build.organizationId };
+  if (can(subject, "READ", object)) return true;
+  const ownerId = await ownerOf(ctx, build.workspaceId);
+  return ownerId !== null && can(subject, "READ", { ...object, ownerId });
+}
+
+export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
+  id: { field: "id" },
+  authScopes: (build, ctx) => canReadBuild(ctx, build),
+  fields: (t) => ({
+    buildNumber: t.exposeInt("buildNumber"),
+    transition: t.field({ type: WorkspaceTransitionEnum, resolve: (build) => build.transition }),
+    dailyCost: t.exposeInt("dailyCost"),
+    initiator: t.relation("initiator", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+export const WorkspaceType = builder.prismaNode("Workspace", {
+  id: { field: "id" },
+  authScopes: (workspace) => ({
+    permission: {
+      action: "READ",
+      type: "WORKSPACE",
+      organizationId: workspace.organizationId,
+      ownerId: workspace.ownerId,
+    },
+  }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    owner: t.relation("owner"),
+    organization: t.relation("organization"),
+    template: t.relation("template", { grantScopes: [WORKSPACE_TEMPLATE_GRANT] }),
+    latestBuild: t.prismaField({
+      type: WorkspaceBuildType,
+      resolve: (query, workspace, _args, ctx) => {
+        rememberOwner(ctx, workspace);
+        return ctx.prisma.workspaceBuild.findFirstOrThrow({
+          ...query,
+          where: { workspaceId: workspace.id },
+          orderBy: { buildNumber: "desc" },
+        });
+      },
+    }),
+    deleted: t.exposeBoolean("deleted", {
+      description: "True once a DELETE build was queued; deleted workspaces leave lists and quotas.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+/** One connection type for every list of workspaces; totalCount comes from the field's count query. */
+export const WorkspaceConnection = builder.connectionObject(
+  {
+    type: WorkspaceType,
+    name: "WorkspaceConnection",
+    fields: (t) => ({
+      totalCount: t.int({
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (parent) => (parent as { totalCount?: () => Promise<number> }).totalCount?.() ?? 0,
+      }),
+    }),
+  },
+  { name: "WorkspaceEdge" },
+);
+
+registerNodeLoader("Workspace", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.workspace.findFirst({ where: { AND: [{ id }, workspaceReadWhere(subject)] } }) : null;
+});
+
+registerNodeLoader("WorkspaceBuild", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject
+    ? ctx.prisma.workspaceBuild.findFirst({ where: { id, workspace: workspaceReadWhere(subject) } })
+    : null;
+});
+
+const NO_MATCH = "00000000-0000-0000-0000-000000000000";
+
+/** A filter argument's uuid; a malformed id matches nothing, like one the viewer cannot see. */
+function filterId(typename: string, value: string | null | undefined): string | undefined {
+  return value === null || value === undefined ? undefined : (parseId(typename, value) ?? NO_MATCH);
+}
+
+async function workspaceListWhere(
+  ctx: Context,
+  filter: { organizationId?: string; ownerId?: string },
+): Promise<Prisma.WorkspaceWhereInput> {
+  const { subject } = await requireViewer(ctx);
+  const narrowed: Prisma.WorkspaceWhereInput = {
+    ...(filter.organizationId ? { organizationId: filter.organizationId } : {}),
+    ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
+  };
+  return { AND: [workspaceReadWhere(subject), narrowed] };
+}
+
+builder.queryField("workspaces", (t) =>
+  t.prismaConnection(
+    {
+      type: "Workspace",
+      cursor: "id",
+      description: "Workspaces the viewer may read, across organizations.",
+      authScopes: { authenticated: true },
+      args: { organizationId: t.arg.id(), ownerId: t.arg.id() },
+      totalCount: async (_root, args, ctx) =>
+        ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, listFilter(args)) }),
+      resolve: async (query, _root, args, ctx) =>
+        ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, listFilter(args)) }),
+    },
+    WorkspaceConnection,
+  ),
+);
+
+function listFilter(args: { organizationId?: string | null; ownerId?: string | null }) {
+  return {
+    organizationId: filterId("Organization", args.organizationId),
+    ownerId: filterId("User", args.ownerId),
+  };
+}
+
+builder.prismaObjectFields(OrganizationType, (t) => ({
+  workspaces: t.prismaConnection(
+    {
+      type: "Workspace",
+      cursor: "id",
+      totalCount: async (org, _args, ctx) =>
+        ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
+      resolve: async (query, org, _args, ctx) =>
+        ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
+    },
+    WorkspaceConnection,
+  ),
+  viewerWorkspaceQuota: t.field({
+    type: WorkspaceQuotaType,
+    description: "The viewer's quota in this organization.",
+    resolve: async (org, _args, ctx) => {
+      const { user } = await requireViewer(ctx);
+      return workspaceQuota(ctx.prisma, user.id, org.id);
+    },
+  }),
+}));
+
+// ---- mutations
+
+const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    ownerId: t.id({ description: "Defaults to the viewer." }),
+  }),
+});
+
+const WorkspaceTransitionInput = builder.inputType("WorkspaceTransitionInput", {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    transition: t.field({ type: WorkspaceTransitionEnum, required: true }),
+  }),
+});
+
+const WorkspacePayload = builder.objectRef<Payload<{ workspace: Workspace }>>("WorkspacePayload").implement({
+  fields: (t) => ({
+    workspace: t.field({ type: WorkspaceType, nullable: true, resolve: (p) => p.workspace ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createWorkspace: t.field({
+    type: WorkspacePayload,
+    description:
+      "Only members of the template's organization who may use the template; the quota is checked before the build is queued.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.createWorkspace(ctx, input)),
+  }),
+  transitionWorkspace: t.field({
+    type: WorkspacePayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: WorkspaceTransitionInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.transitionWorkspace(ctx, input)),
+  }),
+}));

@@ -1,0 +1,218 @@
+// Workspace writes: creation (workspace, build 1 and its job together) and transitions. Both
+// take the owner's lock before checking the name and the quota, so concurrent requests cannot
+// slip past either check.
+
+import { recordAudit } from "../../audit/audit.js";
+import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import type { Subject } from "../../authz/evaluator.js";
+import { organizationScopedWhere } from "../../authz/filters.js";
+import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
+import type {
+  Prisma,
+  ProvisionerJob,
+  TemplateVersion,
+  Workspace,
+  WorkspaceTransition,
+} from "../../generated/prisma/client.js";
+import { notFound, userError } from "../../graphql/errors.js";
+import { decodeId } from "../../graphql/ids.js";
+import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
+import { checkName, ensure, isUniqueViolation } from "../shared/validation.js";
+import { aclRoleOf } from "../templates/template-access.js";
+import { assertQuotaAllows, lockOwnerWorkspaces } from "./quota.js";
+
+type Tx = Prisma.TransactionClient;
+
+/** Non-deleted workspaces the subject may read. */
+export function workspaceReadWhere(subject: Subject): Prisma.WorkspaceWhereInput {
+  return {
+    AND: [
+      { deleted: false },
+      organizationScopedWhere(subject, "WORKSPACE", "READ", "ownerId") as Prisma.WorkspaceWhereInput,
+    ],
+  };
+}
+
+const nameTaken = () => userError("NAME_TAKEN", "The owner already has a workspace with this name.", ["input", "name"]);
+
+type VersionWithJob = TemplateVersion & { job: Pick<ProvisionerJob, "status" | "error"> };
+
+/** Workspaces need a version whose import succeeded; a failed import says why. */
+function assertVersionReady(version: VersionWithJob | null, field: string[]): asserts version is VersionWithJob {
+  if (version?.job.status === "SUCCEEDED") return;
+  if (version?.job.status === "FAILED") {
+    throw userError(
+      "TEMPLATE_VERSION_NOT_READY",
+      `The template's active version failed to import: ${version.job.error ?? "no reason given"}.`,
+      field,
+    );
+  }
+  const state = version ? version.job.status.toLowerCase() : "missing";
+  throw userError(
+    "TEMPLATE_VERSION_NOT_READY",
+    `The template's active version is not imported yet (import job ${state}); a provisioner of the organization must run it first.`,
+    field,
+  );
+}
+
+async function queueBuild(
+  tx: Tx,
+  ctx: Context,
+  build: {
+    workspace: Workspace;
+    buildNumber: number;
+    transition: WorkspaceTransition;
+    templateVersionId: string;
+    dailyCost: number;
+    tags: Tags;
+  },
+) {
+  const { workspace } = build;
+  const job = await enqueueJob(tx, {
+    organizationId: workspace.organizationId,
+    type: "WORKSPACE_BUILD",
+    tags: build.tags,
+  });
+  return tx.workspaceBuild.create({
+    data: {
+      workspaceId: workspace.id,
+      organizationId: workspace.organizationId,
+      buildNumber: build.buildNumber,
+      transition: build.transition,
+      templateVersionId: build.templateVersionId,
+      jobId: job.id,
+      dailyCost: build.dailyCost,
+      initiatorId: auditMeta(ctx).actorId,
+    },
+  });
+}
+
+export type CreateWorkspaceInput = { templateId: string; name: string; ownerId?: string | null };
+
+export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput): Promise<{ workspace: Workspace }> {
+  const { user, subject } = await requireViewer(ctx);
+  const templateId = decodeId("Template", input.templateId, "template");
+  const template = await ctx.prisma.template.findUnique({
+    where: { id: templateId },
+    include: { activeVersion: { include: { job: { select: { status: true, error: true } } } } },
+  });
+  if (!template) throw notFound("template");
+  const { organizationId } = template;
+  const aclRole = await aclRoleOf(ctx.prisma, user.id, template.id);
+  assertCan(subject, "USE", { type: "TEMPLATE", organizationId, aclRole }, "template");
+
+  const ownerId = input.ownerId ? decodeId("User", input.ownerId, "user") : user.id;
+  // Workspaces belong to members of the template's organization; anyone else does not exist here.
+  const membership = await ctx.prisma.organizationMember.findUnique({
+    where: { organizationId_userId: { organizationId, userId: ownerId } },
+    select: { userId: true },
+  });
+  if (!membership) throw notFound(ownerId === user.id ? "organization membership" : "user");
+  assertAllowed(subject, "CREATE", { type: "WORKSPACE", organizationId, ownerId });
+
+  const version = template.activeVersion;
+  assertVersionReady(version, ["input", "templateId"]);
+  ensure(checkName(input.name, ["input", "name"]));
+  try {
+    return await inTransaction(ctx.prisma, async (tx) => {
+      await lockOwnerWorkspaces(tx, ownerId);
+      const taken = await tx.workspace.findFirst({
+        where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
+        select: { id: true },
+      });
+      if (taken) throw nameTaken();
+      await assertQuotaAllows(tx, { userId: ownerId, organizationId }, { next: version.dailyCost, previous: 0 });
+      const workspace = await tx.workspace.create({
+        data: { organizationId, ownerId, templateId: template.id, name: input.name },
+      });
+      const build = await queueBuild(tx, ctx, {
+        workspace,
+        buildNumber: 1,
+        transition: "START",
+        templateVersionId: version.id,
+        dailyCost: version.dailyCost,
+        tags: template.tags as Tags,
+      });
+      await recordAudit(tx, auditMeta(ctx), {
+        action: "CREATE",
+        resourceType: "WORKSPACE",
+        resourceId: workspace.id,
+        resourceName: workspace.name,
+        organizationId,
+        diff: { name: workspace.name, ownerId, templateId: template.id, buildId: build.id, dailyCost: build.dailyCost },
+      });
+      return { workspace };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken();
+    throw error;
+  }
+}
+
+export type TransitionInput = { workspaceId: string; transition: WorkspaceTransition };
+
+/**
+ * Queues a START, STOP or DELETE build. START builds the template's active version at its cost;
+ * STOP and DELETE rebuild the current version at no cost. DELETE marks the workspace deleted at
+ * once (it leaves lists and quota without waiting for the build), which also frees its name.
+ */
+export async function transitionWorkspace(ctx: Context, input: TransitionInput): Promise<{ workspace: Workspace }> {
+  const { subject } = await requireViewer(ctx);
+  const id = decodeId("Workspace", input.workspaceId, "workspace");
+  const found = await ctx.prisma.workspace.findFirst({
+    where: { AND: [{ id }, workspaceReadWhere(subject)] },
+    include: {
+      template: { include: { activeVersion: { include: { job: { select: { status: true, error: true } } } } } },
+    },
+  });
+  if (!found) throw notFound("workspace");
+  const { transition } = input;
+  assertAllowed(subject, transition, {
+    type: "WORKSPACE",
+    organizationId: found.organizationId,
+    ownerId: found.ownerId,
+  });
+  const activeVersion = found.template.activeVersion;
+  if (transition === "START") assertVersionReady(activeVersion, ["input", "workspaceId"]);
+
+  return inTransaction(ctx.prisma, async (tx) => {
+    await lockOwnerWorkspaces(tx, found.ownerId);
+    const current = await tx.workspace.findUnique({
+      where: { id },
+      include: { builds: { orderBy: { buildNumber: "desc" }, take: 1 } },
+    });
+    const latest = current?.builds[0];
+    if (!current || current.deleted || !latest) throw notFound("workspace");
+    const start = transition === "START" && activeVersion;
+    const dailyCost = start ? activeVersion.dailyCost : 0;
+    if (start) {
+      await assertQuotaAllows(
+        tx,
+        { userId: current.ownerId, organizationId: current.organizationId },
+        { next: dailyCost, previous: latest.dailyCost },
+      );
+    }
+    const build = await queueBuild(tx, ctx, {
+      workspace: current,
+      buildNumber: latest.buildNumber + 1,
+      transition,
+      templateVersionId: start ? activeVersion.id : latest.templateVersionId,
+      dailyCost,
+      tags: found.template.tags as Tags,
+    });
+    const workspace =
+      transition === "DELETE"
+        ? await tx.workspace.update({ where: { id }, data: { deleted: true } })
+        : await tx.workspace.update({ where: { id }, data: { updatedAt: new Date() } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: transition === "DELETE" ? "DELETE" : transition,
+      resourceType: "WORKSPACE",
+      resourceId: workspace.id,
+      resourceName: workspace.name,
+      organizationId: workspace.organizationId,
+      diff: { transition, buildNumber: build.buildNumber, buildId: build.id, dailyCost },
+    });
+    return { workspace };
+  });
+}

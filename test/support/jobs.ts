@@ -1,0 +1,44 @@
+// Stands in for a provisioner daemon in tests that are not about daemons: finishes jobs by
+// writing the ProvisionerJob row (and, for imports, the version's reported cost) directly.
+
+import { uuidOf } from "./fixtures.js";
+import type { TestApp } from "./harness.js";
+
+/** The import job of a template's active version (template by global id). */
+export async function importJobOf(app: TestApp, templateId: string): Promise<string> {
+  const template = await app.prisma.template.findUniqueOrThrow({
+    where: { id: uuidOf(templateId) },
+    include: { activeVersion: true },
+  });
+  if (!template.activeVersion) throw new Error("template without active version");
+  return template.activeVersion.jobId;
+}
+
+/** Marks a job SUCCEEDED (or FAILED with `error`); an import's reported `dailyCost` goes on its version. */
+export async function completeJob(
+  app: TestApp,
+  jobId: string,
+  result: { dailyCost?: number; error?: string } = {},
+): Promise<void> {
+  await app.prisma.provisionerJob.update({
+    where: { id: jobId },
+    data: {
+      status: result.error ? "FAILED" : "SUCCEEDED",
+      error: result.error ?? null,
+      startedAt: new Date(),
+      completedAt: new Date(),
+    },
+  });
+  if (result.dailyCost !== undefined) {
+    await app.prisma.templateVersion.updateMany({ where: { jobId }, data: { dailyCost: result.dailyCost } });
+  }
+}
+
+/** Completes the import of a template's active version. */
+export async function completeImport(
+  app: TestApp,
+  templateId: string,
+  result: { dailyCost?: number; error?: string } = {},
+): Promise<void> {
+  await completeJob(app, await importJobOf(app, templateId), result);
+}
