@@ -26,7 +26,7 @@ export const OrganizationType = builder.prismaNode("Organization", {
 
 registerNodeLoader("Organization", async (id, ctx) => {
   const subject = await ctx.subject();
-  return subject ? ctx.prisma.organization.findFirst({ where: { id, ...organizationWhere(subject) } }) : null;
+  return subject ? ctx.prisma.organization.findFirst({ where: { AND: [{ id }, organizationWhere(subject)] } }) : null;
 });
 
 builder.queryFields((t) => ({
