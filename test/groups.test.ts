@@ -150,6 +150,16 @@ describe("createGroup", () => {
     expect(after.audit).toBe(before.audit + 1);
   });
 
+  it("lets exactly one of two concurrent creations of a name (in any case) win", async () => {
+    const results = await Promise.all(
+      ["racers", "RACERS"].map((name) =>
+        app.gql(CREATE, { input: { organizationId: cast.org.id, name } }, { token: cast.owner.token }),
+      ),
+    );
+    const codes = results.map((r) => r.data?.createGroup.userErrors.map((e: { code: string }) => e.code));
+    expect(codes.sort()).toEqual([[], ["NAME_TAKEN"]]);
+  });
+
   it("follows the authorization matrix", async () => {
     const outcomes = await runMatrix(app, cast, CREATE, "createGroup", (actor) => ({
       organizationId: cast.org.id,

@@ -96,6 +96,17 @@ describe("addOrganizationMember", () => {
     expect(await app.prisma.auditLog.count()).toBe(audit);
   });
 
+  it("lets exactly one of two concurrent additions win", async () => {
+    const user = await freshUser();
+    const results = await Promise.all(
+      [cast.owner.token, cast.orgAdmin.token].map((token) =>
+        app.gql(ADD, { input: { organizationId: cast.org.id, userId: user.id } }, { token }),
+      ),
+    );
+    const codes = results.map((r) => r.data?.addOrganizationMember.userErrors.map((e: { code: string }) => e.code));
+    expect(codes.sort()).toEqual([[], ["ALREADY_MEMBER"]]);
+  });
+
   it("answers NOT_FOUND for a user that does not exist or that the viewer cannot see", async () => {
     // Only in org-b: the admin of org-a cannot see this user.
     const hidden = await createUser(app, cast.owner.token, "hidden", { organizationIds: [cast.otherOrg.id] });

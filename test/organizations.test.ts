@@ -137,6 +137,15 @@ describe("createOrganization", () => {
     expect(result.data?.createOrganization.userErrors).toEqual([]);
   });
 
+  it("lets exactly one of two concurrent creations with the same name win", async () => {
+    const results = await Promise.all(
+      ["race", "RACE"].map((name) => app.gql(CREATE, { input: { name } }, { token: cast.owner.token })),
+    );
+    const codes = results.map((r) => r.data?.createOrganization.userErrors.map((e: { code: string }) => e.code));
+    expect(codes.sort()).toEqual([[], ["NAME_TAKEN"]]);
+    expect(await app.prisma.organization.count({ where: { name: { equals: "race", mode: "insensitive" } } })).toBe(1);
+  });
+
   it("is for site owners only", async () => {
     const outcomes = await runMatrix(app, cast, CREATE, "createOrganization", (actor) => ({
       name: `by-${actor.toLowerCase()}`,

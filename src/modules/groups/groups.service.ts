@@ -7,7 +7,12 @@ import type { Context } from "../../context.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId, globalId, parseId } from "../../graphql/ids.js";
-import { EVERYONE_GROUP_NAME, visibleOrganization } from "../organizations/organizations.service.js";
+import {
+  EVERYONE_GROUP_NAME,
+  GROUP_NAMES,
+  lockName,
+  visibleOrganization,
+} from "../organizations/organizations.service.js";
 import {
   type Check,
   checkDisplayName,
@@ -46,6 +51,7 @@ function checkGroupFields(input: GroupFields): void {
 const nameTaken = () => userError("NAME_TAKEN", "A group with this name already exists here.", ["input", "name"]);
 
 async function assertNameFree(tx: Tx, organizationId: string, name: string, exceptId?: string): Promise<void> {
+  await lockName(tx, GROUP_NAMES, name, organizationId);
   const taken = await tx.group.findFirst({
     where: {
       organizationId,

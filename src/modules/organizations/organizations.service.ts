@@ -78,7 +78,18 @@ function checkOrganizationFields(input: OrganizationFields, isDefault: boolean):
   ensure(...checks);
 }
 
+// Advisory-lock namespaces: names are unique case-insensitively, which the unique index
+// (case-sensitive) cannot enforce, so writers of the same name take turns.
+const ORGANIZATION_NAMES = 7246913101;
+export const GROUP_NAMES = 7246913102;
+
+/** Holds, until the transaction ends, the right to claim a name (case-insensitively) in a namespace. */
+export async function lockName(db: Db, namespace: number, name: string, scope = ""): Promise<void> {
+  await db.$executeRaw`SELECT pg_advisory_xact_lock(${namespace}::bigint # hashtext(${scope} || lower(${name}))::bigint)`;
+}
+
 async function assertNameFree(db: Db, name: string, exceptId?: string): Promise<void> {
+  await lockName(db, ORGANIZATION_NAMES, name);
   const taken = await db.organization.findFirst({
     where: { name: { equals: name, mode: "insensitive" }, ...(exceptId ? { NOT: { id: exceptId } } : {}) },
     select: { id: true },
