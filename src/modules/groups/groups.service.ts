@@ -197,7 +197,16 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput) {
       });
       return updated;
     })
-    .catch(rethrowNameTaken);
+    .catch((error) => {
+      // A user removed from the organization while being added here.
+      if ((error as { code?: string } | null)?.code === "P2003") {
+        throw userError("NOT_A_MEMBER", "A user is no longer a member of the group's organization.", [
+          "input",
+          "addUserIds",
+        ]);
+      }
+      rethrowNameTaken(error);
+    });
   return { group };
 }
 

@@ -211,6 +211,9 @@ export async function deleteOrganization(ctx: Context, input: { organizationId: 
         "organizationId",
       ]);
     }
+    // Rows being added to the organization hold a key-share lock on it: wait for them, and make
+    // later ones wait for this delete, so the counts below stay true until it commits.
+    await tx.$executeRaw`SELECT 1 FROM "Organization" WHERE id = ${organizationId}::uuid FOR UPDATE`;
     const left = await remainingContents(tx, organizationId, user.id);
     if (left.length > 0) {
       const counted = left.join(", ");
