@@ -10,5 +10,7 @@ import "../modules/oidc/oidc.graphql.js";
 import "../modules/idp-sync/idp-sync.graphql.js";
 import "../modules/templates/templates.graphql.js";
 import "../modules/workspaces/workspaces.graphql.js";
+import "../modules/members/members.graphql.js";
+import "../modules/groups/groups.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,8 +1,11 @@
 // Organizations: the tenant type, its lookups, and its lifecycle mutations.
 import { requireViewer } from "../../authz/assert.js";
 import { allOf, organizationWhere } from "../../authz/filters.js";
+import type { Organization } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as organizations from "./organizations.service.js";
 
 export const OrganizationType = builder.prismaNode("Organization", {
   id: { field: "id" },
@@ -44,7 +47,11 @@ builder.queryFields((t) => ({
       },
       resolve: async (query, _root, _args, ctx) => {
         const { subject } = await requireViewer(ctx);
-        return ctx.prisma.organization.findMany({ ...query, where: organizationWhere(subject) });
+        return ctx.prisma.organization.findMany({
+          ...query,
+          where: organizationWhere(subject),
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        });
       },
     },
     OrganizationConnection,
@@ -73,5 +80,63 @@ builder.queryFields((t) => ({
         where: allOf({ isDefault: true }, organizationWhere(subject)),
       });
     },
+  }),
+}));
+
+// ---- mutations
+
+const CreateOrganizationInput = builder.inputType("CreateOrganizationInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    displayName: t.string(),
+    description: t.string(),
+    icon: t.string(),
+  }),
+});
+
+const UpdateOrganizationInput = builder.inputType("UpdateOrganizationInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string(),
+    displayName: t.string(),
+    description: t.string(),
+    icon: t.string(),
+  }),
+});
+
+const DeleteOrganizationInput = builder.inputType("DeleteOrganizationInput", {
+  fields: (t) => ({ organizationId: t.id({ required: true }) }),
+});
+
+const OrganizationPayload = builder
+  .objectRef<Payload<{ organization: Organization }>>("OrganizationPayload")
+  .implement({
+    fields: (t) => ({
+      organization: t.field({ type: OrganizationType, nullable: true, resolve: (p) => p.organization ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  createOrganization: t.field({
+    type: OrganizationPayload,
+    description: "Site owners only. Creates the organization, its Everyone group and the creator's membership.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.createOrganization(ctx, input)),
+  }),
+  updateOrganization: t.field({
+    type: OrganizationPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.updateOrganization(ctx, input)),
+  }),
+  deleteOrganization: t.field({
+    type: DeletePayload,
+    description:
+      "Refused for the default organization and while anything but the Everyone group and the caller is left.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteOrganizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.deleteOrganization(ctx, input)),
   }),
 }));

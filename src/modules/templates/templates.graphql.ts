@@ -112,12 +112,6 @@ export const TemplateConnection = builder.connectionObject(
   {
     type: TemplateType,
     name: "TemplateConnection",
-    fields: (t) => ({
-      totalCount: t.int({
-        extensions: { pothosPrismaTotalCount: true },
-        resolve: (parent) => (parent as { totalCount?: () => Promise<number> }).totalCount?.() ?? 0,
-      }),
-    }),
   },
   { name: "TemplateEdge" },
 );

@@ -105,12 +105,6 @@ export const WorkspaceConnection = builder.connectionObject(
   {
     type: WorkspaceType,
     name: "WorkspaceConnection",
-    fields: (t) => ({
-      totalCount: t.int({
-        extensions: { pothosPrismaTotalCount: true },
-        resolve: (parent) => (parent as { totalCount?: () => Promise<number> }).totalCount?.() ?? 0,
-      }),
-    }),
   },
   { name: "WorkspaceEdge" },
 );

@@ -1,0 +1,155 @@
+// Groups: the Group type with its members, Organization.groups, and the group writes.
+import { requireViewer } from "../../authz/assert.js";
+import { can } from "../../authz/evaluator.js";
+import { organizationScopedWhere } from "../../authz/filters.js";
+import type { Context } from "../../context.js";
+import type { Group } from "../../generated/prisma/client.js";
+import { builder } from "../../graphql/builder.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { UserConnection } from "../users/users.graphql.js";
+import * as groups from "./groups.service.js";
+
+export const GroupSourceEnum = builder.enumType("GroupSource", { values: ["USER", "OIDC"] as const });
+
+/** Who is in a group: its explicit members, or every member of the organization for Everyone. */
+function groupMembersWhere(group: Pick<Group, "id" | "organizationId" | "isEveryone">) {
+  return group.isEveryone
+    ? { memberships: { some: { organizationId: group.organizationId } } }
+    : { groupMemberships: { some: { groupId: group.id } } };
+}
+
+async function mayReadGroupMembers(ctx: Context, organizationId: string): Promise<boolean> {
+  const subject = await ctx.subject();
+  return subject !== null && can(subject, "READ", { type: "GROUP_MEMBER", organizationId });
+}
+
+async function countGroupMembers(ctx: Context, group: Group): Promise<number> {
+  if (!(await mayReadGroupMembers(ctx, group.organizationId))) return 0;
+  return ctx.prisma.user.count({ where: groupMembersWhere(group) });
+}
+
+export const GroupType = builder.prismaNode("Group", {
+  id: { field: "id" },
+  authScopes: (group) => ({ permission: { action: "READ", type: "GROUP", organizationId: group.organizationId } }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    displayName: t.exposeString("displayName"),
+    avatarUrl: t.exposeString("avatarUrl"),
+    quotaAllowance: t.exposeInt("quotaAllowance"),
+    source: t.field({ type: GroupSourceEnum, resolve: (g) => g.source }),
+    isEveryone: t.exposeBoolean("isEveryone", {
+      description:
+        "The Everyone group: every organization has one, its membership is every member, it cannot be renamed, deleted or edited by hand.",
+    }),
+    organization: t.relation("organization"),
+    members: t.prismaConnection(
+      {
+        type: "User",
+        cursor: "id",
+        description: "Empty unless the viewer may read this organization's group members.",
+        totalCount: (group, _args, ctx) => countGroupMembers(ctx, group),
+        resolve: async (query, group, _args, ctx) => {
+          if (!(await mayReadGroupMembers(ctx, group.organizationId))) return [];
+          return ctx.prisma.user.findMany({
+            ...query,
+            where: groupMembersWhere(group),
+            orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          });
+        },
+      },
+      UserConnection,
+    ),
+    totalMemberCount: t.int({ resolve: (group, _args, ctx) => countGroupMembers(ctx, group) }),
+  }),
+});
+
+registerNodeLoader("Group", async (id, ctx) => {
+  const subject = await ctx.subject();
+  if (!subject) return null;
+  return ctx.prisma.group.findFirst({ where: { AND: [{ id }, organizationScopedWhere(subject, "GROUP", "READ")] } });
+});
+
+builder.prismaObjectFields(OrganizationType, (t) => ({
+  groups: t.prismaConnection(
+    {
+      type: "Group",
+      cursor: "id",
+      description: "The organization's groups the viewer may read.",
+      totalCount: async (org, _args, ctx) => {
+        const { subject } = await requireViewer(ctx);
+        return ctx.prisma.group.count({
+          where: { AND: [{ organizationId: org.id }, organizationScopedWhere(subject, "GROUP", "READ")] },
+        });
+      },
+      resolve: async (query, org, _args, ctx) => {
+        const { subject } = await requireViewer(ctx);
+        return ctx.prisma.group.findMany({
+          ...query,
+          where: { AND: [{ organizationId: org.id }, organizationScopedWhere(subject, "GROUP", "READ")] },
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        });
+      },
+    },
+    { name: "GroupConnection" },
+    { name: "GroupEdge" },
+  ),
+}));
+
+// ---- mutations
+
+const CreateGroupInput = builder.inputType("CreateGroupInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    displayName: t.string(),
+    avatarUrl: t.string(),
+    quotaAllowance: t.int(),
+  }),
+});
+
+const UpdateGroupInput = builder.inputType("UpdateGroupInput", {
+  fields: (t) => ({
+    groupId: t.id({ required: true }),
+    name: t.string(),
+    displayName: t.string(),
+    avatarUrl: t.string(),
+    quotaAllowance: t.int(),
+    addUserIds: t.idList(),
+    removeUserIds: t.idList(),
+  }),
+});
+
+const DeleteGroupInput = builder.inputType("DeleteGroupInput", {
+  fields: (t) => ({ groupId: t.id({ required: true }) }),
+});
+
+const GroupPayload = builder.objectRef<Payload<{ group: Group }>>("GroupPayload").implement({
+  fields: (t) => ({
+    group: t.field({ type: GroupType, nullable: true, resolve: (p) => p.group ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createGroup: t.field({
+    type: GroupPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateGroupInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => groups.createGroup(ctx, input)),
+  }),
+  updateGroup: t.field({
+    type: GroupPayload,
+    description: "The Everyone group accepts only quotaAllowance and avatarUrl.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => groups.updateGroup(ctx, input)),
+  }),
+  deleteGroup: t.field({
+    type: DeletePayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteGroupInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => groups.deleteGroup(ctx, input)),
+  }),
+}));

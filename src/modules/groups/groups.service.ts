@@ -1,0 +1,230 @@
+// Group writes. The Everyone group is made with its organization and only its quota allowance
+// and avatar may change; its membership is implicit (every member), so it stores no rows.
+
+import { recordAudit } from "../../audit/audit.js";
+import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import type { Subject } from "../../authz/evaluator.js";
+import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
+import type { Group, Prisma } from "../../generated/prisma/client.js";
+import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
+import { decodeId, globalId, parseId } from "../../graphql/ids.js";
+import {
+  EVERYONE_GROUP_NAME,
+  GROUP_NAMES,
+  lockName,
+  visibleOrganization,
+} from "../organizations/organizations.service.js";
+import {
+  type Check,
+  checkDisplayName,
+  checkName,
+  checkNonNegativeInt,
+  checkUrl,
+  ensure,
+  isUniqueViolation,
+} from "../shared/validation.js";
+
+type Tx = Prisma.TransactionClient;
+
+const GROUP_NAME_MAX = 36;
+
+type GroupFields = {
+  name?: string | null;
+  displayName?: string | null;
+  avatarUrl?: string | null;
+  quotaAllowance?: number | null;
+};
+
+function checkGroupFields(input: GroupFields): void {
+  const checks: Check[] = [
+    checkDisplayName(input.displayName, ["input", "displayName"]),
+    checkUrl(input.avatarUrl, ["input", "avatarUrl"], "Avatar URL"),
+    checkNonNegativeInt(input.quotaAllowance, ["input", "quotaAllowance"], "Quota allowance"),
+  ];
+  if (input.name !== null && input.name !== undefined) {
+    checks.unshift(
+      checkName(input.name, ["input", "name"], { maxLength: GROUP_NAME_MAX, reserved: [EVERYONE_GROUP_NAME] }),
+    );
+  }
+  ensure(...checks);
+}
+
+const nameTaken = () => userError("NAME_TAKEN", "A group with this name already exists here.", ["input", "name"]);
+
+async function assertNameFree(tx: Tx, organizationId: string, name: string, exceptId?: string): Promise<void> {
+  await lockName(tx, GROUP_NAMES, name, organizationId);
+  const taken = await tx.group.findFirst({
+    where: {
+      organizationId,
+      name: { equals: name, mode: "insensitive" },
+      ...(exceptId ? { NOT: { id: exceptId } } : {}),
+    },
+    select: { id: true },
+  });
+  if (taken) throw nameTaken();
+}
+
+function rethrowNameTaken(error: unknown): never {
+  if (isUniqueViolation(error)) throw nameTaken();
+  throw error;
+}
+
+/** The group a write names, when the viewer may read it; otherwise it does not exist for them. */
+async function visibleGroup(tx: Tx, subject: Subject, groupId: string, action: "UPDATE" | "DELETE"): Promise<Group> {
+  const group = await tx.group.findUnique({ where: { id: groupId } });
+  if (!group) throw notFound("group");
+  assertCan(subject, action, { type: "GROUP", organizationId: group.organizationId }, "group");
+  return group;
+}
+
+export async function createGroup(ctx: Context, input: GroupFields & { organizationId: string; name: string }) {
+  const { subject } = await requireViewer(ctx);
+  const organizationId = decodeId("Organization", input.organizationId, "organization");
+  const group = await inTransaction(ctx.prisma, async (tx) => {
+    await visibleOrganization(tx, subject, organizationId);
+    assertAllowed(subject, "CREATE", { type: "GROUP", organizationId });
+    checkGroupFields(input);
+    await assertNameFree(tx, organizationId, input.name);
+    const data = {
+      name: input.name,
+      displayName: input.displayName ?? "",
+      avatarUrl: input.avatarUrl ?? "",
+      quotaAllowance: input.quotaAllowance ?? 0,
+    };
+    const created = await tx.group.create({ data: { ...data, organizationId, source: "USER" } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "CREATE",
+      resourceType: "GROUP",
+      resourceId: created.id,
+      resourceName: created.name,
+      organizationId,
+      diff: data,
+    });
+    return created;
+  }).catch(rethrowNameTaken);
+  return { group };
+}
+
+type UpdateGroupInput = GroupFields & {
+  groupId: string;
+  addUserIds?: readonly string[] | null;
+  removeUserIds?: readonly string[] | null;
+};
+
+/** The Everyone group keeps its name, display name and (implicit) members. */
+function checkEveryoneEdit(group: Group, input: UpdateGroupInput): void {
+  const errors: UserError[] = [];
+  const refuse = (field: string, what: string) =>
+    errors.push({
+      code: "INVALID_INPUT",
+      message: `The Everyone group's ${what} cannot be changed.`,
+      field: ["input", field],
+    });
+  if (input.name != null && input.name !== group.name) refuse("name", "name");
+  if (input.displayName != null && input.displayName !== group.displayName) refuse("displayName", "display name");
+  if (input.addUserIds?.length) refuse("addUserIds", "members");
+  if (input.removeUserIds?.length) refuse("removeUserIds", "members");
+  if (errors.length > 0) throw new UserErrors(errors);
+}
+
+/** Decodes user ids; a malformed one names nobody, so it is reported like a non-member. */
+function decodeUserIds(ids: readonly string[] | null | undefined) {
+  return (ids ?? []).map((value, index) => ({ id: parseId("User", value), index }));
+}
+
+async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: string | null; index: number }[]) {
+  const ids = adds.flatMap((a) => (a.id ? [a.id] : []));
+  const found = await tx.organizationMember.findMany({
+    where: { organizationId, userId: { in: ids } },
+    select: { userId: true },
+  });
+  const members = new Set(found.map((m) => m.userId));
+  const errors = adds
+    .filter((a) => a.id === null || !members.has(a.id))
+    .map((a) => ({
+      code: "NOT_A_MEMBER",
+      message: "The user is not a member of the group's organization.",
+      field: ["input", "addUserIds", String(a.index)],
+    }));
+  if (errors.length > 0) throw new UserErrors(errors);
+}
+
+export async function updateGroup(ctx: Context, input: UpdateGroupInput) {
+  const { subject } = await requireViewer(ctx);
+  const groupId = decodeId("Group", input.groupId, "group");
+  const adds = decodeUserIds(input.addUserIds);
+  const removes = decodeUserIds(input.removeUserIds).flatMap((r) => (r.id ? [r.id] : []));
+  const group = await inTransaction(ctx.prisma, async (tx) => {
+    const current = await visibleGroup(tx, subject, groupId, "UPDATE");
+    if (current.isEveryone) checkEveryoneEdit(current, input);
+    // An unchanged name passes even when it is reserved (the Everyone group's own).
+    checkGroupFields({ ...input, name: input.name === current.name ? null : input.name });
+    const addIds = adds.flatMap((a) => (a.id ? [a.id] : []));
+    if (addIds.some((id) => removes.includes(id))) {
+      throw userError("INVALID_INPUT", "A user cannot be both added and removed.", ["input", "removeUserIds"]);
+    }
+    await assertMembersOf(tx, current.organizationId, adds);
+    const name = input.name ?? current.name;
+    if (name !== current.name) await assertNameFree(tx, current.organizationId, name, current.id);
+    const wanted = {
+      name,
+      displayName: input.displayName ?? current.displayName,
+      avatarUrl: input.avatarUrl ?? current.avatarUrl,
+      quotaAllowance: input.quotaAllowance ?? current.quotaAllowance,
+    };
+    const diff: Record<string, unknown> = {};
+    for (const key of Object.keys(wanted) as (keyof typeof wanted)[]) {
+      if (wanted[key] !== current[key]) diff[key] = { from: current[key], to: wanted[key] };
+    }
+    const added = await tx.groupMember.createMany({
+      data: addIds.map((userId) => ({ groupId, userId, organizationId: current.organizationId })),
+      skipDuplicates: true,
+    });
+    const removed = await tx.groupMember.deleteMany({ where: { groupId, userId: { in: removes } } });
+    if (added.count > 0) diff.addedUserIds = addIds;
+    if (removed.count > 0) diff.removedUserIds = removes;
+    if (Object.keys(diff).length === 0) return current;
+    const updated = await tx.group.update({ where: { id: groupId }, data: wanted });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "UPDATE",
+      resourceType: "GROUP",
+      resourceId: groupId,
+      resourceName: updated.name,
+      organizationId: updated.organizationId,
+      diff,
+    });
+    return updated;
+  }).catch((error) => {
+    // A user removed from the organization while being added here.
+    if ((error as { code?: string } | null)?.code === "P2003") {
+      throw userError("NOT_A_MEMBER", "A user is no longer a member of the group's organization.", [
+        "input",
+        "addUserIds",
+      ]);
+    }
+    rethrowNameTaken(error);
+  });
+  return { group };
+}
+
+export async function deleteGroup(ctx: Context, input: { groupId: string }) {
+  const { subject } = await requireViewer(ctx);
+  const groupId = decodeId("Group", input.groupId, "group");
+  await inTransaction(ctx.prisma, async (tx) => {
+    const group = await visibleGroup(tx, subject, groupId, "DELETE");
+    if (group.isEveryone) {
+      throw userError("INVALID_INPUT", "The Everyone group cannot be deleted.", ["input", "groupId"]);
+    }
+    await tx.group.delete({ where: { id: groupId } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "DELETE",
+      resourceType: "GROUP",
+      resourceId: groupId,
+      resourceName: group.name,
+      organizationId: group.organizationId,
+      diff: { name: group.name },
+    });
+  });
+  return { deletedId: globalId("Group", groupId) };
+}

@@ -1,0 +1,161 @@
+// Organization members: the membership type, Organization.members/member, and the member writes.
+import { requireViewer } from "../../authz/assert.js";
+import { can } from "../../authz/evaluator.js";
+import { organizationScopedWhere } from "../../authz/filters.js";
+import type { Permission } from "../../authz/permissions.js";
+import { builtInRole } from "../../authz/roles.js";
+import type { Context } from "../../context.js";
+import type { OrganizationMember } from "../../generated/prisma/client.js";
+import { builder } from "../../graphql/builder.js";
+import { parseId } from "../../graphql/ids.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { builtInRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
+import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as members from "./members.service.js";
+
+/** The views of a member's explicit roles: built-in ones from src/authz, custom ones from the table. */
+async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, "organizationId" | "roles">) {
+  const customNames = member.roles.filter((name) => !builtInRole(name));
+  const custom =
+    customNames.length === 0
+      ? []
+      : await ctx.prisma.customRole.findMany({
+          where: { organizationId: member.organizationId, name: { in: customNames } },
+          select: { name: true, displayName: true, permissions: true },
+        });
+  const customByName = new Map(custom.map((row) => [row.name, row]));
+  return member.roles.flatMap((name): RoleView[] => {
+    const role = builtInRole(name);
+    if (role) return [builtInRoleView(role, member.organizationId)];
+    const row = customByName.get(name);
+    if (!row) return [];
+    const permissions = (row.permissions as Permission[]).map((p) => ({ resource: p.resource, action: p.action }));
+    return [{ name, displayName: row.displayName, organizationId: member.organizationId, builtIn: false, permissions }];
+  });
+}
+
+export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
+  authScopes: (member) => ({
+    permission: { action: "READ", type: "ORGANIZATION_MEMBER", organizationId: member.organizationId },
+  }),
+  fields: (t) => ({
+    user: t.relation("user"),
+    organization: t.relation("organization"),
+    roles: t.field({
+      type: [RoleType],
+      description: "Explicitly granted organization roles; organization-member is implied and not listed.",
+      select: { organizationId: true, roles: true },
+      resolve: (member, _args, ctx) => explicitRoleViews(ctx, member),
+    }),
+    groups: t.prismaField({
+      type: ["Group"],
+      description: "The member's groups the viewer may read, the Everyone group included.",
+      select: { organizationId: true, userId: true },
+      resolve: async (query, member, _args, ctx) => {
+        const { subject } = await requireViewer(ctx);
+        return ctx.prisma.group.findMany({
+          ...query,
+          where: {
+            AND: [
+              { organizationId: member.organizationId },
+              organizationScopedWhere(subject, "GROUP", "READ"),
+              { OR: [{ isEveryone: true }, { members: { some: { userId: member.userId } } }] },
+            ],
+          },
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        });
+      },
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+/** Whether the viewer may see the members of an organization: all of them, or none. */
+async function mayReadMembers(ctx: Context, organizationId: string): Promise<boolean> {
+  const subject = await ctx.subject();
+  return subject !== null && can(subject, "READ", { type: "ORGANIZATION_MEMBER", organizationId });
+}
+
+builder.prismaObjectFields(OrganizationType, (t) => ({
+  members: t.prismaConnection(
+    {
+      type: "OrganizationMember",
+      cursor: "organizationId_userId",
+      description: "Empty unless the viewer may read this organization's members.",
+      totalCount: async (org, _args, ctx) =>
+        (await mayReadMembers(ctx, org.id))
+          ? ctx.prisma.organizationMember.count({ where: { organizationId: org.id } })
+          : 0,
+      resolve: async (query, org, _args, ctx) => {
+        if (!(await mayReadMembers(ctx, org.id))) return [];
+        return ctx.prisma.organizationMember.findMany({
+          ...query,
+          where: { organizationId: org.id },
+          orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
+        });
+      },
+    },
+    { name: "OrganizationMemberConnection" },
+    { name: "OrganizationMemberEdge" },
+  ),
+  member: t.prismaField({
+    type: OrganizationMemberType,
+    nullable: true,
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: async (query, org, args, ctx) => {
+      const userId = parseId("User", String(args.userId));
+      if (userId === null || !(await mayReadMembers(ctx, org.id))) return null;
+      return ctx.prisma.organizationMember.findUnique({
+        ...query,
+        where: { organizationId_userId: { organizationId: org.id, userId } },
+      });
+    },
+  }),
+}));
+
+// ---- mutations
+
+const OrganizationMemberInput = builder.inputType("OrganizationMemberInput", {
+  fields: (t) => ({ organizationId: t.id({ required: true }), userId: t.id({ required: true }) }),
+});
+
+const UpdateOrganizationMemberRolesInput = builder.inputType("UpdateOrganizationMemberRolesInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    userId: t.id({ required: true }),
+    roles: t.stringList({ required: true }),
+  }),
+});
+
+const OrganizationMemberPayload = builder
+  .objectRef<Payload<{ member: OrganizationMember }>>("OrganizationMemberPayload")
+  .implement({
+    fields: (t) => ({
+      member: t.field({ type: OrganizationMemberType, nullable: true, resolve: (p) => p.member ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  addOrganizationMember: t.field({
+    type: OrganizationMemberPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: OrganizationMemberInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => members.addOrganizationMember(ctx, input)),
+  }),
+  removeOrganizationMember: t.field({
+    type: DeletePayload,
+    description:
+      "Removes the membership with its roles and group memberships; the user's workspaces stay. deletedId is the user's id.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: OrganizationMemberInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => members.removeOrganizationMember(ctx, input)),
+  }),
+  updateOrganizationMemberRoles: t.field({
+    type: OrganizationMemberPayload,
+    description: "Replaces the member's explicit organization roles.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateOrganizationMemberRolesInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => members.updateOrganizationMemberRoles(ctx, input)),
+  }),
+}));
