@@ -22,6 +22,10 @@ export type Config = Readonly<{
   /** Seconds SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
   graphiql: boolean;
+  /** A provisioner daemon not seen for this long is OFFLINE. */
+  provisionerStaleSeconds: number;
+  /** A RUNNING job whose daemon has not been seen for this long is failed by the reaper. */
+  provisionerJobTimeoutSeconds: number;
 }>;
 
 export class ConfigError extends Error {}
@@ -92,5 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbStatementTimeoutMs: integer(env, "DB_STATEMENT_TIMEOUT_MS", 15000, 100, 3600000),
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
     graphiql: boolean(env, "GRAPHIQL", !production),
+    provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
+    provisionerJobTimeoutSeconds: integer(env, "PROVISIONER_JOB_TIMEOUT_SECONDS", 300, 1, 604800),
   });
 }

@@ -4,6 +4,7 @@ import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openConfiguredDatabase } from "./db/open.js";
 import { createLogger } from "./logger.js";
+import { startStaleJobReaper } from "./modules/provisioners/provisioner-queue.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const { yoga } = createApp({ db, config, log });
+  const stopReaper = startStaleJobReaper(db.prisma, config, log);
 
   const server = createServer((req, res) => {
     const begin = performance.now();
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
+    stopReaper();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
