@@ -39,8 +39,8 @@ const permission = (action: PermissionScope["action"], type: PermissionScope["ty
   permission: { action, type, organizationId },
 });
 
-/** A provisioner actor of the object's organization, or the user permission scopes given. */
-function orProvisionerOf<T extends object>(actor: Actor, organizationId: string, scopes: T): T | boolean {
+/** A provisioner actor of the object's organization, or the user permission scopes given (templates reuse it for AcquiredJob's version and build). */
+export function orProvisionerOf<T extends object>(actor: Actor, organizationId: string, scopes: T): T | boolean {
   if (actor.kind === "provisioner") return actor.organizationId === organizationId;
   return scopes;
 }

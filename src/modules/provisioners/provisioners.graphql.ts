@@ -210,24 +210,28 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       });
     },
   }),
-  provisionerJobs: t.prismaConnection({
-    type: ProvisionerJobType,
-    cursor: "id",
-    description: "Newest first.",
-    args: { status: t.arg({ type: [ProvisionerJobStatusEnum] }) },
-    totalCount: async (org, args, ctx) => {
-      if (!canReadJobs(await ctx.subject(), org.id)) return 0;
-      return ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) });
+  provisionerJobs: t.prismaConnection(
+    {
+      type: ProvisionerJobType,
+      cursor: "id",
+      description: "Newest first.",
+      args: { status: t.arg({ type: [ProvisionerJobStatusEnum] }) },
+      totalCount: async (org, args, ctx) => {
+        if (!canReadJobs(await ctx.subject(), org.id)) return 0;
+        return ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) });
+      },
+      resolve: async (query, org, args, ctx) => {
+        if (!canReadJobs(await ctx.subject(), org.id)) return [];
+        return ctx.prisma.provisionerJob.findMany({
+          ...query,
+          where: jobsWhere(org.id, args.status),
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        });
+      },
     },
-    resolve: async (query, org, args, ctx) => {
-      if (!canReadJobs(await ctx.subject(), org.id)) return [];
-      return ctx.prisma.provisionerJob.findMany({
-        ...query,
-        where: jobsWhere(org.id, args.status),
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      });
-    },
-  }),
+    { name: "ProvisionerJobConnection" },
+    { name: "ProvisionerJobEdge" },
+  ),
 }));
 
 // ---- mutations
