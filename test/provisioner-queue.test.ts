@@ -315,7 +315,7 @@ describe("the provisioner daemon", () => {
   describe("as a process", () => {
     let server: Server;
     let url: string;
-    let child: ChildProcess | undefined;
+    const children: ChildProcess[] = [];
 
     beforeAll(async () => {
       server = createServer(app.yoga);
@@ -323,23 +323,26 @@ describe("the provisioner daemon", () => {
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
     });
     afterAll(async () => {
-      if (child && child.exitCode === null) child.kill("SIGKILL");
+      for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
       await new Promise((resolve) => server.close(resolve));
     });
 
-    it("registers, runs a job, logs JSON lines, and exits cleanly on SIGTERM", async () => {
-      const org = await makeOrganization(app, "process");
-      const { key } = await createKey(app, owner.token, org.id, "process");
-      const version = await importJob(app, org.uuid, {}, 4);
+    function startDaemon(key: string, name: string, env: Record<string, string> = {}) {
       const proc = spawn(
         process.execPath,
-        ["--import", "tsx", "src/provisionerd/main.ts", "start", "--org", "process", "--name", "proc-1"],
+        ["--import", "tsx", "src/provisionerd/main.ts", "start", "--org", "o", "--name", name],
         {
-          env: { ...process.env, ORGS_API_URL: url, PROVISIONER_DAEMON_KEY: key, PROVISIONER_POLL_INTERVAL_MS: "50" },
+          env: {
+            ...process.env,
+            ORGS_API_URL: url,
+            PROVISIONER_DAEMON_KEY: key,
+            PROVISIONER_POLL_INTERVAL_MS: "50",
+            ...env,
+          },
           stdio: ["ignore", "pipe", "pipe"],
         },
       );
-      child = proc;
+      children.push(proc);
       let out = "";
       proc.stdout?.on("data", (chunk) => {
         out += chunk;
@@ -348,27 +351,61 @@ describe("the provisioner daemon", () => {
         out += chunk;
       });
       const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+      const messages = () =>
+        out
+          .trim()
+          .split("\n")
+          .map((line) => (JSON.parse(line) as { msg: string }).msg);
+      return { proc, exited, output: () => out, messages };
+    }
+
+    async function waitForJob(jobId: string, status: string, output: () => string) {
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const job = await app.prisma.provisionerJob.findUniqueOrThrow({ where: { id: version.jobId } });
-        if (job.status === "SUCCEEDED") break;
-        expect(Date.now(), out).toBeLessThan(deadline);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        const job = await app.prisma.provisionerJob.findUniqueOrThrow({ where: { id: jobId } });
+        if (job.status === status) return job;
+        expect(Date.now(), output()).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      proc.kill("SIGTERM");
-      expect(await exited, out).toBe(0);
-      const lines = out
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line) as { msg: string; level: string });
-      expect(lines.map((l) => l.msg)).toEqual(
+    }
+
+    it("registers, runs a job, logs JSON lines, and exits cleanly on SIGTERM", async () => {
+      const org = await makeOrganization(app, "process");
+      const { key } = await createKey(app, owner.token, org.id, "process");
+      const version = await importJob(app, org.uuid, {}, 4);
+      const daemon = startDaemon(key, "proc-1");
+      await waitForJob(version.jobId, "SUCCEEDED", daemon.output);
+      daemon.proc.kill("SIGTERM");
+      expect(await daemon.exited, daemon.output()).toBe(0);
+      expect(daemon.messages()).toEqual(
         expect.arrayContaining(["starting", "registered", "job acquired", "job succeeded", "stopped"]),
       );
       expect((await app.prisma.templateVersion.findUniqueOrThrow({ where: { id: version.versionId } })).dailyCost).toBe(
         4,
       );
-      const daemon = await app.prisma.provisionerDaemon.findFirstOrThrow({ where: { name: "proc-1" } });
-      expect(daemon.organizationId).toBe(org.uuid);
+      const registered = await app.prisma.provisionerDaemon.findFirstOrThrow({ where: { name: "proc-1" } });
+      expect(registered.organizationId).toBe(org.uuid);
+    });
+
+    it("finishes the job in hand on SIGTERM, heartbeating while it runs", async () => {
+      const org = await makeOrganization(app, "sigterm");
+      const { key } = await createKey(app, owner.token, org.id, "sigterm");
+      const version = await importJob(app, org.uuid, {}, 2);
+      const daemon = startDaemon(key, "proc-2", { ECHO_DELAY_MS: "3000", PROVISIONER_HEARTBEAT_MS: "200" });
+      const running = await waitForJob(version.jobId, "RUNNING", daemon.output);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const midway = await app.prisma.provisionerJob.findUniqueOrThrow({
+        where: { id: version.jobId },
+        include: { worker: true },
+      });
+      expect(midway.status).toBe("RUNNING");
+      // Acquiring set lastSeenAt to startedAt; only a heartbeat moves it on while the job runs.
+      expect(midway.worker?.lastSeenAt?.getTime()).toBeGreaterThan(running.startedAt?.getTime() ?? Infinity);
+      daemon.proc.kill("SIGTERM");
+      expect(await daemon.exited, daemon.output()).toBe(0);
+      const done = await app.prisma.provisionerJob.findUniqueOrThrow({ where: { id: version.jobId } });
+      expect(done.status).toBe("SUCCEEDED");
+      expect(daemon.messages().slice(-2)).toEqual(["job succeeded", "stopped"]);
     });
   });
 });
