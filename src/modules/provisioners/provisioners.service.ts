@@ -141,11 +141,12 @@ export async function registerDaemon(
   return ctx.prisma.$transaction(async (tx) => {
     const where = { organizationId_name: { organizationId: actor.organizationId, name: input.name } };
     const existing = await tx.provisionerDaemon.findUnique({ where, select: { id: true, keyId: true } });
-    const daemon = existing
-      ? await tx.provisionerDaemon.update({ where: { id: existing.id }, data: fields })
-      : await tx.provisionerDaemon.create({
-          data: { ...fields, organizationId: actor.organizationId, name: input.name },
-        });
+    // An upsert (INSERT ... ON CONFLICT) so two first registrations of one name cannot collide.
+    const daemon = await tx.provisionerDaemon.upsert({
+      where,
+      update: fields,
+      create: { ...fields, organizationId: actor.organizationId, name: input.name },
+    });
     if (!existing || existing.keyId !== actor.keyId) {
       await recordAudit(
         tx,
@@ -183,12 +184,12 @@ export async function acquireJob(
   const daemonId = decodeId("ProvisionerDaemon", input.daemonId, "provisioner daemon");
   return ctx.prisma.$transaction(async (tx) => {
     const now = new Date();
-    const seen = await tx.provisionerDaemon.updateMany({
+    const [daemon] = await tx.provisionerDaemon.updateManyAndReturn({
       where: { id: daemonId, organizationId: actor.organizationId, keyId: actor.keyId },
       data: { lastSeenAt: now },
+      select: { tags: true },
     });
-    if (seen.count === 0) throw notFound("provisioner daemon");
-    const daemon = await tx.provisionerDaemon.findUniqueOrThrow({ where: { id: daemonId }, select: { tags: true } });
+    if (!daemon) throw notFound("provisioner daemon");
     const jobId = await lockNextJob(tx, actor.organizationId, daemon.tags as Tags);
     if (!jobId) return { acquired: null };
     const job = await tx.provisionerJob.update({
