@@ -180,6 +180,15 @@ describe("deleteProvisionerKey", () => {
     const daemon = await app.prisma.provisionerDaemon.findUniqueOrThrow({ where: { id: uuidOf(daemonId) } });
     expect(daemon.keyId).toBeNull();
     expect(await app.prisma.auditLog.count({ where: { resourceType: "PROVISIONER_KEY", action: "DELETE" } })).toBe(1);
+    // A job only that daemon could have run now has no provisioner at all.
+    const [orphan] = await bareJobs(app, org.uuid, 1, { doomed: "yes" });
+    const matched = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on ProvisionerJob { matchedProvisioners { count available } } } }`,
+      { id: jobGlobalId(orphan as string) },
+      { token: owner.token },
+    );
+    expect(matched.errors).toBeUndefined();
+    expect(matched.data?.node.matchedProvisioners).toEqual({ count: 0, available: 0 });
   });
 });
 

@@ -31,9 +31,12 @@ export function canReadJobs(subject: Subject | null, organizationId: string): bo
 
 export const keyWhere = (subject: Subject) => organizationScopedWhere(subject, "PROVISIONER_DAEMON", KEY_READ_ACTION);
 export const daemonWhere = (subject: Subject) => organizationScopedWhere(subject, "PROVISIONER_DAEMON", "READ");
-export const jobWhere = (subject: Subject) => ({
-  OR: [organizationScopedWhere(subject, "PROVISIONER_JOBS", "READ"), daemonWhere(subject)],
-});
+export function jobWhere(subject: Subject): Record<string, unknown> {
+  const branches = [organizationScopedWhere(subject, "PROVISIONER_JOBS", "READ"), daemonWhere(subject)];
+  // An empty branch means "everywhere"; Prisma does not read `OR: [{}]` as true.
+  if (branches.some((where) => Object.keys(where).length === 0)) return {};
+  return { OR: branches };
+}
 
 const permission = (action: PermissionScope["action"], type: PermissionScope["type"], organizationId: string) => ({
   permission: { action, type, organizationId },

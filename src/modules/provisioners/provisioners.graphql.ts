@@ -53,7 +53,7 @@ export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
   }),
 });
 
-/** Daemons of an organization, loaded once per request, for matchedProvisioners. */
+/** Daemons of an organization that can still work, loaded once per request, for matchedProvisioners. */
 const daemonsByOrganization = new WeakMap<
   Context,
   Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>
@@ -68,7 +68,8 @@ function organizationDaemons(ctx: Context, organizationId: string) {
   let daemons = cache.get(organizationId);
   if (!daemons) {
     daemons = ctx.prisma.provisionerDaemon.findMany({
-      where: { organizationId },
+      // A daemon whose key was deleted can never acquire again.
+      where: { organizationId, keyId: { not: null } },
       select: { tags: true, lastSeenAt: true },
     });
     cache.set(organizationId, daemons);
