@@ -8,7 +8,7 @@ import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { openPostgres } from "../src/db/database.js";
 import { createLogger } from "../src/logger.js";
-import { failStaleJobs, STALE_JOB_ERROR } from "../src/modules/provisioners/provisioner-queue.js";
+import { failStaleJobs, STALE_JOB_ERROR, startStaleJobReaper } from "../src/modules/provisioners/provisioner-queue.js";
 import { type Tags, tagsSatisfy } from "../src/modules/provisioners/tags.js";
 import { DaemonClient, type Fetch } from "../src/provisionerd/client.js";
 import { runDaemon } from "../src/provisionerd/daemon.js";
@@ -247,6 +247,33 @@ describe("completing jobs", () => {
     const late = await complete(app, key, { jobId: jobGlobalId(staleJob as string), daemonId: bystander });
     expect(late.data?.completeProvisionerJob.userErrors[0].code).toBe("JOB_NOT_RUNNING");
     await complete(app, key, { jobId: jobGlobalId(freshJob as string), daemonId: holder });
+  });
+});
+
+describe("the server's stale-job reaper", () => {
+  it("fails a running job of a daemon that went silent, on its own", async () => {
+    const org = await makeOrganization(app, "reaper");
+    const { key } = await createKey(app, owner.token, org.id, "reaper");
+    const daemonId = await register(app, key, "silent");
+    const [jobId] = await bareJobs(app, org.uuid, 1);
+    await acquire(app, key, daemonId);
+    await app.prisma.provisionerDaemon.update({
+      where: { id: uuidOf(daemonId) },
+      data: { lastSeenAt: new Date(Date.now() - 5000) },
+    });
+    const config = loadConfig({ PROVISIONER_JOB_TIMEOUT_SECONDS: "1" });
+    const stop = startStaleJobReaper(app.prisma, config, createLogger("silent"));
+    try {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const job = await app.prisma.provisionerJob.findUniqueOrThrow({ where: { id: jobId as string } });
+        if (job.status === "FAILED") break;
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      stop();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import {
   acquire,
   asDaemon,
   bareJobs,
+  COMPLETE,
   CREATE_KEY,
   complete,
   createKey,
@@ -219,6 +220,13 @@ describe("the Provisioner-Key credential", () => {
     }
     const asUser = await app.gql(REGISTER, { input: { name: "d", version: "1" } }, { token: owner.token });
     expect(errorCodes(asUser)).toEqual(["UNAUTHENTICATED"]);
+    const someId = jobGlobalId("00000000-0000-7000-8000-000000000000");
+    expect(errorCodes(await app.gql(ACQUIRE, { input: { daemonId: someId } }, { token: owner.token }))).toEqual([
+      "UNAUTHENTICATED",
+    ]);
+    expect(errorCodes(await app.gql(COMPLETE, { input: { jobId: someId } }, { token: owner.token }))).toEqual([
+      "UNAUTHENTICATED",
+    ]);
     const anonymous = await app.gql(REGISTER, { input: { name: "d", version: "1" } });
     expect(errorCodes(anonymous)).toEqual(["UNAUTHENTICATED"]);
   });
@@ -236,6 +244,10 @@ describe("the Provisioner-Key credential", () => {
     const stored = await app.prisma.provisionerDaemon.findUniqueOrThrow({ where: { id: uuidOf(daemon.id) } });
     expect(stored).toMatchObject({ organizationId: org.uuid, keyId: uuidOf(keyId), version: "1.1" });
     expect(stored.provisioners).toEqual(["echo", "terraform"]);
+    const audit = await app.prisma.auditLog.findMany({
+      where: { resourceType: "PROVISIONER_DAEMON", resourceId: stored.id },
+    });
+    expect(audit.map((a) => [a.action, a.actorId, a.organizationId])).toEqual([["REGISTER", null, org.uuid]]);
     const bad = await asDaemon(app, key, REGISTER, { input: { name: "", version: "1", provisioners: ["Bad Type"] } });
     expect(bad.data?.registerProvisionerDaemon.userErrors.map((e: { field: string[] }) => e.field)).toEqual([
       ["input", "name"],
