@@ -93,7 +93,8 @@ async function main(): Promise<number> {
     });
     return 0;
   } catch (error) {
-    daemonLog.error(error instanceof KeyRefusedError ? error.message : "the daemon failed", { error });
+    if (error instanceof KeyRefusedError) daemonLog.error(error.message);
+    else daemonLog.error("the daemon failed", { error });
     return 1;
   }
 }
