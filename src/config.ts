@@ -31,6 +31,10 @@ export type Config = Readonly<{
   redisUrl: string | undefined;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** A provisioner daemon not seen for this long is OFFLINE. */
+  provisionerStaleSeconds: number;
+  /** A RUNNING job whose daemon has not been seen for this long is failed by the reaper. */
+  provisionerJobTimeoutSeconds: number;
   /** OpenID Connect login; null when OIDC_ISSUER_URL is unset. */
   oidc: OidcConfig | null;
   /** Bearer key of the SCIM 2.0 endpoint; SCIM is off (404) when unset. */
@@ -199,5 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: boolean(env, "TRUST_PROXY", false),
     oidc: oidcConfig(env),
     scimApiKey: scimApiKey(env),
+    provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
+    provisionerJobTimeoutSeconds: integer(env, "PROVISIONER_JOB_TIMEOUT_SECONDS", 300, 1, 604800),
   });
 }

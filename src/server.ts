@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { acceptRequestId } from "./context.js";
 import { openConfiguredDatabase } from "./db/open.js";
 import { createLogger } from "./logger.js";
+import { startStaleJobReaper } from "./modules/provisioners/provisioner-queue.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   });
   const app = createApp({ db, config, log });
   const { yoga } = app;
+  const stopReaper = startStaleJobReaper(db.prisma, config, log);
 
   const server = createServer((req, res) => {
     const begin = performance.now();
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
+    stopReaper();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());

@@ -12,5 +12,7 @@ import "../modules/templates/templates.graphql.js";
 import "../modules/workspaces/workspaces.graphql.js";
 import "../modules/members/members.graphql.js";
 import "../modules/groups/groups.graphql.js";
+import "../modules/provisioners/provisioners.graphql.js";
+import "../modules/templates/template-links.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,5 +1,6 @@
 // Templates, their versions and access lists. Reads go through templateReadWhere (roles or an
 // ACL entry), so lists, counts and lookups agree with the evaluator.
+
 import { requireViewer } from "../../authz/assert.js";
 import type { Context } from "../../context.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
@@ -7,6 +8,7 @@ import { builder } from "../../graphql/builder.js";
 import { globalId, parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { TagInput } from "../provisioners/tags.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { templateReadWhere, viewerCanOnTemplate } from "./template-access.js";
 import * as templates from "./templates.service.js";
@@ -174,10 +176,6 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 
 // ---- mutations
 
-export const TagInputType = builder.inputType("TagInput", {
-  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
-});
-
 const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
   fields: (t) => ({
     organizationId: t.id({ required: true }),
@@ -187,7 +185,7 @@ const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
     icon: t.string(),
     dailyCost: t.int({ description: "The daily cost that the template's resources declare; used by quotas." }),
     tags: t.field({
-      type: [TagInputType],
+      type: [TagInput],
       description: "Tags that the import job and the workspace builds carry, to pick a provisioner.",
     }),
     disableEveryoneGroupAccess: t.boolean({

@@ -9,6 +9,7 @@ import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
+import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
 import {
   checkDisplayName,
   checkName,
@@ -18,7 +19,6 @@ import {
   ensure,
   isUniqueViolation,
 } from "../shared/validation.js";
-import { parseTags, type TagInput } from "./tags.js";
 import { aclRoleOf } from "./template-access.js";
 
 type Tx = Prisma.TransactionClient;
@@ -33,7 +33,7 @@ export type CreateTemplateInput = {
   description?: string | null;
   icon?: string | null;
   dailyCost?: number | null;
-  tags?: readonly TagInput[] | null;
+  tags?: readonly Tag[] | null;
   disableEveryoneGroupAccess?: boolean | null;
 };
 
@@ -51,15 +51,15 @@ export async function createTemplate(ctx: Context, input: CreateTemplateInput): 
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "CREATE", { type: "TEMPLATE", organizationId });
-  const { tags, check: tagProblem } = parseTags(input.tags, ["input", "tags"]);
   ensure(
     checkName(input.name, ["input", "name"]),
     checkDisplayName(input.displayName, ["input", "displayName"]),
     checkText(input.description, ["input", "description"], 1024, "Description"),
     checkUrl(input.icon, ["input", "icon"], "Icon"),
     checkNonNegativeInt(input.dailyCost, ["input", "dailyCost"], "Daily cost"),
-    tagProblem,
+    ...checkTags(input.tags, ["input", "tags"]),
   );
+  const tags = tagsObject(input.tags);
   const dailyCost = input.dailyCost ?? 0;
   try {
     return await inTransaction(ctx.prisma, async (tx) => {

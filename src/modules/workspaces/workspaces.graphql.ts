@@ -1,16 +1,19 @@
 // Workspaces, their builds, and quotas. Lists use workspaceReadWhere: deleted workspaces and
 // those the viewer may not read never reach pagination or counts.
+
 import { requireViewer } from "../../authz/assert.js";
+
 import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
 import type { Prisma, Workspace } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
-import { type WorkspaceQuota, workspaceQuota } from "./quota.js";
+import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
 import * as workspaces from "./workspaces.service.js";
 import { workspaceReadWhere } from "./workspaces.service.js";
 
@@ -226,3 +229,12 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.transitionWorkspace(ctx, input)),
   }),
 }));
+
+builder.prismaObjectField(OrganizationMemberType, "workspaceQuota", (t) =>
+  t.field({
+    type: WorkspaceQuotaType,
+    nullable: true,
+    description: "Null unless the viewer is this member or may manage the organization's members.",
+    resolve: (member, _args, ctx) => memberWorkspaceQuota(ctx, member),
+  }),
+);

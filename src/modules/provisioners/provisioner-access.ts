@@ -1,0 +1,64 @@
+// Who may see what of the provisioner resources, derived from the evaluator's permissions only.
+//
+// - Daemons: PROVISIONER_DAEMON READ in their organization (every member has it).
+// - Keys: PROVISIONER_DAEMON CREATE in their organization. Keys are credentials: only those who
+//   may create them (and so hand daemons to the organization) see their names, tags and daemons.
+//   The secret is never readable by anyone.
+// - Jobs: PROVISIONER_JOBS READ, or PROVISIONER_DAEMON READ, in their organization: whoever sees
+//   a daemon busy may see the job it runs, and template authors (members) see their imports.
+// - A provisioner daemon (Provisioner-Key actor) sees its own organization's daemons and jobs.
+import type { Actor } from "../../auth/actor.js";
+import { can, type Subject } from "../../authz/evaluator.js";
+import { organizationScopedWhere } from "../../authz/filters.js";
+import type { PermissionScope } from "../../graphql/builder.js";
+
+export const KEY_READ_ACTION = "CREATE" as const;
+
+export function canReadKeys(subject: Subject | null, organizationId: string): boolean {
+  return subject !== null && can(subject, KEY_READ_ACTION, { type: "PROVISIONER_DAEMON", organizationId });
+}
+
+export function canReadDaemons(subject: Subject | null, organizationId: string): boolean {
+  return subject !== null && can(subject, "READ", { type: "PROVISIONER_DAEMON", organizationId });
+}
+
+export function canReadJobs(subject: Subject | null, organizationId: string): boolean {
+  return (
+    subject !== null &&
+    (can(subject, "READ", { type: "PROVISIONER_JOBS", organizationId }) || canReadDaemons(subject, organizationId))
+  );
+}
+
+export const keyWhere = (subject: Subject) => organizationScopedWhere(subject, "PROVISIONER_DAEMON", KEY_READ_ACTION);
+export const daemonWhere = (subject: Subject) => organizationScopedWhere(subject, "PROVISIONER_DAEMON", "READ");
+export function jobWhere(subject: Subject): Record<string, unknown> {
+  const branches = [organizationScopedWhere(subject, "PROVISIONER_JOBS", "READ"), daemonWhere(subject)];
+  // An empty branch means "everywhere"; Prisma does not read `OR: [{}]` as true.
+  if (branches.some((where) => Object.keys(where).length === 0)) return {};
+  return { OR: branches };
+}
+
+const permission = (action: PermissionScope["action"], type: PermissionScope["type"], organizationId: string) => ({
+  permission: { action, type, organizationId },
+});
+
+/** A provisioner actor of the object's organization, or the user permission scopes given (templates reuse it for AcquiredJob's version and build). */
+export function orProvisionerOf<T extends object>(actor: Actor, organizationId: string, scopes: T): T | boolean {
+  if (actor.kind === "provisioner") return actor.organizationId === organizationId;
+  return scopes;
+}
+
+export const keyScopes = (organizationId: string) => permission(KEY_READ_ACTION, "PROVISIONER_DAEMON", organizationId);
+
+export const daemonScopes = (actor: Actor, organizationId: string) =>
+  orProvisionerOf(actor, organizationId, permission("READ", "PROVISIONER_DAEMON", organizationId));
+
+/** Granted by the `job` field of a template version or workspace build: whoever reads those sees their job. */
+export const PARENT_JOB_GRANT = "parentJob";
+
+export const jobScopes = (actor: Actor, organizationId: string) =>
+  orProvisionerOf(actor, organizationId, {
+    ...permission("READ", "PROVISIONER_JOBS", organizationId),
+    $any: permission("READ", "PROVISIONER_DAEMON", organizationId),
+    $granted: PARENT_JOB_GRANT,
+  });

@@ -1,0 +1,89 @@
+// The job queue's database operations: claiming the next job for a daemon, failing jobs whose
+// daemon went away, and counting the daemons that could run a job.
+import type { Config } from "../../config.js";
+import type { Prisma, PrismaClient, ProvisionerDaemon } from "../../generated/prisma/client.js";
+import type { Logger } from "../../logger.js";
+import { type Tags, tagsSatisfy } from "./tags.js";
+
+type Tx = Prisma.TransactionClient;
+
+/**
+ * Locks the oldest PENDING job of the organization that a daemon with `daemonTags` may run, for
+ * the rest of the caller's transaction. SKIP LOCKED lets concurrent daemons (and server
+ * instances) pass over a job another transaction holds instead of waiting for it, so each job is
+ * claimed exactly once. Tag rule (same as tagsSatisfy): the daemon's tags contain the job's, and
+ * an untagged job needs an untagged daemon.
+ */
+export async function lockNextJob(tx: Tx, organizationId: string, daemonTags: Tags): Promise<string | null> {
+  const tags = JSON.stringify(daemonTags);
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM "ProvisionerJob"
+    WHERE "organizationId" = ${organizationId}::uuid
+      AND status = 'PENDING'
+      AND ${tags}::jsonb @> tags
+      AND (tags <> '{}'::jsonb OR ${tags}::jsonb = '{}'::jsonb)
+    ORDER BY "createdAt", id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED`;
+  return rows[0]?.id ?? null;
+}
+
+export const STALE_JOB_ERROR = "The provisioner daemon running this job stopped responding.";
+
+/**
+ * Fails RUNNING jobs whose daemon has not been seen for `timeoutSeconds` (or no longer exists),
+ * so nothing waits forever on a daemon that died. Returns how many jobs it failed.
+ */
+export async function failStaleJobs(prisma: PrismaClient | Tx, now: Date, timeoutSeconds: number): Promise<number> {
+  const cutoff = new Date(now.getTime() - timeoutSeconds * 1000);
+  const result = await prisma.provisionerJob.updateMany({
+    where: {
+      status: "RUNNING",
+      OR: [{ workerId: null }, { worker: { is: { OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] } } }],
+    },
+    data: { status: "FAILED", error: STALE_JOB_ERROR, completedAt: now },
+  });
+  return result.count;
+}
+
+/** Runs failStaleJobs periodically in the server process; returns the function that stops it. */
+export function startStaleJobReaper(prisma: PrismaClient, config: Config, log: Logger): () => void {
+  const everyMs = Math.min(30_000, Math.max(1000, (config.provisionerJobTimeoutSeconds * 1000) / 2));
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    failStaleJobs(prisma, new Date(), config.provisionerJobTimeoutSeconds)
+      .then((failed) => {
+        if (failed > 0) log.warn("failed provisioner jobs whose daemon stopped responding", { failed });
+      })
+      .catch((error) => log.error("the stale provisioner job reaper failed", { error }))
+      .finally(() => {
+        running = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export function isOnline(lastSeenAt: Date | null, now: number, staleSeconds: number): boolean {
+  return lastSeenAt !== null && now - lastSeenAt.getTime() <= staleSeconds * 1000;
+}
+
+export type MatchedProvisioners = { count: number; available: number };
+
+type DaemonTags = Pick<ProvisionerDaemon, "tags" | "lastSeenAt">;
+
+/** Daemons that could run a job with `jobTags`, and how many of them are online. */
+export function matchProvisioners(
+  daemons: readonly DaemonTags[],
+  jobTags: Tags,
+  now: number,
+  staleSeconds: number,
+): MatchedProvisioners {
+  const matching = daemons.filter((d) => tagsSatisfy(d.tags as Tags, jobTags));
+  return {
+    count: matching.length,
+    available: matching.filter((d) => isOnline(d.lastSeenAt, now, staleSeconds)).length,
+  };
+}

@@ -1,0 +1,374 @@
+// Provisioner keys, daemons and jobs: types, the organization's lists, key mutations (users) and
+// daemon mutations (Provisioner-Key actors). Read rules are in provisioner-access.ts.
+import type { Context } from "../../context.js";
+import type { ProvisionerDaemon } from "../../generated/prisma/client.js";
+import { builder } from "../../graphql/builder.js";
+import { unauthenticated } from "../../graphql/errors.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import {
+  canReadDaemons,
+  canReadJobs,
+  canReadKeys,
+  daemonScopes,
+  daemonWhere,
+  jobScopes,
+  jobWhere,
+  keyScopes,
+  keyWhere,
+} from "./provisioner-access.js";
+import { isOnline, matchProvisioners } from "./provisioner-queue.js";
+import * as provisioners from "./provisioners.service.js";
+import { TagInput, type Tags, TagType, tagList } from "./tags.js";
+
+export const ProvisionerDaemonStatusEnum = builder.enumType("ProvisionerDaemonStatus", {
+  values: ["OFFLINE", "IDLE", "BUSY"] as const,
+});
+export const ProvisionerJobTypeEnum = builder.enumType("ProvisionerJobType", {
+  values: ["TEMPLATE_VERSION_IMPORT", "WORKSPACE_BUILD"] as const,
+});
+export const ProvisionerJobStatusEnum = builder.enumType("ProvisionerJobStatus", {
+  values: ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED"] as const,
+});
+
+const FINISHED_STATUSES = ["SUCCEEDED", "FAILED", "CANCELED"] as const;
+
+export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
+  id: { field: "id" },
+  authScopes: (key) => keyScopes(key.organizationId),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    tags: t.field({ type: [TagType], resolve: (key) => tagList(key.tags) }),
+    organization: t.relation("organization"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    daemons: t.prismaField({
+      type: ["ProvisionerDaemon"],
+      description: "Daemons that authenticated with this key.",
+      resolve: async (query, key, _args, ctx) => {
+        if (!canReadDaemons(await ctx.subject(), key.organizationId)) return [];
+        return ctx.prisma.provisionerDaemon.findMany({ ...query, where: { keyId: key.id }, orderBy: { name: "asc" } });
+      },
+    }),
+  }),
+});
+
+/** Daemons of an organization that can still work, loaded once per request, for matchedProvisioners. */
+const daemonsByOrganization = new WeakMap<
+  Context,
+  Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>
+>();
+
+function organizationDaemons(ctx: Context, organizationId: string) {
+  let cache = daemonsByOrganization.get(ctx);
+  if (!cache) {
+    cache = new Map();
+    daemonsByOrganization.set(ctx, cache);
+  }
+  let daemons = cache.get(organizationId);
+  if (!daemons) {
+    daemons = ctx.prisma.provisionerDaemon.findMany({
+      // A daemon whose key was deleted can never acquire again.
+      where: { organizationId, keyId: { not: null } },
+      select: { tags: true, lastSeenAt: true },
+    });
+    cache.set(organizationId, daemons);
+  }
+  return daemons;
+}
+
+const MatchedProvisionersType = builder
+  .objectRef<{ count: number; available: number }>("MatchedProvisioners")
+  .implement({
+    fields: (t) => ({
+      count: t.exposeInt("count", { description: "Daemons of the organization whose tags satisfy the job's." }),
+      available: t.exposeInt("available", { description: "Of those, the ones seen within the stale interval." }),
+    }),
+  });
+
+export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
+  id: { field: "id" },
+  authScopes: (job, ctx) => jobScopes(ctx.actor, job.organizationId),
+  fields: (t) => ({
+    type: t.field({ type: ProvisionerJobTypeEnum, resolve: (job) => job.type }),
+    status: t.field({ type: ProvisionerJobStatusEnum, resolve: (job) => job.status }),
+    organization: t.relation("organization"),
+    tags: t.field({ type: [TagType], resolve: (job) => tagList(job.tags) }),
+    worker: t.relation("worker", { nullable: true }),
+    error: t.exposeString("error", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
+    completedAt: t.expose("completedAt", { type: "DateTime", nullable: true }),
+    matchedProvisioners: t.field({
+      type: MatchedProvisionersType,
+      description:
+        "How many daemons of the organization could run this job, and how many of them are online. Zero means it will wait until one appears.",
+      resolve: async (job, _args, ctx) =>
+        matchProvisioners(
+          await organizationDaemons(ctx, job.organizationId),
+          job.tags as Tags,
+          Date.now(),
+          ctx.config.provisionerStaleSeconds,
+        ),
+    }),
+  }),
+});
+
+export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
+  id: { field: "id" },
+  authScopes: (daemon, ctx) => daemonScopes(ctx.actor, daemon.organizationId),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    version: t.exposeString("version"),
+    organization: t.relation("organization"),
+    key: t.prismaField({
+      type: ProvisionerKeyType,
+      nullable: true,
+      description: "Null unless the viewer may read the organization's provisioner keys.",
+      resolve: async (query, daemon, _args, ctx) => {
+        if (!daemon.keyId || !canReadKeys(await ctx.subject(), daemon.organizationId)) return null;
+        return ctx.prisma.provisionerKey.findUnique({ ...query, where: { id: daemon.keyId } });
+      },
+    }),
+    tags: t.field({ type: [TagType], resolve: (daemon) => tagList(daemon.tags) }),
+    provisioners: t.exposeStringList("provisioners"),
+    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+    status: t.field({
+      type: ProvisionerDaemonStatusEnum,
+      description: "OFFLINE when not seen within the stale interval, else BUSY while running a job, else IDLE.",
+      select: { jobs: { where: { status: "RUNNING" }, select: { id: true }, take: 1 } },
+      resolve: (daemon, _args, ctx) => {
+        if (!isOnline(daemon.lastSeenAt, Date.now(), ctx.config.provisionerStaleSeconds)) return "OFFLINE";
+        return daemon.jobs.length > 0 ? "BUSY" : "IDLE";
+      },
+    }),
+    currentJob: t.prismaField({
+      type: ProvisionerJobType,
+      nullable: true,
+      resolve: (query, daemon, _args, ctx) =>
+        ctx.prisma.provisionerJob.findFirst({
+          ...query,
+          where: { workerId: daemon.id, status: "RUNNING" },
+          orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+        }),
+    }),
+    previousJob: t.prismaField({
+      type: ProvisionerJobType,
+      nullable: true,
+      resolve: (query, daemon, _args, ctx) =>
+        ctx.prisma.provisionerJob.findFirst({
+          ...query,
+          where: { workerId: daemon.id, status: { in: [...FINISHED_STATUSES] } },
+          orderBy: [{ completedAt: "desc" }, { id: "desc" }],
+        }),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+registerNodeLoader("ProvisionerKey", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.provisionerKey.findFirst({ where: { id, ...keyWhere(subject) } }) : null;
+});
+registerNodeLoader("ProvisionerDaemon", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.provisionerDaemon.findFirst({ where: { id, ...daemonWhere(subject) } }) : null;
+});
+registerNodeLoader("ProvisionerJob", async (id, ctx) => {
+  const subject = await ctx.subject();
+  return subject ? ctx.prisma.provisionerJob.findFirst({ where: { id, ...jobWhere(subject) } }) : null;
+});
+
+// ---- the organization's provisioner lists (the organization itself is readable here)
+
+type JobStatus = (typeof ProvisionerJobStatusEnum)["$inferType"];
+
+function jobsWhere(organizationId: string, status: readonly JobStatus[] | null | undefined) {
+  return { organizationId, ...(status ? { status: { in: [...status] } } : {}) };
+}
+
+builder.prismaObjectFields(OrganizationType, (t) => ({
+  provisionerKeys: t.prismaField({
+    type: [ProvisionerKeyType],
+    description: "Empty unless the viewer may create provisioner keys here; never a secret.",
+    resolve: async (query, org, _args, ctx) => {
+      if (!canReadKeys(await ctx.subject(), org.id)) return [];
+      return ctx.prisma.provisionerKey.findMany({
+        ...query,
+        where: { organizationId: org.id },
+        orderBy: { name: "asc" },
+      });
+    },
+  }),
+  provisionerDaemons: t.prismaField({
+    type: [ProvisionerDaemonType],
+    resolve: async (query, org, _args, ctx) => {
+      if (!canReadDaemons(await ctx.subject(), org.id)) return [];
+      return ctx.prisma.provisionerDaemon.findMany({
+        ...query,
+        where: { organizationId: org.id },
+        orderBy: { name: "asc" },
+      });
+    },
+  }),
+  provisionerJobs: t.prismaConnection(
+    {
+      type: ProvisionerJobType,
+      cursor: "id",
+      description: "Newest first.",
+      args: { status: t.arg({ type: [ProvisionerJobStatusEnum] }) },
+      totalCount: async (org, args, ctx) => {
+        if (!canReadJobs(await ctx.subject(), org.id)) return 0;
+        return ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) });
+      },
+      resolve: async (query, org, args, ctx) => {
+        if (!canReadJobs(await ctx.subject(), org.id)) return [];
+        return ctx.prisma.provisionerJob.findMany({
+          ...query,
+          where: jobsWhere(org.id, args.status),
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        });
+      },
+    },
+    { name: "ProvisionerJobConnection" },
+    { name: "ProvisionerJobEdge" },
+  ),
+}));
+
+// ---- mutations
+
+/** Daemon operations refuse every other credential as unauthenticated: they need a key. */
+const daemonOnly = {
+  authScopes: { provisioner: true },
+  unauthorizedError: (_parent: unknown, _args: unknown, ctx: Context) =>
+    unauthenticated(ctx.actor.kind === "invalid" ? ctx.actor.reason : "a provisioner key is required"),
+} as const;
+
+const CreateProvisionerKeyInput = builder.inputType("CreateProvisionerKeyInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    tags: t.field({ type: [TagInput] }),
+  }),
+});
+
+const DeleteProvisionerKeyInput = builder.inputType("DeleteProvisionerKeyInput", {
+  fields: (t) => ({ provisionerKeyId: t.id({ required: true }) }),
+});
+
+const RegisterProvisionerDaemonInput = builder.inputType("RegisterProvisionerDaemonInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    version: t.string({ required: true }),
+    provisioners: t.stringList({ description: 'Provisioner types the daemon runs; ["echo"] when left out.' }),
+  }),
+});
+
+const AcquireProvisionerJobInput = builder.inputType("AcquireProvisionerJobInput", {
+  fields: (t) => ({ daemonId: t.id({ required: true }) }),
+});
+
+const CompleteProvisionerJobInput = builder.inputType("CompleteProvisionerJobInput", {
+  fields: (t) => ({
+    jobId: t.id({ required: true }),
+    daemonId: t.id({ description: "The daemon completing the job; when given, it must be the job's holder." }),
+    error: t.string({ description: "Set to fail the job." }),
+    dailyCost: t.int({ description: "For imports: the daily cost the template's resources will have." }),
+  }),
+});
+
+const CreateProvisionerKeyPayload = builder
+  .objectRef<Payload<Awaited<ReturnType<typeof provisioners.createProvisionerKey>>>>("CreateProvisionerKeyPayload")
+  .implement({
+    fields: (t) => ({
+      key: t.string({
+        nullable: true,
+        description: "The secret, shown this once; only its hash is stored.",
+        resolve: (p) => p.key ?? null,
+      }),
+      provisionerKey: t.field({ type: ProvisionerKeyType, nullable: true, resolve: (p) => p.provisionerKey ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+const ProvisionerDaemonPayload = builder
+  .objectRef<Payload<{ daemon: ProvisionerDaemon }>>("ProvisionerDaemonPayload")
+  .implement({
+    fields: (t) => ({
+      daemon: t.field({ type: ProvisionerDaemonType, nullable: true, resolve: (p) => p.daemon ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+/** The templates module adds `templateVersion` and `workspaceBuild` (its types) to this type. */
+export const AcquiredJobType = builder.objectRef<provisioners.AcquiredJobView>("AcquiredJob").implement({
+  fields: (t) => ({
+    job: t.field({ type: ProvisionerJobType, resolve: (a) => a.job }),
+    declaredDailyCost: t.int({
+      nullable: true,
+      description:
+        "For TEMPLATE_VERSION_IMPORT: the daily cost the template version declares; the echo provisioner reports it back.",
+      resolve: (a) => a.templateVersion?.dailyCost ?? null,
+    }),
+  }),
+});
+
+const AcquireProvisionerJobPayload = builder
+  .objectRef<Payload<{ acquired: provisioners.AcquiredJobView | null }>>("AcquireProvisionerJobPayload")
+  .implement({
+    fields: (t) => ({
+      acquired: t.field({
+        type: AcquiredJobType,
+        nullable: true,
+        description: "Null when no job of the daemon's organization matches its tags.",
+        resolve: (p) => p.acquired ?? null,
+      }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+const ProvisionerJobPayload = builder
+  .objectRef<Payload<Awaited<ReturnType<typeof provisioners.completeJob>>>>("ProvisionerJobPayload")
+  .implement({
+    fields: (t) => ({
+      job: t.field({ type: ProvisionerJobType, nullable: true, resolve: (p) => p.job ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  createProvisionerKey: t.field({
+    type: CreateProvisionerKeyPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateProvisionerKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.createProvisionerKey(ctx, input)),
+  }),
+  deleteProvisionerKey: t.field({
+    type: DeletePayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteProvisionerKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.deleteProvisionerKey(ctx, input)),
+  }),
+  registerProvisionerDaemon: t.field({
+    type: ProvisionerDaemonPayload,
+    description: "Provisioner-Key auth only: the daemon's organization and tags come from its key.",
+    ...daemonOnly,
+    args: { input: t.arg({ type: RegisterProvisionerDaemonInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.registerDaemon(ctx, input)),
+  }),
+  acquireProvisionerJob: t.field({
+    type: AcquireProvisionerJobPayload,
+    description:
+      "Provisioner-Key auth only: hands the oldest pending job of the daemon's organization whose tags the daemon satisfies to exactly one daemon.",
+    ...daemonOnly,
+    args: { input: t.arg({ type: AcquireProvisionerJobInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.acquireJob(ctx, input)),
+  }),
+  completeProvisionerJob: t.field({
+    type: ProvisionerJobPayload,
+    description: "Provisioner-Key auth only, and only for a job this daemon holds.",
+    ...daemonOnly,
+    args: { input: t.arg({ type: CompleteProvisionerJobInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.completeJob(ctx, input)),
+  }),
+}));

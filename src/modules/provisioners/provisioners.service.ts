@@ -1,0 +1,250 @@
+// Provisioner writes: keys (by users), and the daemon operations (by Provisioner-Key actors):
+// register, acquire a job, complete it.
+
+import { recordAudit } from "../../audit/audit.js";
+import { type Actor, PROVISIONER_KEY_PREFIX } from "../../auth/actor.js";
+import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
+import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
+import { can } from "../../authz/evaluator.js";
+import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
+import type { ProvisionerJob, TemplateVersion, WorkspaceBuild } from "../../generated/prisma/client.js";
+import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
+import { decodeId, globalId } from "../../graphql/ids.js";
+import { checkNonNegativeInt, ensure, isUniqueViolation } from "../shared/validation.js";
+import { canReadKeys } from "./provisioner-access.js";
+import { lockNextJob } from "./provisioner-queue.js";
+import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
+
+type ProvisionerActor = Extract<Actor, { kind: "provisioner" }>;
+
+const RESERVED_KEY_NAMES = ["built-in", "user-auth", "psk"];
+const KEY_NAME_MAX = 64;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
+function checkLabel(value: string, field: string[], label: string, max: number) {
+  const invalid = (message: string) => ({ code: "INVALID_INPUT", message, field });
+  if (value.length === 0) return invalid(`${label} is required.`);
+  if (value.length > max) return invalid(`${label} must be at most ${max} characters.`);
+  if (UNSAFE.test(value)) return invalid(`${label} contains control or invisible characters.`);
+  if (value.trim() !== value) return invalid(`${label} must not start or end with whitespace.`);
+  return undefined;
+}
+
+// ---- keys
+
+export async function createProvisionerKey(
+  ctx: Context,
+  input: { organizationId: string; name: string; tags?: readonly Tag[] | null },
+) {
+  const { subject } = await requireViewer(ctx);
+  const organizationId = decodeId("Organization", input.organizationId, "organization");
+  if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) throw notFound("organization");
+  assertAllowed(subject, "CREATE", { type: "PROVISIONER_DAEMON", organizationId });
+  const name = input.name;
+  const nameProblem = checkLabel(name, ["input", "name"], "Name", KEY_NAME_MAX);
+  ensure(
+    nameProblem ??
+      (RESERVED_KEY_NAMES.includes(name.toLowerCase())
+        ? { code: "RESERVED_NAME", message: `The key name "${name}" is reserved.`, field: ["input", "name"] }
+        : undefined),
+    ...checkTags(input.tags, ["input", "tags"]),
+  );
+  const tags = tagsObject(input.tags);
+  const secret = newSecret();
+  return inTransaction(ctx.prisma, async (tx) => {
+    const organization = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
+    if (!organization) throw notFound("organization");
+    const taken = await tx.provisionerKey.findFirst({
+      where: { organizationId, name: { equals: name, mode: "insensitive" } },
+      select: { id: true },
+    });
+    if (taken) throw userError("NAME_TAKEN", "This organization already has a key with this name.", ["input", "name"]);
+    const provisionerKey = await tx.provisionerKey
+      .create({ data: { organizationId, name, tags, secretHash: sha256(secret) } })
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) {
+          throw userError("NAME_TAKEN", "This organization already has a key with this name.", ["input", "name"]);
+        }
+        throw error;
+      });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "CREATE",
+      resourceType: "PROVISIONER_KEY",
+      resourceId: provisionerKey.id,
+      resourceName: name,
+      organizationId,
+      diff: { name, tags },
+    });
+    return { provisionerKey, key: formatBearer(PROVISIONER_KEY_PREFIX, provisionerKey.id, secret) };
+  });
+}
+
+export const KEY_DELETED_ERROR = "The provisioner key this daemon used was deleted.";
+
+/** Deletes a key: its daemons are refused from their next request, and their running jobs fail now. */
+export async function deleteProvisionerKey(ctx: Context, input: { provisionerKeyId: string }) {
+  const { subject } = await requireViewer(ctx);
+  const id = decodeId("ProvisionerKey", input.provisionerKeyId, "provisioner key");
+  return inTransaction(ctx.prisma, async (tx) => {
+    const key = await tx.provisionerKey.findUnique({ where: { id } });
+    if (!key || !canReadKeys(subject, key.organizationId)) throw notFound("provisioner key");
+    assertAllowed(subject, "DELETE", { type: "PROVISIONER_DAEMON", organizationId: key.organizationId });
+    const failed = await tx.provisionerJob.updateMany({
+      where: { status: "RUNNING", worker: { is: { keyId: key.id } } },
+      data: { status: "FAILED", error: KEY_DELETED_ERROR, completedAt: new Date() },
+    });
+    const daemons = await tx.provisionerDaemon.count({ where: { keyId: key.id } });
+    await tx.provisionerKey.delete({ where: { id: key.id } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "DELETE",
+      resourceType: "PROVISIONER_KEY",
+      resourceId: key.id,
+      resourceName: key.name,
+      organizationId: key.organizationId,
+      diff: { name: key.name, daemons, failedJobs: failed.count },
+    });
+    return { deletedId: globalId("ProvisionerKey", key.id) };
+  });
+}
+
+// ---- daemon operations
+
+function requireProvisioner(ctx: Context): ProvisionerActor {
+  if (ctx.actor.kind === "invalid") throw unauthenticated(ctx.actor.reason);
+  if (ctx.actor.kind !== "provisioner") throw unauthenticated("a provisioner key is required");
+  return ctx.actor;
+}
+
+const PROVISIONER_TYPE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const DEFAULT_PROVISIONERS = ["echo"];
+
+/** Creates or refreshes the daemon `name` of the key's organization; doubles as the heartbeat. */
+export async function registerDaemon(
+  ctx: Context,
+  input: { name: string; version: string; provisioners?: readonly string[] | null },
+) {
+  const actor = requireProvisioner(ctx);
+  const provisioners = input.provisioners ? [...new Set(input.provisioners)] : DEFAULT_PROVISIONERS;
+  ensure(
+    checkLabel(input.name, ["input", "name"], "Name", 64),
+    checkLabel(input.version, ["input", "version"], "Version", 64),
+    provisioners.length > 10 || provisioners.some((p) => !PROVISIONER_TYPE.test(p))
+      ? {
+          code: "INVALID_INPUT",
+          message: "At most 10 provisioner types of lower-case letters, digits and hyphens (1-32 characters).",
+          field: ["input", "provisioners"],
+        }
+      : undefined,
+  );
+  const now = new Date();
+  const fields = { keyId: actor.keyId, version: input.version, provisioners, tags: actor.tags, lastSeenAt: now };
+  return inTransaction(ctx.prisma, async (tx) => {
+    const where = { organizationId_name: { organizationId: actor.organizationId, name: input.name } };
+    const existing = await tx.provisionerDaemon.findUnique({ where, select: { id: true, keyId: true } });
+    // An upsert (INSERT ... ON CONFLICT) so two first registrations of one name cannot collide.
+    const daemon = await tx.provisionerDaemon.upsert({
+      where,
+      update: fields,
+      create: { ...fields, organizationId: actor.organizationId, name: input.name },
+    });
+    if (!existing || existing.keyId !== actor.keyId) {
+      await recordAudit(
+        tx,
+        { ...auditMeta(ctx), actorId: null },
+        {
+          action: "REGISTER",
+          resourceType: "PROVISIONER_DAEMON",
+          resourceId: daemon.id,
+          resourceName: daemon.name,
+          organizationId: daemon.organizationId,
+          diff: { keyName: actor.keyName, version: daemon.version, provisioners, tags: actor.tags },
+        },
+      );
+    }
+    return { daemon };
+  });
+}
+
+export type AcquiredJobView = {
+  job: ProvisionerJob;
+  templateVersion: TemplateVersion | null;
+  workspaceBuild: WorkspaceBuild | null;
+};
+
+/**
+ * Hands the oldest pending job this daemon may run to it alone, or nothing. The daemon must be
+ * one of the key's organization registered with this key (else NOT_FOUND); the call counts as
+ * the daemon being seen.
+ */
+export async function acquireJob(
+  ctx: Context,
+  input: { daemonId: string },
+): Promise<{ acquired: AcquiredJobView | null }> {
+  const actor = requireProvisioner(ctx);
+  const daemonId = decodeId("ProvisionerDaemon", input.daemonId, "provisioner daemon");
+  return inTransaction(ctx.prisma, async (tx) => {
+    const now = new Date();
+    const [daemon] = await tx.provisionerDaemon.updateManyAndReturn({
+      where: { id: daemonId, organizationId: actor.organizationId, keyId: actor.keyId },
+      data: { lastSeenAt: now },
+      select: { tags: true },
+    });
+    if (!daemon) throw notFound("provisioner daemon");
+    const jobId = await lockNextJob(tx, actor.organizationId, daemon.tags as Tags);
+    if (!jobId) return { acquired: null };
+    const job = await tx.provisionerJob.update({
+      where: { id: jobId },
+      data: { status: "RUNNING", workerId: daemonId, startedAt: now },
+      include: { templateVersion: true, workspaceBuild: true },
+    });
+    const { templateVersion, workspaceBuild, ...plain } = job;
+    return { acquired: { job: plain, templateVersion, workspaceBuild } };
+  });
+}
+
+const MAX_ERROR_LENGTH = 4096;
+const DEFAULT_FAILURE = "The provisioner reported a failure.";
+
+/**
+ * Finishes a job the calling daemon holds (RUNNING, worker registered with the caller's key and,
+ * when given, the named daemon); anything else is NOT_FOUND. Success of an import records the
+ * reported daily cost on the template version. Everything else about templates and workspaces
+ * (a DELETE transition marks its workspace deleted when queued) belongs to their module.
+ */
+export async function completeJob(
+  ctx: Context,
+  input: { jobId: string; daemonId?: string | null; error?: string | null; dailyCost?: number | null },
+) {
+  const actor = requireProvisioner(ctx);
+  const jobId = decodeId("ProvisionerJob", input.jobId, "provisioner job");
+  const daemonId = input.daemonId ? decodeId("ProvisionerDaemon", input.daemonId, "provisioner daemon") : null;
+  ensure(checkNonNegativeInt(input.dailyCost, ["input", "dailyCost"], "Daily cost"));
+  const failed = input.error !== null && input.error !== undefined;
+  const error = failed ? (input.error?.trim().slice(0, MAX_ERROR_LENGTH) ?? "") || DEFAULT_FAILURE : null;
+  return inTransaction(ctx.prisma, async (tx) => {
+    const job = await tx.provisionerJob.findFirst({
+      where: { id: jobId, organizationId: actor.organizationId },
+      include: { worker: true },
+    });
+    const holder = job?.worker;
+    if (!job || !holder || holder.keyId !== actor.keyId || (daemonId !== null && holder.id !== daemonId)) {
+      throw notFound("provisioner job");
+    }
+    const now = new Date();
+    await tx.provisionerDaemon.update({ where: { id: holder.id }, data: { lastSeenAt: now } });
+    // Conditional on still RUNNING: the stale-job reaper may have failed it meanwhile.
+    const finished = await tx.provisionerJob.updateMany({
+      where: { id: job.id, status: "RUNNING", workerId: holder.id },
+      data: { status: failed ? "FAILED" : "SUCCEEDED", error, completedAt: now },
+    });
+    if (finished.count === 0) {
+      throw userError("JOB_NOT_RUNNING", `The job is ${job.status.toLowerCase()}, not running.`, ["input", "jobId"]);
+    }
+    if (!failed && job.type === "TEMPLATE_VERSION_IMPORT" && input.dailyCost != null) {
+      await tx.templateVersion.updateMany({ where: { jobId: job.id }, data: { dailyCost: input.dailyCost } });
+    }
+    return { job: await tx.provisionerJob.findUniqueOrThrow({ where: { id: job.id } }) };
+  });
+}

@@ -1,0 +1,77 @@
+// Provisioner tags: key/value pairs on keys (and so on daemons), templates and jobs. A job runs
+// only on a daemon whose tags satisfy it. Templates reuse TagType, TagInput and checkTags.
+
+import { builder } from "../../graphql/builder.js";
+import type { UserError } from "../../graphql/errors.js";
+import type { Tags } from "./provisioner-jobs.js";
+
+export type { Tags };
+export type Tag = { key: string; value: string };
+
+export const TagType = builder.objectRef<Tag>("Tag").implement({
+  fields: (t) => ({ key: t.exposeString("key"), value: t.exposeString("value") }),
+});
+
+export const TagInput = builder.inputType("TagInput", {
+  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
+});
+
+export const MAX_TAGS = 50;
+const KEY_MAX = 64;
+const TAG_KEY = /^[a-zA-Z0-9_.:/-]+$/;
+const VALUE_MAX = 256;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
+/** A stored tags document (JSON object of strings) as a sorted list for the API. */
+export function tagList(stored: unknown): Tag[] {
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return [];
+  return Object.entries(stored as Record<string, unknown>)
+    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+    .map(([key, value]) => ({ key, value }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function textProblem(value: string, max: number, label: string): string | undefined {
+  if (value.length === 0) return `${label} is required.`;
+  if (value.length > max) return `${label} must be at most ${max} characters.`;
+  if (CONTROL.test(value)) return `${label} contains control or invisible characters.`;
+  if (value.trim() !== value) return `${label} must not start or end with whitespace.`;
+  return undefined;
+}
+
+/** Every problem with a list of tags; `field` is the path of the list in the input. */
+export function checkTags(tags: readonly Tag[] | null | undefined, field: string[]): UserError[] {
+  if (!tags) return [];
+  const problems: UserError[] = [];
+  const invalid = (path: string[], message: string) => problems.push({ code: "INVALID_INPUT", message, field: path });
+  if (tags.length > MAX_TAGS) invalid(field, `At most ${MAX_TAGS} tags are allowed.`);
+  const seen = new Set<string>();
+  tags.forEach((tag, index) => {
+    const at = [...field, String(index)];
+    const keyProblem =
+      textProblem(tag.key, KEY_MAX, "Tag key") ??
+      (TAG_KEY.test(tag.key) ? undefined : "Tag keys may contain only letters, digits and _ . : / -");
+    if (keyProblem) invalid([...at, "key"], keyProblem);
+    else if (seen.has(tag.key)) invalid([...at, "key"], `Tag key "${tag.key}" appears more than once.`);
+    seen.add(tag.key);
+    const valueProblem = textProblem(tag.value, VALUE_MAX, "Tag value");
+    if (valueProblem) invalid([...at, "value"], valueProblem);
+  });
+  return problems;
+}
+
+export function tagsObject(tags: readonly Tag[] | null | undefined): Tags {
+  return Object.fromEntries((tags ?? []).map((tag) => [tag.key, tag.value]));
+}
+
+/**
+ * Whether a daemon with `daemonTags` may run a job with `jobTags`: an untagged job needs an
+ * untagged daemon; a tagged job needs every one of its tags on the daemon. The SQL in
+ * provisioner-queue.ts says the same with jsonb `@>`.
+ */
+export function tagsSatisfy(daemonTags: Tags, jobTags: Tags): boolean {
+  const required = Object.entries(jobTags);
+  if (required.length === 0) return Object.keys(daemonTags).length === 0;
+  return required.every(([key, value]) => daemonTags[key] === value);
+}

@@ -1,0 +1,32 @@
+// Fields that join templates and workspaces to the provisioner and group modules. They live
+// here, not in either module, so neither module's types depend on the other's.
+import { builder } from "../../graphql/builder.js";
+import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
+import { AcquiredJobType, ProvisionerJobType } from "../provisioners/provisioners.graphql.js";
+import { WorkspaceBuildType } from "../workspaces/workspaces.graphql.js";
+import { TemplateGroupPermissionType, TemplateVersionType } from "./templates.graphql.js";
+
+// Whoever may read a version or a build may see the job that imports or runs it.
+builder.prismaObjectField(TemplateVersionType, "job", (t) =>
+  t.relation("job", { type: ProvisionerJobType, grantScopes: [PARENT_JOB_GRANT] }),
+);
+builder.prismaObjectField(WorkspaceBuildType, "job", (t) =>
+  t.relation("job", { type: ProvisionerJobType, grantScopes: [PARENT_JOB_GRANT] }),
+);
+
+builder.prismaObjectField(TemplateGroupPermissionType, "group", (t) => t.relation("group"));
+
+builder.objectFields(AcquiredJobType, (t) => ({
+  templateVersion: t.field({
+    type: TemplateVersionType,
+    nullable: true,
+    description: "For TEMPLATE_VERSION_IMPORT: the version to import.",
+    resolve: (acquired) => acquired.templateVersion,
+  }),
+  workspaceBuild: t.field({
+    type: WorkspaceBuildType,
+    nullable: true,
+    description: "For WORKSPACE_BUILD: the build to run.",
+    resolve: (acquired) => acquired.workspaceBuild,
+  }),
+}));
