@@ -4,7 +4,15 @@
 // - member: applies to the holder's own objects (in that organization, for organization roles).
 // `assigns` lists the roles a holder may give or take away; "custom" stands for the custom
 // roles of the organization the role is held in.
-import { ALL_PERMISSIONS, actions, allActionsOn, type Permission, type ResourceType } from "./permissions.js";
+import {
+  type Action,
+  ALL_PERMISSIONS,
+  actions,
+  allActionsOn,
+  isValidPermission,
+  type Permission,
+  type ResourceType,
+} from "./permissions.js";
 
 export type RoleScope = "site" | "organization";
 
@@ -36,6 +44,21 @@ export const ORGANIZATION_RESOURCES: readonly ResourceType[] = [
   "IDPSYNC_SETTINGS",
   "AUDIT_LOG",
 ];
+
+/** Organization-resource permissions that still only make sense site-wide. */
+const SITE_ONLY_ORGANIZATION_ACTIONS: readonly Action[] = ["CREATE", "DELETE"];
+
+/** Why a permission cannot be granted by a custom organization role; undefined when it can. */
+export function customRolePermissionProblem(resource: ResourceType, action: Action): string | undefined {
+  if (!isValidPermission(resource, action)) return `${action} is not an action on ${resource}.`;
+  if (!ORGANIZATION_RESOURCES.includes(resource)) {
+    return `${resource} is not an organization resource; custom roles grant organization permissions only.`;
+  }
+  if (resource === "ORGANIZATION" && SITE_ONLY_ORGANIZATION_ACTIONS.includes(action)) {
+    return `${action} on ORGANIZATION is a site-level permission.`;
+  }
+  return undefined;
+}
 
 const ORG_ROLE_NAMES = [
   "organization-admin",
@@ -139,7 +162,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
       ...actions("PROVISIONER_DAEMON", "READ"),
       ...actions("ASSIGN_ORG_ROLE", "READ"),
     ],
-    member: allActionsOn("WORKSPACE"),
+    // The issue's list: create, read, start, stop and delete their own workspaces (no UPDATE).
+    member: actions("WORKSPACE", "CREATE", "READ", "DELETE", "START", "STOP"),
     assigns: [],
   },
   {
@@ -189,6 +213,12 @@ const byName = new Map(BUILT_IN_ROLES.map((role) => [role.name, role]));
 
 export function builtInRole(name: string): BuiltInRole | undefined {
   return byName.get(name);
+}
+
+/** Built-in role names, compared without case: custom roles may not take them. */
+export function isBuiltInRoleName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return BUILT_IN_ROLES.some((role) => role.name === lower);
 }
 
 export const SITE_ROLES = BUILT_IN_ROLES.filter((r) => r.scope === "site");

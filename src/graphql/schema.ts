@@ -5,5 +5,6 @@ import "../modules/node/node.graphql.js";
 import "../modules/roles/roles.graphql.js";
 import "../modules/users/users.graphql.js";
 import "../modules/organizations/organizations.graphql.js";
+import "../modules/roles/organization-roles.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });
