@@ -44,10 +44,26 @@ export type CustomRoleIndex = ReadonlyMap<string, ReadonlyMap<string, readonly P
 
 const emptyGrants = (): Grants => ({ allow: new Set(), deny: new Set() });
 
-function add(grants: Grants, permissions: readonly Permission[] | undefined): void {
-  for (const p of permissions ?? []) {
-    (p.negate ? grants.deny : grants.allow).add(permissionKey(p.resource, p.action));
+type KeyLists = { allow: PermissionKey[]; deny: PermissionKey[] };
+// Role permission lists are long-lived (built-in roles, loaded custom roles): their keys are
+// computed once per list, which makes compiling a subject several times cheaper.
+const keyLists = new WeakMap<readonly Permission[], KeyLists>();
+
+function keysOf(permissions: readonly Permission[]): KeyLists {
+  let lists = keyLists.get(permissions);
+  if (!lists) {
+    lists = { allow: [], deny: [] };
+    for (const p of permissions) (p.negate ? lists.deny : lists.allow).push(permissionKey(p.resource, p.action));
+    keyLists.set(permissions, lists);
   }
+  return lists;
+}
+
+function add(grants: Grants, permissions: readonly Permission[] | undefined): void {
+  if (!permissions) return;
+  const { allow, deny } = keysOf(permissions);
+  for (const key of allow) grants.allow.add(key);
+  for (const key of deny) grants.deny.add(key);
 }
 
 export function compileSubject(
