@@ -58,7 +58,7 @@ const ALLOWED_IN: Record<Outcome, readonly string[]> = {
 
 // Shared by every holder: the implicit site `member` role.
 const MEMBER_SELF = `
-  USER: CREATE=none READ=self UPDATE=self DELETE=none
+  USER: CREATE=none READ=self UPDATE=none DELETE=none
   API_KEY: CREATE=self READ=self DELETE=self
   ASSIGN_ROLE: READ=all ASSIGN=none UNASSIGN=none`;
 
@@ -91,7 +91,7 @@ const EXPECTED: Record<string, string> = {
     IDPSYNC_SETTINGS: READ=none UPDATE=none
     AUDIT_LOG: READ=none`,
   auditor: `
-    USER: CREATE=none READ=all UPDATE=self DELETE=none
+    USER: CREATE=none READ=all UPDATE=none DELETE=none
     API_KEY: CREATE=self READ=self DELETE=self
     ORGANIZATION: CREATE=none READ=all UPDATE=none DELETE=none
     ORGANIZATION_MEMBER: CREATE=none READ=all UPDATE=none DELETE=none
@@ -121,7 +121,7 @@ const EXPECTED: Record<string, string> = {
     IDPSYNC_SETTINGS: READ=all UPDATE=all
     AUDIT_LOG: READ=none`,
   "template-admin": `
-    USER: CREATE=none READ=all UPDATE=self DELETE=none
+    USER: CREATE=none READ=all UPDATE=none DELETE=none
     API_KEY: CREATE=self READ=self DELETE=self
     ORGANIZATION: CREATE=none READ=all UPDATE=none DELETE=none
     ORGANIZATION_MEMBER: CREATE=none READ=all UPDATE=none DELETE=none

@@ -90,7 +90,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
     scope: "site",
     implicit: true,
     site: actions("ASSIGN_ROLE", "READ"),
-    member: [...actions("USER", "READ", "UPDATE"), ...allActionsOn("API_KEY")],
+    // The list: own API keys, read own user (no profile updates exist in the API).
+    member: [...actions("USER", "READ"), ...allActionsOn("API_KEY")],
     assigns: [],
   },
   {

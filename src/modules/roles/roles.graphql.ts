@@ -2,8 +2,7 @@
 // the database, both described by the same evaluator data; the custom-role mutations and the
 // batch permission check.
 import { requireViewer } from "../../authz/assert.js";
-import { canAssignRole } from "../../authz/evaluator.js";
-import { organizationWhere } from "../../authz/filters.js";
+import { can, canAssignRole } from "../../authz/evaluator.js";
 import { ACTIONS, type Permission, RESOURCE_TYPES } from "../../authz/permissions.js";
 import { type BuiltInRole, ORGANIZATION_ROLES, SITE_ROLES } from "../../authz/roles.js";
 import type { CustomRole } from "../../generated/prisma/client.js";
@@ -88,17 +87,17 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),
-    organization: t.prismaField({
+    organization: t.field({
       type: OrganizationType,
       nullable: true,
       description: "Null for site roles.",
-      resolve: async (query, role, _args, ctx) => {
+      // findUnique calls of one tick are batched by Prisma: a list of roles costs one query.
+      resolve: async (role, _args, ctx) => {
         const subject = await ctx.subject();
-        if (!subject || role.organizationId === null) return null;
-        return ctx.prisma.organization.findFirst({
-          ...query,
-          where: { id: role.organizationId, ...organizationWhere(subject) },
-        });
+        const organizationId = role.organizationId;
+        if (!subject || organizationId === null) return null;
+        if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) return null;
+        return ctx.prisma.organization.findUnique({ where: { id: organizationId } });
       },
     }),
     builtIn: t.exposeBoolean("builtIn"),
