@@ -460,6 +460,9 @@ describe("checkPermissions", () => {
     { key: "updateEveryoneTemplate", resource: "TEMPLATE", action: "UPDATE", resourceId: everyoneTemplateId },
     { key: "wrongIdType", resource: "TEMPLATE", action: "READ", resourceId: alpha.id },
     { key: "readAlphaById", resource: "ORGANIZATION", action: "READ", resourceId: alpha.id },
+    // Users are readable through a shared organization, as in the users list.
+    { key: "readCoMember", resource: "USER", action: "READ", resourceId: admin.id },
+    { key: "updateCoMember", resource: "USER", action: "UPDATE", resourceId: admin.id },
   ];
 
   const answers = async (token: string) => {
@@ -482,6 +485,8 @@ describe("checkPermissions", () => {
       updateEveryoneTemplate: true,
       wrongIdType: false,
       readAlphaById: true,
+      readCoMember: true,
+      updateCoMember: true,
     });
     expect(await answers(admin.token)).toMatchObject({
       updateTemplatesInAlpha: true,
@@ -491,6 +496,8 @@ describe("checkPermissions", () => {
       malformedOrg: false,
       updateAclTemplate: true,
       readAlphaById: true,
+      readCoMember: true,
+      updateCoMember: false,
     });
     expect(await answers(member.token)).toEqual({
       updateTemplatesInAlpha: false,
@@ -503,6 +510,8 @@ describe("checkPermissions", () => {
       updateEveryoneTemplate: true,
       wrongIdType: false,
       readAlphaById: true,
+      readCoMember: true,
+      updateCoMember: false,
     });
     expect(await answers(outsider.token)).toEqual({
       updateTemplatesInAlpha: false,
@@ -515,6 +524,8 @@ describe("checkPermissions", () => {
       updateEveryoneTemplate: false,
       wrongIdType: false,
       readAlphaById: false,
+      readCoMember: false,
+      updateCoMember: false,
     });
   });
 

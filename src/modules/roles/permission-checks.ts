@@ -3,6 +3,7 @@
 // a named object is looked up so that its real organization, owner and template ACL decide.
 import { GraphQLError } from "graphql";
 import { type AuthzObject, can, type Subject } from "../../authz/evaluator.js";
+import { userWhere } from "../../authz/filters.js";
 import type { Action, ResourceType } from "../../authz/permissions.js";
 import { templateAclRoles } from "../../authz/template-acl.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
@@ -19,13 +20,20 @@ export type PermissionCheck = {
 
 export const MAX_PERMISSION_CHECKS = 200;
 
-type Located = Omit<AuthzObject, "type"> | null;
+/** The object's attributes; `readable` when visibility is decided by a list filter, not by `can`. */
+type Located = (Omit<AuthzObject, "type"> & { readable?: boolean }) | null;
 type Locator = (prisma: PrismaClient, subject: Subject, id: string) => Promise<Located>;
 
 // For each resource type that has objects of its own: the global id type naming them and how to
 // find the object's organization and owner. Other resource types take no resourceId.
 const LOCATORS: Partial<Record<ResourceType, Record<string, Locator>>> = {
-  USER: { User: async (p, _s, id) => ((await p.user.findUnique({ where: { id } })) ? { ownerId: id } : null) },
+  // Users are visible through shared organizations too (userWhere), which `can` alone cannot see.
+  USER: {
+    User: async (p, s, id) =>
+      (await p.user.findFirst({ where: { id, ...userWhere(s) }, select: { id: true } }))
+        ? { ownerId: id, readable: true }
+        : null,
+  },
   API_KEY: {
     ApiToken: async (p, _s, id) => {
       const row = await p.apiToken.findUnique({ where: { id }, select: { userId: true } });
@@ -80,8 +88,10 @@ async function checkNamedObject(prisma: PrismaClient, subject: Subject, check: P
   if (!named || !locate) return false;
   const located = await locate(prisma, subject, named.id);
   if (!located) return false;
-  const object: AuthzObject = { type: check.resource, ...located };
-  return can(subject, "READ", object) && can(subject, check.action, object);
+  const { readable, ...attributes } = located;
+  const object: AuthzObject = { type: check.resource, ...attributes };
+  if (!(readable ?? can(subject, "READ", object))) return false;
+  return check.action === "READ" || can(subject, check.action, object);
 }
 
 function checkDescribedObject(subject: Subject, check: PermissionCheck): boolean {
