@@ -23,6 +23,7 @@ import {
   permissionKey,
 } from "../src/authz/permissions.js";
 import { BUILT_IN_ROLES, builtInRole, ORGANIZATION_RESOURCES } from "../src/authz/roles.js";
+import { storedPermissions } from "../src/authz/subject-loader.js";
 
 const ME = "00000000-0000-4000-8000-00000000000a";
 const OTHER_USER = "00000000-0000-4000-8000-00000000000b";
@@ -567,4 +568,25 @@ describe("scopeOf", () => {
 
 it("the registry only uses known actions", () => {
   for (const p of ALL_PERMISSIONS) expect(ACTIONS).toContain(p.action);
+});
+
+describe("stored custom role permissions", () => {
+  it("keep only what a custom role may grant, whatever the row holds", () => {
+    expect(storedPermissions({ resource: "GROUP", action: "READ" })).toEqual([]);
+    expect(
+      storedPermissions([
+        { resource: "GROUP", action: "READ", extra: 1 },
+        { resource: "USER", action: "CREATE" },
+        { resource: "ORGANIZATION", action: "DELETE" },
+        { resource: "GROUP", action: "constructor" },
+        { resource: "__proto__", action: "READ" },
+        { resource: "TEMPLATE", action: "UPDATE", negate: true },
+        "GROUP:READ",
+        null,
+      ]),
+    ).toEqual([
+      { resource: "GROUP", action: "READ" },
+      { resource: "TEMPLATE", action: "UPDATE", negate: true },
+    ]);
+  });
 });

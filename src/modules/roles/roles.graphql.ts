@@ -5,6 +5,7 @@ import { requireViewer } from "../../authz/assert.js";
 import { can, canAssignRole } from "../../authz/evaluator.js";
 import { ACTIONS, type Permission, RESOURCE_TYPES } from "../../authz/permissions.js";
 import { type BuiltInRole, ORGANIZATION_ROLES, SITE_ROLES } from "../../authz/roles.js";
+import { storedPermissions } from "../../authz/subject-loader.js";
 import type { CustomRole } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
@@ -57,11 +58,7 @@ export function builtInRoleView(role: BuiltInRole, organizationId: string | null
 }
 
 export function customRoleView(role: Pick<CustomRole, "name" | "displayName" | "organizationId" | "permissions">) {
-  const permissions = (role.permissions as Permission[]).map((p) => ({
-    resource: p.resource,
-    action: p.action,
-    negate: false,
-  }));
+  const permissions = storedPermissions(role.permissions).map((p) => ({ ...p, negate: p.negate ?? false }));
   return {
     name: role.name,
     displayName: role.displayName,
