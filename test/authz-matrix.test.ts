@@ -13,6 +13,7 @@ import {
   permissionsIn,
   type Subject,
   scopeOf,
+  unassignableRoleChanges,
 } from "../src/authz/evaluator.js";
 import {
   ACTIONS,
@@ -488,6 +489,23 @@ describe("canAssignRole", () => {
       expect(assignable(s, null)).toEqual([]);
       expect(assignable(s, ORG_A)).toEqual([]);
     }
+  });
+
+  it("unassignableRoleChanges names only the added or removed roles the subject may not assign", () => {
+    const admin = compileSubject(ME, [], [{ organizationId: ORG_A, roles: ["organization-admin"] }]);
+    expect(unassignableRoleChanges(admin, ORG_A, ["organization-auditor"], ["organization-auditor", "ops"])).toEqual(
+      [],
+    );
+    const orgUserAdmin = compileSubject(ME, [], [{ organizationId: ORG_A, roles: ["organization-user-admin"] }]);
+    expect(
+      unassignableRoleChanges(
+        orgUserAdmin,
+        ORG_A,
+        ["organization-auditor", "ops"],
+        ["organization-auditor", "organization-admin"],
+      ),
+    ).toEqual(["organization-admin", "ops"]);
+    expect(unassignableRoleChanges(orgUserAdmin, ORG_B, [], ["organization-member"])).toEqual(["organization-member"]);
   });
 
   it("never across scopes: site roles inside an organization, organization roles at site level", () => {

@@ -215,3 +215,17 @@ export function canAssignRole(
 export function isOrganizationMember(subject: Subject, organizationId: string): boolean {
   return subject.organizations.has(organizationId);
 }
+
+/**
+ * The roles a change of role set (from → to) adds or removes that the subject may not assign,
+ * for role-assignment services: empty when the whole change is allowed.
+ */
+export function unassignableRoleChanges(
+  subject: Subject,
+  organizationId: string | null,
+  from: readonly string[],
+  to: readonly string[],
+): string[] {
+  const changed = [...to.filter((r) => !from.includes(r)), ...from.filter((r) => !to.includes(r))];
+  return [...new Set(changed)].filter((role) => !canAssignRole(subject, role, organizationId));
+}
