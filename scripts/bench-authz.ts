@@ -2,15 +2,18 @@
 // 1,000 member objects, list filters). Part 2 reads 1,000 members' users through the HTTP
 // pipeline on an in-memory PGlite: as the owner (site-wide grant: no tenant filter) and as an
 // organization member (tenant filter in SQL), next to the raw Prisma query and the per-request
-// subject load. Run: npm run bench:authz [-- --iterations 30]
+// subject load. Run: npm run bench:authz [-- --iterations 30]; with BENCH_DATABASE_URL set
+// (a PostgreSQL server URL), part 2 runs on a scratch database there instead.
+
 import { performance } from "node:perf_hooks";
+import pg from "pg";
 import { createApp } from "../src/app.js";
 import { type AuthzObject, can, compileSubject, permissionsIn, scopeOf } from "../src/authz/evaluator.js";
 import { organizationScopedWhere, userWhere } from "../src/authz/filters.js";
 import type { Permission } from "../src/authz/permissions.js";
 import { loadSubject } from "../src/authz/subject-loader.js";
 import { loadConfig } from "../src/config.js";
-import { openPglite } from "../src/db/database.js";
+import { type Database, openPglite, openPostgres } from "../src/db/database.js";
 import { migrate } from "../src/db/migrate.js";
 import { createLogger } from "../src/logger.js";
 import { ensureDefaultOrganization } from "../src/modules/organizations/organizations.service.js";
@@ -29,18 +32,28 @@ function timeUs(label: string, calls: number, work: () => void): number {
   return us;
 }
 
-async function timeMs(label: string, work: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 3; i++) await work();
-  const samples: number[] = [];
+type Case = [label: string, work: () => Promise<unknown>];
+
+/**
+ * Median milliseconds per case. The cases run interleaved, round after round, so that noise
+ * from other processes on the machine hits them alike.
+ */
+async function timeMs(...cases: Case[]): Promise<number[]> {
+  for (let i = 0; i < 3; i++) for (const [, work] of cases) await work();
+  const samples = cases.map(() => [] as number[]);
   for (let i = 0; i < ITERATIONS; i++) {
-    const start = performance.now();
-    await work();
-    samples.push(performance.now() - start);
+    for (const [index, [, work]] of cases.entries()) {
+      const start = performance.now();
+      await work();
+      samples[index]?.push(performance.now() - start);
+    }
   }
-  samples.sort((a, b) => a - b);
-  const median = samples[Math.floor(samples.length / 2)] as number;
-  console.log(`  ${label.padEnd(58)} ${median.toFixed(2).padStart(10)} ms (median of ${ITERATIONS})`);
-  return median;
+  return cases.map(([label], index) => {
+    const sorted = (samples[index] ?? []).sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] as number;
+    console.log(`  ${label.padEnd(58)} ${median.toFixed(2).padStart(10)} ms (median of ${ITERATIONS})`);
+    return median;
+  });
 }
 
 function evaluatorBenchmarks(): void {
@@ -86,8 +99,8 @@ function evaluatorBenchmarks(): void {
 }
 
 async function httpBenchmarks(): Promise<void> {
-  console.log(`\nthrough HTTP (yoga.fetch, in-memory PGlite), ${MEMBERS} members`);
-  const db = await openPglite(undefined);
+  const { db, drop } = await openBenchDatabase();
+  console.log(`\nthrough HTTP (yoga.fetch, ${db.kind}), ${MEMBERS} members`);
   await migrate(db);
   await ensureDefaultOrganization(db.prisma);
   const config = loadConfig({ PASSWORD_HASH_COST: "1024", LOG_LEVEL: "silent", GRAPHIQL: "false" });
@@ -140,18 +153,29 @@ async function httpBenchmarks(): Promise<void> {
 
   const viewer = await db.prisma.user.findUniqueOrThrow({ where: { username: "viewer" } });
   const subject = await loadSubject(db.prisma, viewer);
-  const rawDb = await timeMs("raw Prisma: findMany + count, no authorization", async () => {
-    await db.prisma.user.findMany({ take: MEMBERS + 1, select: { id: true, username: true, email: true } });
-    await db.prisma.user.count();
-  });
-  const rawFiltered = await timeMs("raw Prisma: findMany + count, member's tenant filter", async () => {
-    const where = userWhere(subject);
-    await db.prisma.user.findMany({ where, take: MEMBERS + 1, select: { id: true, username: true, email: true } });
-    await db.prisma.user.count({ where });
-  });
-  const load = await timeMs("loadSubject (once per request)", () => loadSubject(db.prisma, viewer));
-  const asOwner = await timeMs("HTTP users(first: 1000) as owner (no tenant filter)", () => gql(READ, {}, ownerToken));
-  const asMember = await timeMs("HTTP users(first: 1000) as member (tenant filter)", () => gql(READ, {}, memberToken));
+  const rawSelect = { id: true, username: true, email: true } as const;
+  const [rawDb = 0, rawFiltered = 0, load = 0] = await timeMs(
+    [
+      "raw Prisma: findMany + count, no authorization",
+      async () => {
+        await db.prisma.user.findMany({ take: MEMBERS + 1, orderBy: { id: "asc" }, select: rawSelect });
+        await db.prisma.user.count();
+      },
+    ],
+    [
+      "raw Prisma: findMany + count, member's tenant filter",
+      async () => {
+        const where = userWhere(subject);
+        await db.prisma.user.findMany({ where, take: MEMBERS + 1, orderBy: { id: "asc" }, select: rawSelect });
+        await db.prisma.user.count({ where });
+      },
+    ],
+    ["loadSubject (once per request)", () => loadSubject(db.prisma, viewer)],
+  );
+  const [asOwner = 0, asMember = 0] = await timeMs(
+    ["HTTP users(first: 1000) as owner (no tenant filter)", () => gql(READ, {}, ownerToken)],
+    ["HTTP users(first: 1000) as member (tenant filter)", () => gql(READ, {}, memberToken)],
+  );
   const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)}%`;
   console.log("\nsummary");
   console.log(`  subject load share of the member's request: ${pct(load, asMember)}`);
@@ -159,6 +183,26 @@ async function httpBenchmarks(): Promise<void> {
   console.log(`  member (filtered) vs owner (unfiltered) over HTTP: ${pct(asMember - asOwner, asOwner)} extra`);
   console.log("  (the member's request also returns fewer rows; the owner's is the same read without a filter)");
   await db.close();
+  await drop();
+}
+
+async function openBenchDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) return { db: await openPglite(undefined), drop: async () => {} };
+  const name = `orgs_api_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const db = await openPostgres(target.toString(), { poolMax: 5, connectTimeoutMs: 5000, statementTimeoutMs: 60000 });
+  return {
+    db,
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
 }
 
 evaluatorBenchmarks();
