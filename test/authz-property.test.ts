@@ -182,6 +182,8 @@ describe("random membership and role changes", () => {
             })),
           ];
           for (const { where, siteWide } of fragments) {
+            // Spread-safe: no field key a caller's own condition could be overridden by.
+            expect(Object.keys(where).filter((key) => key !== "AND" && key !== "OR")).toEqual([]);
             expect(organizationIdsIn(where).filter((id) => !members.includes(id))).toEqual([]);
             if (Object.keys(where).length === 0) expect(siteWide).toBe(true);
           }

@@ -415,6 +415,18 @@ describe("Organization.roles and Role fields", () => {
     expect(result.data?.siteRoles.every((r: { assignable: boolean }) => r.assignable)).toBe(true);
   });
 
+  it("are the same when the organization is reached through node(id:)", async () => {
+    const query = `query($id: ID!) { node(id: $id) { ... on Organization { roles { name } viewerPermissions { resource action } } } }`;
+    const asMember = await app.gql(query, { id: alpha.id }, { token: member.token });
+    expect(asMember.errors).toBeUndefined();
+    expect(asMember.data?.node.roles.map((r: { name: string }) => r.name)).toEqual(
+      (await rolesOf(member.token)).map((r) => r.name),
+    );
+    expect(asMember.data?.node.viewerPermissions).toContainEqual({ resource: "ORGANIZATION", action: "READ" });
+    const asOutsider = await app.gql(query, { id: alpha.id }, { token: outsider.token });
+    expect(asOutsider.data?.node).toBeNull();
+  });
+
   it("the organization is invisible to other organizations' members", async () => {
     const result = await app.gql(ORG, { name: "alpha" }, { token: outsider.token });
     expect(result.data?.organization).toBeNull();
