@@ -1,6 +1,8 @@
 // Custom organization roles, organization roles and permissions, and checkPermissions, through
 // the API, for each actor of the authorization matrix.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileSubject } from "../src/authz/evaluator.js";
+import { organizationScopedWhere } from "../src/authz/filters.js";
 import { type Actor, createUser, setupOwner } from "./support/actors.js";
 import { addMember, globalId, makeOrganization, uuidOf } from "./support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "./support/harness.js";
@@ -556,5 +558,16 @@ describe("checkPermissions", () => {
     expect(errorCodes(await app.gql(CHECK, { checks: [] }))).toEqual(["UNAUTHENTICATED"]);
     const many = Array.from({ length: 201 }, (_, i) => ({ key: String(i), resource: "USER", action: "READ" }));
     expect(errorCodes(await app.gql(CHECK, { checks: many }, { token: member.token }))).toEqual(["INVALID_INPUT"]);
+  });
+});
+
+describe("list filters on tables without an id column", () => {
+  it("match nothing for a subject with no grant, instead of failing", async () => {
+    const nobody = compileSubject(uuidOf(outsider.id), [], []);
+    const where = organizationScopedWhere(nobody, "ORGANIZATION_MEMBER", "READ");
+    expect(await app.prisma.organizationMember.count({ where })).toBe(0);
+    expect(await app.prisma.groupMember.count({ where: organizationScopedWhere(nobody, "GROUP_MEMBER", "READ") })).toBe(
+      0,
+    );
   });
 });

@@ -10,8 +10,8 @@ import type { Action, ResourceType } from "./permissions.js";
 
 type Where = Record<string, unknown>;
 
-/** Matches nothing: an `in` over an empty list. */
-const NOTHING: Where = { AND: [{ id: { in: [] as string[] } }] };
+/** Matches no row of an organization-scoped table (all have organizationId; not all have id). */
+const NOTHING: Where = { AND: [{ organizationId: { in: [] as string[] } }] };
 
 const all = (...conditions: Where[]): Where => ({ AND: conditions });
 
