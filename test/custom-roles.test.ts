@@ -322,7 +322,7 @@ describe("a custom role held by a member", () => {
 
     const result = await app.gql(DELETE, { input: { organizationId: alpha.id, name: "ops" } }, { token: admin.token });
     expect(result.data?.deleteCustomRole.userErrors).toEqual([]);
-    expect(result.data?.deleteCustomRole.deletedId).toEqual(expect.any(String));
+    expect(result.data?.deleteCustomRole.deletedId).toBe("ops");
 
     const memberships = await app.prisma.organizationMember.findMany({
       where: {

@@ -161,13 +161,14 @@ builder.mutationFields((t) => ({
   }),
   deleteCustomRole: t.field({
     type: DeletePayload,
-    description: "Deletes the custom role and removes it from every member who held it. A missing role is NOT_FOUND.",
+    description:
+      "Deletes the custom role and removes it from every member who held it; deletedId is the role's name (roles are not nodes). A missing role is NOT_FOUND.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: DeleteCustomRoleInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       withUserErrors(async () => {
         const { role } = await customRoles.deleteCustomRole(ctx, input);
-        return { deletedId: role.id };
+        return { deletedId: role.name };
       }),
   }),
 }));
