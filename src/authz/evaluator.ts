@@ -13,7 +13,7 @@ import {
   permissionKey,
   type ResourceType,
 } from "./permissions.js";
-import { builtInRole, CUSTOM } from "./roles.js";
+import { builtInRole, CUSTOM, ORGANIZATION_RESOURCES } from "./roles.js";
 
 type Grants = { allow: Set<PermissionKey>; deny: Set<PermissionKey> };
 type OrganizationGrants = { roles: readonly string[]; org: Grants; member: Grants };
@@ -44,10 +44,26 @@ export type CustomRoleIndex = ReadonlyMap<string, ReadonlyMap<string, readonly P
 
 const emptyGrants = (): Grants => ({ allow: new Set(), deny: new Set() });
 
-function add(grants: Grants, permissions: readonly Permission[] | undefined): void {
-  for (const p of permissions ?? []) {
-    (p.negate ? grants.deny : grants.allow).add(permissionKey(p.resource, p.action));
+type KeyLists = { allow: PermissionKey[]; deny: PermissionKey[] };
+// Role permission lists are long-lived (built-in roles, loaded custom roles): their keys are
+// computed once per list, which makes compiling a subject several times cheaper.
+const keyLists = new WeakMap<readonly Permission[], KeyLists>();
+
+function keysOf(permissions: readonly Permission[]): KeyLists {
+  let lists = keyLists.get(permissions);
+  if (!lists) {
+    lists = { allow: [], deny: [] };
+    for (const p of permissions) (p.negate ? lists.deny : lists.allow).push(permissionKey(p.resource, p.action));
+    keyLists.set(permissions, lists);
   }
+  return lists;
+}
+
+function add(grants: Grants, permissions: readonly Permission[] | undefined): void {
+  if (!permissions) return;
+  const { allow, deny } = keysOf(permissions);
+  for (const key of allow) grants.allow.add(key);
+  for (const key of deny) grants.deny.add(key);
 }
 
 export function compileSubject(
@@ -56,24 +72,26 @@ export function compileSubject(
   memberships: readonly MembershipInput[],
   customRoles: CustomRoleIndex = new Map(),
 ): Subject {
-  const siteRoles = ["member", ...storedSiteRoles.filter((r) => r !== "member")];
+  // Only site role names count at site level: anything else stored there grants nothing.
+  const stored = storedSiteRoles.filter((r) => r !== "member" && builtInRole(r)?.scope === "site");
+  const siteRoles = ["member", ...new Set(stored)];
   const site = emptyGrants();
   const member = emptyGrants();
   for (const name of siteRoles) {
     const role = builtInRole(name);
-    if (role?.scope !== "site") continue;
-    add(site, role.site);
-    add(member, role.member);
+    add(site, role?.site);
+    add(member, role?.member);
   }
   const organizations = new Map<string, OrganizationGrants>();
   for (const m of memberships) {
-    const roles = ["organization-member", ...m.roles.filter((r) => r !== "organization-member")];
+    // A site role name stored on a membership grants nothing there (nor the right to assign).
+    const explicit = m.roles.filter((r) => r !== "organization-member" && builtInRole(r)?.scope !== "site");
+    const roles = ["organization-member", ...explicit];
     const org = emptyGrants();
     const own = emptyGrants();
     for (const name of roles) {
       const role = builtInRole(name);
       if (role) {
-        if (role.scope !== "organization") continue;
         add(org, role.org);
         add(own, role.member);
       } else {
@@ -156,9 +174,15 @@ export function scopeOf(subject: Subject, resource: ResourceType, action: Action
   return scope;
 }
 
-/** Every permission the subject holds in an organization, on all its objects or its own ones. */
+const ORGANIZATION_PERMISSIONS = ALL_PERMISSIONS.filter((p) => ORGANIZATION_RESOURCES.includes(p.resource));
+
+/**
+ * Every permission on organization resources the subject holds in an organization, on all its
+ * objects or on its own ones, after denials. Site-only resources (users, API keys, site role
+ * assignment) are left out: they are not "in" an organization.
+ */
 export function permissionsIn(subject: Subject, organizationId: string): Permission[] {
-  return ALL_PERMISSIONS.filter(
+  return ORGANIZATION_PERMISSIONS.filter(
     (p) =>
       can(subject, p.action, { type: p.resource, organizationId }) ||
       can(subject, p.action, { type: p.resource, organizationId, ownerId: subject.userId }),
@@ -166,8 +190,10 @@ export function permissionsIn(subject: Subject, organizationId: string): Permiss
 }
 
 /**
- * Whether the subject may give or take away a role. `organizationId` is null for site roles;
- * `custom` is true for a custom role of that organization.
+ * Whether the subject may give or take away a role. `organizationId` is null for site roles and
+ * names the organization for organization roles; a name that is not built in is a custom role of
+ * that organization (`custom` forces that reading). A site role is never assignable inside an
+ * organization, nor an organization role at site level.
  */
 export function canAssignRole(
   subject: Subject,
@@ -175,7 +201,10 @@ export function canAssignRole(
   organizationId: string | null,
   custom = false,
 ): boolean {
-  const target = custom ? CUSTOM : roleName;
+  const builtIn = custom ? undefined : builtInRole(roleName);
+  const scope = builtIn ? builtIn.scope : "organization";
+  if ((organizationId === null) !== (scope === "site")) return false;
+  const target = builtIn ? roleName : CUSTOM;
   const held = [
     ...subject.siteRoles,
     ...(organizationId ? (subject.organizations.get(organizationId)?.roles ?? []) : []),
@@ -185,4 +214,18 @@ export function canAssignRole(
 
 export function isOrganizationMember(subject: Subject, organizationId: string): boolean {
   return subject.organizations.has(organizationId);
+}
+
+/**
+ * The roles a change of role set (from → to) adds or removes that the subject may not assign,
+ * for role-assignment services: empty when the whole change is allowed.
+ */
+export function unassignableRoleChanges(
+  subject: Subject,
+  organizationId: string | null,
+  from: readonly string[],
+  to: readonly string[],
+): string[] {
+  const changed = [...to.filter((r) => !from.includes(r)), ...from.filter((r) => !to.includes(r))];
+  return [...new Set(changed)].filter((role) => !canAssignRole(subject, role, organizationId));
 }

@@ -1,5 +1,10 @@
 // Turns evaluator scopes into Prisma `where` fragments, so lists are filtered in SQL before
 // pagination and counting.
+//
+// Every fragment is {} (no restriction) or a single top-level AND (organizations, organization
+// rows) or OR (users) condition, never a field key: spreading one next to a caller's own field
+// conditions (`{ id, ...organizationWhere(subject) }`, `{ organizationId, ...scoped }`) can
+// then never override them. Still, prefer `allOf(a, b)` to combine conditions.
 import { type Subject, scopeOf } from "./evaluator.js";
 import type { Action, ResourceType } from "./permissions.js";
 
@@ -15,8 +20,10 @@ export function allOf<T extends Where>(...conditions: Where[]): T {
   return (kept.length === 1 ? kept[0] : { AND: kept }) as T;
 }
 
-/** Matches nothing: an `in` over an empty list. */
-const NOTHING = { id: { in: [] as string[] } };
+/** Matches no row of an organization-scoped table (all have organizationId; not all have id). */
+const NOTHING: Where = { AND: [{ organizationId: { in: [] as string[] } }] };
+
+const all = (...conditions: Where[]): Where => ({ AND: conditions });
 
 /**
  * Rows of an organization-scoped table the subject may act on. `ownerField` names the column
@@ -27,30 +34,33 @@ export function organizationScopedWhere(
   resource: ResourceType,
   action: Action,
   ownerField?: string,
-): Record<string, unknown> {
+): Where {
   const scope = scopeOf(subject, resource, action);
   if (scope.all) return {};
-  const branches: Record<string, unknown>[] = [];
+  const branches: Where[] = [];
   if (scope.organizationIds.length > 0) branches.push({ organizationId: { in: scope.organizationIds } });
   if (ownerField && scope.ownInOrganizationIds.length > 0) {
     branches.push({ organizationId: { in: scope.ownInOrganizationIds }, [ownerField]: subject.userId });
   }
   if (branches.length === 0) return NOTHING;
-  return branches.length === 1 ? (branches[0] as Record<string, unknown>) : { OR: branches };
+  return all(branches.length === 1 ? (branches[0] as Where) : { OR: branches });
 }
 
 /** Organizations themselves, by id. */
-export function organizationWhere(subject: Subject, action: Action = "READ"): Record<string, unknown> {
+export function organizationWhere(subject: Subject, action: Action = "READ"): Where {
   const scope = scopeOf(subject, "ORGANIZATION", action);
-  return scope.all ? {} : { id: { in: scope.organizationIds } };
+  return scope.all ? {} : all({ id: { in: scope.organizationIds } });
 }
 
-/** Users: all with site-level USER READ; otherwise oneself and members of organizations whose members one may read. */
-export function userWhere(subject: Subject): Record<string, unknown> {
+/**
+ * Users: all with site-level USER READ; otherwise oneself and members of organizations whose
+ * members one may read. An OR, so that it spreads next to a caller's AND (e.g. a search).
+ */
+export function userWhere(subject: Subject): Where {
   if (scopeOf(subject, "USER", "READ").all) return {};
   const memberScope = scopeOf(subject, "ORGANIZATION_MEMBER", "READ");
   if (memberScope.all) return {};
-  const branches: Record<string, unknown>[] = [{ id: subject.userId }];
+  const branches: Where[] = [{ id: subject.userId }];
   if (memberScope.organizationIds.length > 0) {
     branches.push({ memberships: { some: { organizationId: { in: memberScope.organizationIds } } } });
   }

@@ -116,7 +116,8 @@ export const ALL_PERMISSIONS: readonly Permission[] = RESOURCE_TYPES.flatMap((re
 );
 
 export function isValidPermission(resource: ResourceType, action: Action): boolean {
-  return PERMISSIONS[resource]?.[action] !== undefined;
+  const actions = PERMISSIONS[resource];
+  return actions !== undefined && Object.hasOwn(PERMISSIONS, resource) && Object.hasOwn(actions, action);
 }
 
 /** Every valid action on the given resources. */

@@ -4,7 +4,15 @@
 // - member: applies to the holder's own objects (in that organization, for organization roles).
 // `assigns` lists the roles a holder may give or take away; "custom" stands for the custom
 // roles of the organization the role is held in.
-import { ALL_PERMISSIONS, actions, allActionsOn, type Permission, type ResourceType } from "./permissions.js";
+import {
+  type Action,
+  ALL_PERMISSIONS,
+  actions,
+  allActionsOn,
+  isValidPermission,
+  type Permission,
+  type ResourceType,
+} from "./permissions.js";
 
 export type RoleScope = "site" | "organization";
 
@@ -37,6 +45,21 @@ export const ORGANIZATION_RESOURCES: readonly ResourceType[] = [
   "AUDIT_LOG",
 ];
 
+/** Organization-resource permissions that still only make sense site-wide. */
+const SITE_ONLY_ORGANIZATION_ACTIONS: readonly Action[] = ["CREATE", "DELETE"];
+
+/** Why a permission cannot be granted by a custom organization role; undefined when it can. */
+export function customRolePermissionProblem(resource: ResourceType, action: Action): string | undefined {
+  if (!isValidPermission(resource, action)) return `${action} is not an action on ${resource}.`;
+  if (!ORGANIZATION_RESOURCES.includes(resource)) {
+    return `${resource} is not an organization resource; custom roles grant organization permissions only.`;
+  }
+  if (resource === "ORGANIZATION" && SITE_ONLY_ORGANIZATION_ACTIONS.includes(action)) {
+    return `${action} on ORGANIZATION is a site-level permission.`;
+  }
+  return undefined;
+}
+
 const ORG_ROLE_NAMES = [
   "organization-admin",
   "organization-member",
@@ -67,7 +90,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
     scope: "site",
     implicit: true,
     site: actions("ASSIGN_ROLE", "READ"),
-    member: [...actions("USER", "READ", "UPDATE"), ...allActionsOn("API_KEY")],
+    // The issue's list: own API keys, read own user (no profile updates exist in the API).
+    member: [...actions("USER", "READ"), ...allActionsOn("API_KEY")],
     assigns: [],
   },
   {
@@ -139,7 +163,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
       ...actions("PROVISIONER_DAEMON", "READ"),
       ...actions("ASSIGN_ORG_ROLE", "READ"),
     ],
-    member: allActionsOn("WORKSPACE"),
+    // The issue's list: create, read, start, stop and delete their own workspaces (no UPDATE).
+    member: actions("WORKSPACE", "CREATE", "READ", "DELETE", "START", "STOP"),
     assigns: [],
   },
   {
@@ -191,9 +216,20 @@ export function builtInRole(name: string): BuiltInRole | undefined {
   return byName.get(name);
 }
 
+/** Built-in role names, compared without case: custom roles may not take them. */
+export function isBuiltInRoleName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return BUILT_IN_ROLES.some((role) => role.name === lower);
+}
+
 export const SITE_ROLES = BUILT_IN_ROLES.filter((r) => r.scope === "site");
 export const ORGANIZATION_ROLES = BUILT_IN_ROLES.filter((r) => r.scope === "organization");
 /** Site roles that can be stored on a user (member is implied). */
 export const ASSIGNABLE_SITE_ROLE_NAMES = SITE_ROLES.filter((r) => !r.implicit).map((r) => r.name);
 /** Organization roles that can be stored on a member (organization-member is implied). */
 export const EXPLICIT_ORG_ROLE_NAMES = ORGANIZATION_ROLES.filter((r) => !r.implicit).map((r) => r.name);
+
+/** Roles every user (member) or every organization member holds without it being stored. */
+export function isImplicitRole(name: string): boolean {
+  return builtInRole(name)?.implicit === true;
+}

@@ -3,7 +3,28 @@
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { type CustomRoleIndex, compileSubject, type Subject } from "./evaluator.js";
 import type { Permission } from "./permissions.js";
-import { builtInRole } from "./roles.js";
+import { builtInRole, customRolePermissionProblem } from "./roles.js";
+
+/**
+ * A custom role's stored permissions, keeping only grants a custom role may hold: a row written
+ * by hand or by an older version can never widen what the role grants.
+ */
+export function storedPermissions(json: unknown): Permission[] {
+  if (!Array.isArray(json)) return [];
+  return (
+    json
+      .filter(
+        (p): p is Permission =>
+          typeof p === "object" &&
+          p !== null &&
+          typeof p.resource === "string" &&
+          typeof p.action === "string" &&
+          customRolePermissionProblem(p.resource, p.action) === undefined,
+      )
+      // A stored denial stays a denial (it can only narrow); nothing else of the entry is kept.
+      .map(({ resource, action, negate }) => (negate === true ? { resource, action, negate } : { resource, action }))
+  );
+}
 
 export async function loadSubject(prisma: PrismaClient, user: Pick<User, "id" | "siteRoles">): Promise<Subject> {
   const memberships = await prisma.organizationMember.findMany({
@@ -21,7 +42,7 @@ export async function loadSubject(prisma: PrismaClient, user: Pick<User, "id" | 
     });
     for (const row of rows) {
       const byName = customRoles.get(row.organizationId) ?? new Map<string, readonly Permission[]>();
-      byName.set(row.name, row.permissions as Permission[]);
+      byName.set(row.name, storedPermissions(row.permissions));
       customRoles.set(row.organizationId, byName);
     }
   }

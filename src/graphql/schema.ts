@@ -14,5 +14,6 @@ import "../modules/members/members.graphql.js";
 import "../modules/groups/groups.graphql.js";
 import "../modules/provisioners/provisioners.graphql.js";
 import "../modules/templates/template-links.graphql.js";
+import "../modules/roles/organization-roles.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -2,14 +2,13 @@
 import { requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
 import { organizationScopedWhere } from "../../authz/filters.js";
-import type { Permission } from "../../authz/permissions.js";
 import { builtInRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import type { OrganizationMember } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { builtInRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
+import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
 
@@ -21,16 +20,14 @@ async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, 
       ? []
       : await ctx.prisma.customRole.findMany({
           where: { organizationId: member.organizationId, name: { in: customNames } },
-          select: { name: true, displayName: true, permissions: true },
+          select: { name: true, displayName: true, permissions: true, organizationId: true },
         });
   const customByName = new Map(custom.map((row) => [row.name, row]));
   return member.roles.flatMap((name): RoleView[] => {
     const role = builtInRole(name);
     if (role) return [builtInRoleView(role, member.organizationId)];
     const row = customByName.get(name);
-    if (!row) return [];
-    const permissions = (row.permissions as Permission[]).map((p) => ({ resource: p.resource, action: p.action }));
-    return [{ name, displayName: row.displayName, organizationId: member.organizationId, builtIn: false, permissions }];
+    return row ? [customRoleView(row)] : [];
   });
 }
 

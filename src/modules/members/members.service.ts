@@ -2,7 +2,7 @@
 
 import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
-import { canAssignRole, type Subject } from "../../authz/evaluator.js";
+import { type Subject, unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf, userWhere } from "../../authz/filters.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
@@ -131,9 +131,7 @@ export async function updateOrganizationMemberRoles(ctx: Context, input: MemberI
     if (userId === viewer.id) {
       throw userError("CANNOT_CHANGE_OWN_ROLES", "You cannot change your own roles.", ["input", "roles"]);
     }
-    const refused = [...added, ...removed].filter(
-      (r) => !canAssignRole(subject, r, organizationId, !EXPLICIT_ORG_ROLE_NAMES.includes(r)),
-    );
+    const refused = unassignableRoleChanges(subject, organizationId, membership.roles, roles);
     if (refused.length > 0) {
       throw userError("ROLE_NOT_ASSIGNABLE", `You may not assign or remove: ${refused.join(", ")}.`, [
         "input",

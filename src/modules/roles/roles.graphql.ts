@@ -1,9 +1,17 @@
 // Roles and permissions as the API shows them: built-in roles from src/authz, custom roles from
-// the database, both described by the same evaluator data.
-import { canAssignRole } from "../../authz/evaluator.js";
+// the database, both described by the same evaluator data; the custom-role mutations and the
+// batch permission check.
+import { requireViewer } from "../../authz/assert.js";
+import { can, canAssignRole } from "../../authz/evaluator.js";
 import { ACTIONS, type Permission, RESOURCE_TYPES } from "../../authz/permissions.js";
-import { type BuiltInRole, SITE_ROLES } from "../../authz/roles.js";
+import { type BuiltInRole, ORGANIZATION_ROLES, SITE_ROLES } from "../../authz/roles.js";
+import { storedPermissions } from "../../authz/subject-loader.js";
+import type { CustomRole } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
+import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as customRoles from "./custom-roles.service.js";
+import { checkPermissions } from "./permission-checks.js";
 
 export const ResourceTypeEnum = builder.enumType("ResourceType", { values: RESOURCE_TYPES });
 export const ActionEnum = builder.enumType("Action", { values: ACTIONS });
@@ -49,7 +57,26 @@ export function builtInRoleView(role: BuiltInRole, organizationId: string | null
   };
 }
 
+export function customRoleView(role: Pick<CustomRole, "name" | "displayName" | "organizationId" | "permissions">) {
+  const permissions = storedPermissions(role.permissions).map((p) => ({ ...p, negate: p.negate ?? false }));
+  return {
+    name: role.name,
+    displayName: role.displayName,
+    organizationId: role.organizationId,
+    builtIn: false,
+    permissions,
+  };
+}
+
 export const siteRoleViews = (): RoleView[] => SITE_ROLES.map((role) => builtInRoleView(role, null));
+
+/** The built-in organization roles as held in one organization, then its custom roles by name. */
+export function organizationRoleViews(organizationId: string, custom: readonly CustomRole[]): RoleView[] {
+  return [
+    ...ORGANIZATION_ROLES.map((role) => builtInRoleView(role, organizationId)),
+    ...[...custom].sort((a, b) => a.name.localeCompare(b.name)).map(customRoleView),
+  ];
+}
 
 export const RoleType = builder.objectRef<RoleView>("Role").implement({
   description:
@@ -57,6 +84,19 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),
+    organization: t.field({
+      type: OrganizationType,
+      nullable: true,
+      description: "Null for site roles.",
+      // findUnique calls of one tick are batched by Prisma: a list of roles costs one query.
+      resolve: async (role, _args, ctx) => {
+        const subject = await ctx.subject();
+        const organizationId = role.organizationId;
+        if (!subject || organizationId === null) return null;
+        if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) return null;
+        return ctx.prisma.organization.findUnique({ where: { id: organizationId } });
+      },
+    }),
     builtIn: t.exposeBoolean("builtIn"),
     assignable: t.boolean({
       description: "Whether the viewer may assign this role.",
@@ -74,5 +114,92 @@ builder.queryField("siteRoles", (t) =>
     type: [RoleType],
     authScopes: { authenticated: true },
     resolve: () => siteRoleViews(),
+  }),
+);
+
+// ---- custom roles
+
+const CustomRoleInput = builder.inputType("CustomRoleInput", {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    displayName: t.string(),
+    permissions: t.field({ type: [PermissionInput], required: true }),
+  }),
+});
+
+const DeleteCustomRoleInput = builder.inputType("DeleteCustomRoleInput", {
+  fields: (t) => ({ organizationId: t.id({ required: true }), name: t.string({ required: true }) }),
+});
+
+const RolePayload = builder.objectRef<Payload<{ role: RoleView }>>("RolePayload").implement({
+  fields: (t) => ({
+    role: t.field({ type: RoleType, nullable: true, resolve: (p) => p.role ?? null }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+  }),
+});
+
+const asRolePayload = async (work: () => Promise<{ role: CustomRole }>) =>
+  withUserErrors(async () => ({ role: customRoleView((await work()).role) }));
+
+builder.mutationFields((t) => ({
+  createCustomRole: t.field({
+    type: RolePayload,
+    description:
+      "Needs ASSIGN_ORG_ROLE CREATE in the organization. Organization permissions only, each held by the caller there (else PERMISSION_ESCALATION).",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CustomRoleInput, required: true }) },
+    resolve: (_root, { input }, ctx) => asRolePayload(() => customRoles.createCustomRole(ctx, input)),
+  }),
+  updateCustomRole: t.field({
+    type: RolePayload,
+    description:
+      "Replaces the permissions of the custom role named in the input (the display name only when given). A missing role is NOT_FOUND.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CustomRoleInput, required: true }) },
+    resolve: (_root, { input }, ctx) => asRolePayload(() => customRoles.updateCustomRole(ctx, input)),
+  }),
+  deleteCustomRole: t.field({
+    type: DeletePayload,
+    description:
+      "Deletes the custom role and removes it from every member who held it; deletedId is the role's name (roles are not nodes). A missing role is NOT_FOUND.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteCustomRoleInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      withUserErrors(async () => {
+        const { role } = await customRoles.deleteCustomRole(ctx, input);
+        return { deletedId: role.name };
+      }),
+  }),
+}));
+
+// ---- permission checks
+
+const PermissionCheckInput = builder.inputType("PermissionCheckInput", {
+  fields: (t) => ({
+    key: t.string({ required: true, description: "Echoed back, to match results to checks." }),
+    resource: t.field({ type: ResourceTypeEnum, required: true }),
+    action: t.field({ type: ActionEnum, required: true }),
+    organizationId: t.id(),
+    ownerId: t.id(),
+    resourceId: t.id(),
+  }),
+});
+
+const PermissionCheckResult = builder.objectRef<{ key: string; allowed: boolean }>("PermissionCheckResult").implement({
+  fields: (t) => ({ key: t.exposeString("key"), allowed: t.exposeBoolean("allowed") }),
+});
+
+builder.queryField("checkPermissions", (t) =>
+  t.field({
+    type: [PermissionCheckResult],
+    description:
+      "Batch permission check for UIs, like an authorization 'can I' endpoint. With resourceId, the object's own organization, owner and template ACL decide; an object the viewer cannot read, or a malformed id, answers false.",
+    authScopes: { authenticated: true },
+    args: { checks: t.arg({ type: [PermissionCheckInput], required: true }) },
+    resolve: async (_root, { checks }, ctx) => {
+      const { subject } = await requireViewer(ctx);
+      return checkPermissions(ctx.prisma, subject, checks);
+    },
   }),
 );

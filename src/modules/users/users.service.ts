@@ -5,8 +5,8 @@ import { API_TOKEN_PREFIX } from "../../auth/actor.js";
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from "../../auth/passwords.js";
 import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
-import { canAssignRole } from "../../authz/evaluator.js";
-import { ASSIGNABLE_SITE_ROLE_NAMES } from "../../authz/roles.js";
+import { unassignableRoleChanges } from "../../authz/evaluator.js";
+import { ASSIGNABLE_SITE_ROLE_NAMES, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
@@ -206,7 +206,7 @@ export async function createUser(ctx: Context, input: NewUserInput & { organizat
 export async function updateUserSiteRoles(ctx: Context, input: { userId: string; roles: readonly string[] }) {
   const { user: viewer, subject } = await requireViewer(ctx);
   const userId = decodeId("User", input.userId, "user");
-  const roles = [...new Set(input.roles)].filter((r) => r !== "member");
+  const roles = [...new Set(input.roles)].filter((r) => !isImplicitRole(r));
   const unknown = roles.filter((r) => !ASSIGNABLE_SITE_ROLE_NAMES.includes(r));
   if (unknown.length > 0) {
     throw userError("INVALID_INPUT", `Unknown site roles: ${unknown.join(", ")}.`, ["input", "roles"]);
@@ -222,7 +222,7 @@ export async function updateUserSiteRoles(ctx: Context, input: { userId: string;
     if (target.id === viewer.id && (added.length > 0 || removed.length > 0)) {
       throw userError("CANNOT_CHANGE_OWN_ROLES", "You cannot change your own roles.", ["input", "roles"]);
     }
-    const refused = [...added, ...removed].filter((r) => !canAssignRole(subject, r, null));
+    const refused = unassignableRoleChanges(subject, null, target.siteRoles, roles);
     if (refused.length > 0) {
       throw userError("ROLE_NOT_ASSIGNABLE", `You may not assign or remove: ${refused.join(", ")}.`, [
         "input",
