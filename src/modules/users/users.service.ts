@@ -6,6 +6,7 @@ import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from
 import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { unassignableRoleChanges } from "../../authz/evaluator.js";
+import { allOf, userWhere } from "../../authz/filters.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
@@ -212,9 +213,9 @@ export async function updateUserSiteRoles(ctx: Context, input: { userId: string;
     throw userError("INVALID_INPUT", `Unknown site roles: ${unknown.join(", ")}.`, ["input", "roles"]);
   }
   return inTransaction(ctx.prisma, async (tx) => {
-    const target = await tx.user.findUnique({ where: { id: userId } });
+    // A user the viewer cannot see (the same rule as the user lookups) does not exist for them.
+    const target = await tx.user.findFirst({ where: allOf({ id: userId }, userWhere(subject)) });
     if (!target) throw notFound("user");
-    assertAllowed(subject, "READ", { type: "USER", ownerId: target.id });
     const added = roles.filter((r) => !target.siteRoles.includes(r));
     const removed = target.siteRoles.filter((r) => !roles.includes(r));
     if (added.length > 0) assertAllowed(subject, "ASSIGN", { type: "ASSIGN_ROLE" });

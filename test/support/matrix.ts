@@ -1,0 +1,99 @@
+// The integration matrix's vocabulary: the actors around organization A, how an answer is
+// classified in one word, and the list of operations the schema serves (so a table can prove
+// it has a row for each).
+import { schema } from "../../src/graphql/schema.js";
+import type { GqlResult } from "./harness.js";
+
+export const MATRIX_ACTORS = [
+  "owner",
+  "orgAdmin",
+  "member",
+  "outsider",
+  "orgAuditor",
+  "userAdmin",
+  "customRole",
+  "anonymous",
+  "memberApiToken",
+  "provisionerKey",
+] as const;
+
+export type MatrixActor = (typeof MATRIX_ACTORS)[number];
+
+/** How a request authenticates: a bearer token, a provisioner key, or nothing. */
+export type Credential = { token?: string; provisionerKey?: string };
+
+export function headersOf(credential: Credential): Record<string, string> {
+  if (credential.provisionerKey) return { "provisioner-key": credential.provisionerKey };
+  if (credential.token) return { authorization: `Bearer ${credential.token}` };
+  return {};
+}
+
+/**
+ * One word for an answer: a GraphQL error code (FORBIDDEN with its resource and action), else
+ * "userError:CODE[,CODE]" from the payload, else what `read` makes of the field's value
+ * (default: "null" for null, an empty list or a connection without rows, otherwise "ok").
+ */
+export function classify(result: GqlResult, field: string, read?: (value: any) => string): string {
+  const error = result.errors?.[0];
+  if (error) {
+    const { code, resource, action } = error.extensions ?? {};
+    return code === "FORBIDDEN" ? `FORBIDDEN:${resource}:${action}` : String(code);
+  }
+  const value = result.data?.[field];
+  const codes = (value?.userErrors ?? []).map((e: { code: string }) => e.code);
+  if (codes.length > 0) return `userError:${codes.join(",")}`;
+  if (read) return read(value);
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value) && value.length === 0) return "null";
+  if (typeof value === "object" && "totalCount" in value && value.totalCount === 0) return "null";
+  return "ok";
+}
+
+type Scopes = { public?: boolean } | ((...args: unknown[]) => unknown) | undefined;
+
+/** Every Mutation field and every Query field that is not public, as "Mutation.x" / "Query.y". */
+export function guardedOperations(): string[] {
+  return (["Query", "Mutation"] as const).flatMap((typeName) => {
+    const type = schema.getType(typeName);
+    if (!type || !("getFields" in type)) return [];
+    return Object.values(type.getFields())
+      .filter((field) => {
+        const scopes = (field.extensions?.pothosOptions as { authScopes?: Scopes } | undefined)?.authScopes;
+        const isPublic = typeof scopes === "object" && scopes?.public === true;
+        return typeName === "Mutation" || !isPublic;
+      })
+      .map((field) => `${typeName}.${field.name}`);
+  });
+}
+
+/**
+ * Parses an expectation like "owner orgAdmin: ok | member: FORBIDDEN:GROUP:CREATE | *: NOT_FOUND".
+ * `*` stands for every actor not named; anonymous and the provisioner key default to
+ * UNAUTHENTICATED unless named (or covered by `*` with `unauthenticatedDefault` off).
+ */
+export function expectations(spec: string, unauthenticatedDefault = true): Record<MatrixActor, string> {
+  const result = {} as Record<MatrixActor, string>;
+  let rest: string | undefined;
+  for (const part of spec.split("|")) {
+    const colon = part.indexOf(":");
+    if (colon < 0) throw new Error(`bad expectation part "${part}"`);
+    const names = part.slice(0, colon).trim().split(/\s+/);
+    const value = part.slice(colon + 1).trim();
+    for (const name of names) {
+      if (name === "*") rest = value;
+      else if ((MATRIX_ACTORS as readonly string[]).includes(name)) result[name as MatrixActor] = value;
+      else throw new Error(`unknown actor "${name}" in "${spec}"`);
+    }
+  }
+  for (const actor of MATRIX_ACTORS) {
+    if (result[actor]) continue;
+    if (unauthenticatedDefault && (actor === "anonymous" || actor === "provisionerKey")) {
+      result[actor] = "UNAUTHENTICATED";
+    } else if (rest) {
+      result[actor] = rest;
+    } else {
+      throw new Error(`no expectation for ${actor} in "${spec}"`);
+    }
+  }
+  return result;
+}
