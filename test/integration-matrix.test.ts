@@ -39,6 +39,9 @@ let provisionerKey: string;
 let daemonId: string;
 let templateId: string;
 let importJobId: string;
+let provisionerKeyId: string;
+let workspaceId: string;
+let groupId: string;
 
 const ORG_A_NAME = "org-a";
 const CUSTOM_ROLE = "group-maker";
@@ -64,7 +67,7 @@ beforeAll(async () => {
   customHolder = await createUser(app, cast.owner.token, "custom-holder");
   await addOrganizationMember(app, cast.owner.token, cast.org.id, customHolder.id, [CUSTOM_ROLE]);
   loginUser = await createUser(app, cast.owner.token, "login-user");
-  provisionerKey = (await createKey(app, cast.owner.token, cast.org.id, "matrix-key")).key;
+  ({ key: provisionerKey, id: provisionerKeyId } = await createKey(app, cast.owner.token, cast.org.id, "matrix-key"));
   daemonId = await register(app, provisionerKey, "matrix-daemon");
   templateId = await createTemplate(app, cast.owner.token, { organizationId: cast.org.id, name: "standing" });
   const job = await app.gql(
@@ -76,6 +79,8 @@ beforeAll(async () => {
   // A workspace in organization A, for the workspace lists.
   const workspace = await createWorkspace(app, cast.member.token, { templateId, name: "standing" });
   expect(workspace.payload?.userErrors).toEqual([]);
+  workspaceId = workspace.payload.workspace.id;
+  groupId = await freshGroup();
 });
 
 afterAll(async () => {
@@ -155,6 +160,8 @@ async function heldJob(): Promise<{ jobId: string; daemonId: string }> {
 type Variables = Record<string, unknown>;
 type Row = {
   op: string;
+  /** Tells apart several rows of one operation (node lookups of each type). */
+  title?: string;
   query: string;
   variables?: (actor: MatrixActor) => Promise<Variables> | Variables;
   /** Replaces the actor's standing credential (e.g. logout must not end the shared session). */
@@ -177,13 +184,7 @@ const MEMBERS_ONLY_OK = "owner orgAdmin member orgAuditor customRole memberApiTo
 
 const ROWS: Row[] = [
   // ---- queries
-  {
-    op: "Query.node",
-    query: `query($id: ID!) { node(id: $id) { id } }`,
-    variables: () => ({ id: orgA() }),
-    expect: `${MEMBERS_ONLY_OK} | userAdmin: ok | outsider anonymous provisionerKey: null`,
-    unauthenticatedDefault: false,
-  },
+  ...nodeRows(),
   {
     op: "Query.organizations",
     query: `{ organizations(first: 100) { edges { node { id } } } }`,
@@ -490,6 +491,27 @@ const ROWS: Row[] = [
   },
 ];
 
+/** node(id:) for each kind of object in organization A: readable ones answer, others are null. */
+function nodeRows(): Row[] {
+  const node = (title: string, id: () => string, expect: string): Row => ({
+    op: "Query.node",
+    title,
+    query: `query($id: ID!) { node(id: $id) { id } }`,
+    variables: () => ({ id: id() }),
+    expect: `${expect} | anonymous provisionerKey: null`,
+    unauthenticatedDefault: false,
+  });
+  return [
+    node("Organization", orgA, `${MEMBERS_ONLY_OK} | userAdmin: ok | outsider: null`),
+    node("Template", () => templateId, `${MEMBERS_ONLY_OK} | outsider userAdmin: null`),
+    node("Workspace", () => workspaceId, "owner orgAdmin member memberApiToken: ok | *: null"),
+    node("Group", () => groupId, "owner orgAdmin userAdmin orgAuditor customRole: ok | *: null"),
+    node("ProvisionerKey", () => provisionerKeyId, "owner orgAdmin: ok | *: null"),
+    node("ProvisionerDaemon", () => daemonId, `${MEMBERS_ONLY_OK} | outsider userAdmin: null`),
+    node("ProvisionerJob", () => importJobId, `${MEMBERS_ONLY_OK} | outsider userAdmin: null`),
+  ];
+}
+
 async function run(row: Row, actor: MatrixActor): Promise<string> {
   const credential = row.credential ? await row.credential(actor) : credentialOf(actor);
   const variables = row.variables ? await row.variables(actor) : {};
@@ -499,25 +521,28 @@ async function run(row: Row, actor: MatrixActor): Promise<string> {
 
 describe("integration matrix", () => {
   it("has exactly one row for every mutation and every non-public query", () => {
-    const ops = ROWS.map((r) => r.op);
+    const ops = ROWS.filter((r) => !r.title).map((r) => r.op);
     const served = guardedOperations();
     expect(
       served.filter((op) => !ops.includes(op)),
       "operations without a row",
     ).toEqual([]);
     expect(
-      ops.filter((op) => !served.includes(op) && op !== "Query.node"),
+      ops.filter((op) => !served.includes(op)),
       "rows for operations the schema does not serve",
     ).toEqual([]);
     expect(ops.length, "duplicate rows").toBe(new Set(ops).size);
   });
 
-  it.each(ROWS.map((row) => [row.op, row] as const))("%s", async (_op, row) => {
-    const expected = expectations(row.expect, row.unauthenticatedDefault ?? true);
-    const actual = {} as Record<MatrixActor, string>;
-    for (const actor of MATRIX_ACTORS) actual[actor] = await run(row, actor);
-    expect(actual).toEqual(expected);
-  });
+  it.each(ROWS.map((row) => [row.title ? `${row.op} (${row.title})` : row.op, row] as const))(
+    "%s",
+    async (_op, row) => {
+      const expected = expectations(row.expect, row.unauthenticatedDefault ?? true);
+      const actual = {} as Record<MatrixActor, string>;
+      for (const actor of MATRIX_ACTORS) actual[actor] = await run(row, actor);
+      expect(actual).toEqual(expected);
+    },
+  );
 
   it("answers NOT_FOUND, not FORBIDDEN, when a site role change names a user the viewer cannot see", async () => {
     // In organization B only: no organization in common with organization A's members.
