@@ -91,7 +91,8 @@ describe("the organizations guide with the CLI", () => {
     const stopDaemon = new AbortController();
     const daemon = cli(
       ["provisionerd", "start", "--org", "data-platform", "--name", "cli-daemon", "--poll-interval-ms", "50"],
-      { PROVISIONER_DAEMON_KEY: key },
+      // Each job takes a moment, so the CLI has progress to show.
+      { PROVISIONER_DAEMON_KEY: key, ECHO_DELAY_MS: "300" },
       stopDaemon.signal,
     );
     const keys = await cli(["provisioner", "keys", "list", "--org", "data-platform"]);
