@@ -9,6 +9,7 @@ import { type AppDeps, buildContext, type Context, requestIdOf } from "./context
 import type { Database } from "./db/database.js";
 import { schema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
+import { createLiveEvents } from "./modules/live/live-events.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { securityPlugins } from "./security/pipeline.js";
 import { createRateLimiter } from "./security/rate-limit.js";
@@ -16,7 +17,7 @@ import { createRateLimiter } from "./security/rate-limit.js";
 export type App = {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, Context>>;
   deps: AppDeps;
-  /** Releases what the app holds besides the database (rate-limit store connections). */
+  /** Releases what the app holds besides the database (rate-limit store and pub/sub connections). */
   close(): Promise<void>;
 };
 
@@ -86,7 +87,8 @@ function bodyLimitPlugin(max: number): Plugin {
 }
 
 export function createApp({ db, config, log }: { db: Database; config: Config; log: Logger }): App {
-  const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma) };
+  const live = createLiveEvents({ prisma: db.prisma, redisUrl: config.redisUrl, log });
+  const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma), live };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
     log.warn("rate-limit store unavailable; not limiting", { error }),
   );
@@ -115,5 +117,11 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
       ...securityPlugins(config, limiter),
     ],
   });
-  return { yoga, deps, close: () => limiter.close() };
+  return {
+    yoga,
+    deps,
+    close: async () => {
+      await Promise.all([limiter.close(), live.close()]);
+    },
+  };
 }

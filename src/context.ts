@@ -9,6 +9,7 @@ import { loadSubject } from "./authz/subject-loader.js";
 import type { Config } from "./config.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import type { Logger } from "./logger.js";
+import type { LiveEvents } from "./modules/live/live-events.js";
 import { clientIp } from "./security/pipeline.js";
 
 export type AppDeps = {
@@ -16,6 +17,8 @@ export type AppDeps = {
   config: Config;
   log: Logger;
   sessionTokens: SessionTokens;
+  /** Live-update events: services publish after their writes commit; subscriptions listen. */
+  live: LiveEvents;
 };
 
 export type Context = AppDeps & {

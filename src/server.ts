@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   });
   const app = createApp({ db, config, log });
   const { yoga } = app;
-  const stopReaper = startStaleJobReaper(db.prisma, config, log);
+  const stopReaper = startStaleJobReaper(db.prisma, config, log, app.deps.live.jobsChanged);
 
   const server = createServer((req, res) => {
     const begin = performance.now();

@@ -39,6 +39,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Subscription fields are authorized once, when subscribing; events re-check access themselves.
+    authorizeOnSubscribe: true,
     authScopes: async (ctx) => ({
       public: true,
       authenticated: ctx.actor.kind === "user",
@@ -51,7 +53,7 @@ export const builder = new SchemaBuilder<{
     // Root fields fail on missing credentials; an object the viewer may not read does not exist.
     unauthorizedError: (_parent, ctx, info) => {
       if (ctx.actor.kind === "invalid") return unauthenticated(ctx.actor.reason);
-      const root = info.parentType.name === "Query" || info.parentType.name === "Mutation";
+      const root = ["Query", "Mutation", "Subscription"].includes(info.parentType.name);
       if (ctx.actor.kind !== "user" && root) {
         return ctx.actor.kind === "provisioner"
           ? unauthenticated("a provisioner key can only call the provisioner daemon operations")

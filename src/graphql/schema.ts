@@ -15,5 +15,6 @@ import "../modules/groups/groups.graphql.js";
 import "../modules/provisioners/provisioners.graphql.js";
 import "../modules/templates/template-links.graphql.js";
 import "../modules/roles/organization-roles.graphql.js";
+import "../modules/live/live.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,7 +1,7 @@
 // The job queue's database operations: claiming the next job for a daemon, failing jobs whose
 // daemon went away, and counting the daemons that could run a job.
 import type { Config } from "../../config.js";
-import type { Prisma, PrismaClient, ProvisionerDaemon } from "../../generated/prisma/client.js";
+import type { Prisma, PrismaClient, ProvisionerDaemon, ProvisionerJob } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
 import { type Tags, tagsSatisfy } from "./tags.js";
 
@@ -34,26 +34,40 @@ export const STALE_JOB_ERROR = "The provisioner daemon running this job stopped 
  * Fails RUNNING jobs whose daemon has not been seen for `timeoutSeconds` (or no longer exists),
  * so nothing waits forever on a daemon that died. Returns how many jobs it failed.
  */
-export async function failStaleJobs(prisma: PrismaClient | Tx, now: Date, timeoutSeconds: number): Promise<number> {
+export async function failStaleJobs(
+  prisma: PrismaClient | Tx,
+  now: Date,
+  timeoutSeconds: number,
+  onFailed?: (jobs: FailedJob[]) => void,
+): Promise<number> {
   const cutoff = new Date(now.getTime() - timeoutSeconds * 1000);
-  const result = await prisma.provisionerJob.updateMany({
+  const failed = await prisma.provisionerJob.updateManyAndReturn({
     where: {
       status: "RUNNING",
       OR: [{ workerId: null }, { worker: { is: { OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] } } }],
     },
     data: { status: "FAILED", error: STALE_JOB_ERROR, completedAt: now },
+    select: { id: true, organizationId: true, type: true },
   });
-  return result.count;
+  if (failed.length > 0) onFailed?.(failed);
+  return failed.length;
 }
 
+export type FailedJob = Pick<ProvisionerJob, "id" | "organizationId" | "type">;
+
 /** Runs failStaleJobs periodically in the server process; returns the function that stops it. */
-export function startStaleJobReaper(prisma: PrismaClient, config: Config, log: Logger): () => void {
+export function startStaleJobReaper(
+  prisma: PrismaClient,
+  config: Config,
+  log: Logger,
+  onFailed?: (jobs: FailedJob[]) => void,
+): () => void {
   const everyMs = Math.min(30_000, Math.max(1000, (config.provisionerJobTimeoutSeconds * 1000) / 2));
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    failStaleJobs(prisma, new Date(), config.provisionerJobTimeoutSeconds)
+    failStaleJobs(prisma, new Date(), config.provisionerJobTimeoutSeconds, onFailed)
       .then((failed) => {
         if (failed > 0) log.warn("failed provisioner jobs whose daemon stopped responding", { failed });
       })

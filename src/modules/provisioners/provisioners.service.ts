@@ -87,13 +87,14 @@ export const KEY_DELETED_ERROR = "The provisioner key this daemon used was delet
 export async function deleteProvisionerKey(ctx: Context, input: { provisionerKeyId: string }) {
   const { subject } = await requireViewer(ctx);
   const id = decodeId("ProvisionerKey", input.provisionerKeyId, "provisioner key");
-  return inTransaction(ctx.prisma, async (tx) => {
+  const deleted = await inTransaction(ctx.prisma, async (tx) => {
     const key = await tx.provisionerKey.findUnique({ where: { id } });
     if (!key || !canReadKeys(subject, key.organizationId)) throw notFound("provisioner key");
     assertAllowed(subject, "DELETE", { type: "PROVISIONER_DAEMON", organizationId: key.organizationId });
-    const failed = await tx.provisionerJob.updateMany({
+    const failed = await tx.provisionerJob.updateManyAndReturn({
       where: { status: "RUNNING", worker: { is: { keyId: key.id } } },
       data: { status: "FAILED", error: KEY_DELETED_ERROR, completedAt: new Date() },
+      select: { id: true, organizationId: true, type: true },
     });
     const daemons = await tx.provisionerDaemon.count({ where: { keyId: key.id } });
     await tx.provisionerKey.delete({ where: { id: key.id } });
@@ -103,10 +104,14 @@ export async function deleteProvisionerKey(ctx: Context, input: { provisionerKey
       resourceId: key.id,
       resourceName: key.name,
       organizationId: key.organizationId,
-      diff: { name: key.name, daemons, failedJobs: failed.count },
+      diff: { name: key.name, daemons, failedJobs: failed.length },
     });
-    return { deletedId: globalId("ProvisionerKey", key.id) };
+    return { deletedId: globalId("ProvisionerKey", key.id), failed, organizationId: key.organizationId };
   });
+  // Live updates, after the commit.
+  ctx.live.jobsChanged(deleted.failed);
+  ctx.live.daemonsChanged(deleted.organizationId);
+  return { deletedId: deleted.deletedId };
 }
 
 // ---- daemon operations
@@ -140,7 +145,7 @@ export async function registerDaemon(
   );
   const now = new Date();
   const fields = { keyId: actor.keyId, version: input.version, provisioners, tags: actor.tags, lastSeenAt: now };
-  return inTransaction(ctx.prisma, async (tx) => {
+  const registered = await inTransaction(ctx.prisma, async (tx) => {
     const where = { organizationId_name: { organizationId: actor.organizationId, name: input.name } };
     const existing = await tx.provisionerDaemon.findUnique({ where, select: { id: true, keyId: true } });
     // An upsert (INSERT ... ON CONFLICT) so two first registrations of one name cannot collide.
@@ -165,6 +170,8 @@ export async function registerDaemon(
     }
     return { daemon };
   });
+  ctx.live.daemonsChanged(actor.organizationId); // live update, after the commit
+  return registered;
 }
 
 export type AcquiredJobView = {
@@ -184,7 +191,7 @@ export async function acquireJob(
 ): Promise<{ acquired: AcquiredJobView | null }> {
   const actor = requireProvisioner(ctx);
   const daemonId = decodeId("ProvisionerDaemon", input.daemonId, "provisioner daemon");
-  return inTransaction(ctx.prisma, async (tx) => {
+  const result = await inTransaction(ctx.prisma, async (tx) => {
     const now = new Date();
     const [daemon] = await tx.provisionerDaemon.updateManyAndReturn({
       where: { id: daemonId, organizationId: actor.organizationId, keyId: actor.keyId },
@@ -202,6 +209,8 @@ export async function acquireJob(
     const { templateVersion, workspaceBuild, ...plain } = job;
     return { acquired: { job: plain, templateVersion, workspaceBuild } };
   });
+  if (result.acquired) ctx.live.jobsChanged([result.acquired.job]); // live update, after the commit
+  return result;
 }
 
 const MAX_ERROR_LENGTH = 4096;
@@ -223,7 +232,7 @@ export async function completeJob(
   ensure(checkNonNegativeInt(input.dailyCost, ["input", "dailyCost"], "Daily cost"));
   const failed = input.error !== null && input.error !== undefined;
   const error = failed ? (input.error?.trim().slice(0, MAX_ERROR_LENGTH) ?? "") || DEFAULT_FAILURE : null;
-  return inTransaction(ctx.prisma, async (tx) => {
+  const completed = await inTransaction(ctx.prisma, async (tx) => {
     const job = await tx.provisionerJob.findFirst({
       where: { id: jobId, organizationId: actor.organizationId },
       include: { worker: true },
@@ -247,4 +256,6 @@ export async function completeJob(
     }
     return { job: await tx.provisionerJob.findUniqueOrThrow({ where: { id: job.id } }) };
   });
+  ctx.live.jobsChanged([completed.job]); // live update, after the commit
+  return completed;
 }

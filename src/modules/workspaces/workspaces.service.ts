@@ -115,7 +115,7 @@ export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput)
   assertVersionReady(version, ["input", "templateId"]);
   ensure(checkName(input.name, ["input", "name"]));
   try {
-    return await inTransaction(ctx.prisma, async (tx) => {
+    const created = await inTransaction(ctx.prisma, async (tx) => {
       await lockOwnerWorkspaces(tx, ownerId);
       const taken = await tx.workspace.findFirst({
         where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
@@ -144,6 +144,8 @@ export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput)
       });
       return { workspace };
     });
+    ctx.live.workspaceChanged(created.workspace.id); // live update, after the commit
+    return created;
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken();
     throw error;
@@ -176,7 +178,7 @@ export async function transitionWorkspace(ctx: Context, input: TransitionInput):
   const activeVersion = found.template.activeVersion;
   if (transition === "START") assertVersionReady(activeVersion, ["input", "workspaceId"]);
 
-  return inTransaction(ctx.prisma, async (tx) => {
+  const transitioned = await inTransaction(ctx.prisma, async (tx) => {
     await lockOwnerWorkspaces(tx, found.ownerId);
     const current = await tx.workspace.findUnique({
       where: { id },
@@ -215,4 +217,6 @@ export async function transitionWorkspace(ctx: Context, input: TransitionInput):
     });
     return { workspace };
   });
+  ctx.live.workspaceChanged(transitioned.workspace.id); // live update, after the commit
+  return transitioned;
 }
