@@ -1,12 +1,14 @@
 // Custom organization roles: create, update, delete. A custom role grants organization-level
 // permissions only, never one its author does not hold in that organization, and deleting it
 // takes it away from every member in the same transaction.
+
 import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { Action, Permission, ResourceType } from "../../authz/permissions.js";
 import { customRolePermissionProblem, isBuiltInRoleName } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
+import { inTransaction } from "../../db/transaction.js";
 import type { CustomRole, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
@@ -93,7 +95,7 @@ export async function createCustomRole(ctx: Context, input: CustomRoleInput): Pr
   const permissions = validPermissions(subject, organizationId, input.permissions);
   const displayName = input.displayName ?? input.name;
   try {
-    return await ctx.prisma.$transaction(async (tx) => {
+    return await inTransaction(ctx.prisma, async (tx) => {
       const taken = await tx.customRole.findFirst({
         where: { organizationId, name: { equals: input.name, mode: "insensitive" } },
         select: { id: true },
@@ -125,7 +127,7 @@ export async function updateCustomRole(ctx: Context, input: CustomRoleInput): Pr
   const organizationId = await visibleOrganization(ctx, subject, input.organizationId);
   refuseBuiltIn(input.name);
   if (!can(subject, "READ", { type: "ASSIGN_ORG_ROLE", organizationId })) throw notFound("role");
-  const result = await ctx.prisma.$transaction(async (tx) => {
+  const result = await inTransaction(ctx.prisma, async (tx) => {
     const before = await existingRole(tx, organizationId, input.name);
     assertAllowed(subject, "UPDATE", { type: "ASSIGN_ORG_ROLE", organizationId });
     ensure(checkDisplayName(input.displayName, ["input", "displayName"]));
@@ -159,7 +161,7 @@ export async function deleteCustomRole(
   const organizationId = await visibleOrganization(ctx, subject, input.organizationId);
   refuseBuiltIn(input.name);
   if (!can(subject, "READ", { type: "ASSIGN_ORG_ROLE", organizationId })) throw notFound("role");
-  const result = await ctx.prisma.$transaction(async (tx) => {
+  const result = await inTransaction(ctx.prisma, async (tx) => {
     const role = await existingRole(tx, organizationId, input.name);
     assertAllowed(subject, "DELETE", { type: "ASSIGN_ORG_ROLE", organizationId });
     await tx.customRole.delete({ where: { id: role.id } });
