@@ -101,6 +101,22 @@ describe("createWorkspace with an idempotency key", () => {
   });
 });
 
+describe("createTemplate with an idempotency key", () => {
+  it("answers a retry with the template created the first time, written once", async () => {
+    const CREATE_TEMPLATE = `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { template { id } userErrors { code } } }`;
+    const input = { organizationId, name: "idem-tpl", dailyCost: 2, idempotencyKey: "t-1" };
+    const [first, second] = await Promise.all([
+      app.gql(CREATE_TEMPLATE, { input }, { token: owner.token }),
+      app.gql(CREATE_TEMPLATE, { input }, { token: owner.token }),
+    ]);
+    expect(second.data?.createTemplate.template.id).toBe(first.data?.createTemplate.template.id);
+    expect(await app.prisma.template.count({ where: { name: "idem-tpl" } })).toBe(1);
+    expect(
+      await app.prisma.provisionerJob.count({ where: { templateVersion: { template: { name: "idem-tpl" } } } }),
+    ).toBe(1);
+  });
+});
+
 describe("createProvisionerKey with an idempotency key", () => {
   it("answers a retry with the same key object and no secret (the secret is shown once)", async () => {
     const input = { organizationId, name: "idem-key", tags: [{ key: "os", value: "linux" }], idempotencyKey: "pk-1" };
