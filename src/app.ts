@@ -11,6 +11,7 @@ import { schema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createLiveEvents } from "./modules/live/live-events.js";
 import { scimPlugin } from "./modules/scim/scim.js";
+import { badPaginationInput, isDatabaseUnavailable, serviceUnavailable } from "./security/errors.js";
 import { securityPlugins } from "./security/pipeline.js";
 import { createRateLimiter } from "./security/rate-limit.js";
 
@@ -104,6 +105,12 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
       // Typed errors (ours, and Yoga's own for bad requests) pass; anything else is logged and masked.
       maskError: (error, message) => {
         if (isGraphQLError(error) && (!error.originalError || isGraphQLError(error.originalError))) return error;
+        const cause = isGraphQLError(error) ? (error.originalError ?? error) : error;
+        const precise = badPaginationInput(cause) ?? (isDatabaseUnavailable(cause) ? serviceUnavailable() : null);
+        if (precise) {
+          log.warn("request failed", { code: precise.extensions.code, error: cause });
+          return precise;
+        }
         log.error("unexpected error", { error: isGraphQLError(error) ? (error.originalError ?? error) : error });
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },

@@ -83,7 +83,8 @@ export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<an
     EnvelopArmorPlugin({
       maxDepth: { n: limits.depth, exposeLimits: true },
       costLimit: { maxCost: limits.cost, exposeLimits: true },
-      maxAliases: { n: limits.aliases, exposeLimits: true },
+      // No allow-list: aliased __typename is the cheapest flood.
+      maxAliases: { n: limits.aliases, exposeLimits: true, allowList: [] },
       maxTokens: { n: limits.tokens, exposeLimits: true },
       maxDirectives: { n: limits.directives, exposeLimits: true },
       blockFieldSuggestion: { enabled: true },

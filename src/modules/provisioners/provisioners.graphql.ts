@@ -1,10 +1,12 @@
 // Provisioner keys, daemons and jobs: types, the organization's lists, key mutations (users) and
 // daemon mutations (Provisioner-Key actors). Read rules are in provisioner-access.ts.
+
 import type { Context } from "../../context.js";
 import type { ProvisionerDaemon } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import {
@@ -249,6 +251,7 @@ const CreateProvisionerKeyInput = builder.inputType("CreateProvisionerKeyInput",
     organizationId: t.id({ required: true }),
     name: t.string({ required: true }),
     tags: t.field({ type: [TagInput] }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 

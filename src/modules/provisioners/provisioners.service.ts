@@ -8,9 +8,16 @@ import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
-import type { ProvisionerJob, TemplateVersion, WorkspaceBuild } from "../../generated/prisma/client.js";
+import type { ProvisionerJob, ProvisionerKey, TemplateVersion, WorkspaceBuild } from "../../generated/prisma/client.js";
 import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
+import {
+  claimKey,
+  type IdempotentRequest,
+  idempotently,
+  idempotentRequest,
+  recordResult,
+} from "../idempotency/idempotency.js";
 import { checkNonNegativeInt, ensure, isUniqueViolation } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
 import { lockNextJob } from "./provisioner-queue.js";
@@ -34,10 +41,42 @@ function checkLabel(value: string, field: string[], label: string, max: number) 
 
 // ---- keys
 
+type CreateProvisionerKeyInput = {
+  organizationId: string;
+  name: string;
+  tags?: readonly Tag[] | null;
+  idempotencyKey?: string | null;
+};
+
+type CreatedProvisionerKey = { provisionerKey: ProvisionerKey; key: string | null };
+
+/**
+ * With an idempotency key, a retry answers the key created the first time with `key: null`:
+ * the secret is shown once and never stored, so a client that lost it deletes the key and makes another.
+ */
 export async function createProvisionerKey(
   ctx: Context,
-  input: { organizationId: string; name: string; tags?: readonly Tag[] | null },
-) {
+  input: CreateProvisionerKeyInput,
+): Promise<CreatedProvisionerKey> {
+  const { user } = await requireViewer(ctx);
+  const request = idempotentRequest(user.id, "createProvisionerKey", input);
+  return idempotently(
+    ctx.prisma,
+    request,
+    () => createNewProvisionerKey(ctx, input, request),
+    async (id) => {
+      const provisionerKey = await ctx.prisma.provisionerKey.findUnique({ where: { id } });
+      if (!provisionerKey) throw notFound("provisioner key");
+      return { provisionerKey, key: null };
+    },
+  );
+}
+
+async function createNewProvisionerKey(
+  ctx: Context,
+  input: CreateProvisionerKeyInput,
+  request: IdempotentRequest | null,
+): Promise<CreatedProvisionerKey> {
   const { subject } = await requireViewer(ctx);
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) throw notFound("organization");
@@ -54,6 +93,7 @@ export async function createProvisionerKey(
   const tags = tagsObject(input.tags);
   const secret = newSecret();
   return inTransaction(ctx.prisma, async (tx) => {
+    await claimKey(tx, request);
     const organization = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
     if (!organization) throw notFound("organization");
     const taken = await tx.provisionerKey.findFirst({
@@ -77,6 +117,7 @@ export async function createProvisionerKey(
       organizationId,
       diff: { name, tags },
     });
+    await recordResult(tx, request, provisionerKey.id);
     return { provisionerKey, key: formatBearer(PROVISIONER_KEY_PREFIX, provisionerKey.id, secret) };
   });
 }

@@ -7,6 +7,7 @@ import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { globalId, parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
@@ -191,6 +192,7 @@ const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
     disableEveryoneGroupAccess: t.boolean({
       description: "When true, the Everyone group does not get USE on the template.",
     }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 

@@ -8,6 +8,13 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
+import {
+  claimKey,
+  type IdempotentRequest,
+  idempotently,
+  idempotentRequest,
+  recordResult,
+} from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
 import {
@@ -35,6 +42,7 @@ export type CreateTemplateInput = {
   dailyCost?: number | null;
   tags?: readonly Tag[] | null;
   disableEveryoneGroupAccess?: boolean | null;
+  idempotencyKey?: string | null;
 };
 
 async function assertTemplateNameFree(tx: Tx, organizationId: string, name: string): Promise<void> {
@@ -46,7 +54,23 @@ async function assertTemplateNameFree(tx: Tx, organizationId: string, name: stri
     throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
 }
 
+/** With an idempotency key, a retry answers the template created the first time. */
 export async function createTemplate(ctx: Context, input: CreateTemplateInput): Promise<{ template: Template }> {
+  const { user } = await requireViewer(ctx);
+  const request = idempotentRequest(user.id, "createTemplate", input);
+  return idempotently(
+    ctx.prisma,
+    request,
+    () => createNewTemplate(ctx, input, request),
+    async (id) => ({ template: await ctx.prisma.template.findUniqueOrThrow({ where: { id } }) }),
+  );
+}
+
+async function createNewTemplate(
+  ctx: Context,
+  input: CreateTemplateInput,
+  request: IdempotentRequest | null,
+): Promise<{ template: Template }> {
   const { user, subject } = await requireViewer(ctx);
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
@@ -63,6 +87,7 @@ export async function createTemplate(ctx: Context, input: CreateTemplateInput): 
   const dailyCost = input.dailyCost ?? 0;
   try {
     return await inTransaction(ctx.prisma, async (tx) => {
+      await claimKey(tx, request);
       if (!(await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
         throw notFound("organization");
       }
@@ -109,6 +134,7 @@ export async function createTemplate(ctx: Context, input: CreateTemplateInput): 
           importJobId: job.id,
         },
       });
+      await recordResult(tx, request, template.id);
       return { template };
     });
   } catch (error) {

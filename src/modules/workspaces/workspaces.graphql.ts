@@ -9,6 +9,7 @@ import type { Prisma, Workspace } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
@@ -196,6 +197,7 @@ const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
     templateId: t.id({ required: true }),
     name: t.string({ required: true }),
     ownerId: t.id({ description: "Defaults to the viewer." }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 

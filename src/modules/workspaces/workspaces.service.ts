@@ -17,6 +17,13 @@ import type {
 } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
+import {
+  claimKey,
+  type IdempotentRequest,
+  idempotently,
+  idempotentRequest,
+  recordResult,
+} from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
 import { checkName, ensure, isUniqueViolation } from "../shared/validation.js";
 import { aclRoleOf } from "../templates/template-access.js";
@@ -88,9 +95,30 @@ async function queueBuild(
   });
 }
 
-export type CreateWorkspaceInput = { templateId: string; name: string; ownerId?: string | null };
+export type CreateWorkspaceInput = {
+  templateId: string;
+  name: string;
+  ownerId?: string | null;
+  idempotencyKey?: string | null;
+};
 
+/** With an idempotency key, a retry answers the workspace created the first time. */
 export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput): Promise<{ workspace: Workspace }> {
+  const { user } = await requireViewer(ctx);
+  const request = idempotentRequest(user.id, "createWorkspace", input);
+  return idempotently(
+    ctx.prisma,
+    request,
+    () => createNewWorkspace(ctx, input, request),
+    async (id) => ({ workspace: await ctx.prisma.workspace.findUniqueOrThrow({ where: { id } }) }),
+  );
+}
+
+async function createNewWorkspace(
+  ctx: Context,
+  input: CreateWorkspaceInput,
+  request: IdempotentRequest | null,
+): Promise<{ workspace: Workspace }> {
   const { user, subject } = await requireViewer(ctx);
   const templateId = decodeId("Template", input.templateId, "template");
   const template = await ctx.prisma.template.findUnique({
@@ -116,6 +144,7 @@ export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput)
   ensure(checkName(input.name, ["input", "name"]));
   try {
     const created = await inTransaction(ctx.prisma, async (tx) => {
+      await claimKey(tx, request);
       await lockOwnerWorkspaces(tx, ownerId);
       const taken = await tx.workspace.findFirst({
         where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
@@ -142,6 +171,7 @@ export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput)
         organizationId,
         diff: { name: workspace.name, ownerId, templateId: template.id, buildId: build.id, dailyCost: build.dailyCost },
       });
+      await recordResult(tx, request, workspace.id);
       return { workspace };
     });
     ctx.live.workspaceChanged(created.workspace.id); // live update, after the commit
