@@ -7,6 +7,7 @@ import { SessionTokens } from "./auth/session-tokens.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context, requestIdOf } from "./context.js";
 import type { Database } from "./db/database.js";
+import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
 import { schema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { scimPlugin } from "./modules/scim/scim.js";
@@ -69,6 +70,17 @@ const requestIdPlugin: Plugin = {
   },
 };
 
+/** Counts each request's SQL statements (context, auth and resolvers) into `x-sql-statements`. */
+const statementCountPlugin: Plugin = {
+  instrumentation: {
+    request: (_payload, wrapped) => countRequestStatements({ count: 0 }, wrapped),
+  },
+  onResponse({ response }) {
+    const tally = currentStatementTally();
+    if (tally) response.headers.set("x-sql-statements", String(tally.count));
+  },
+};
+
 /** Refuses bodies over the configured size before anything parses them. */
 function bodyLimitPlugin(max: number): Plugin {
   return {
@@ -107,6 +119,7 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
       },
     },
     plugins: [
+      ...(config.sqlStatementCounter ? [statementCountPlugin] : []),
       requestIdPlugin,
       healthPlugin(db, log),
       // SCIM answers its own errors (size limit included) in SCIM's format.
