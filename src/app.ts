@@ -1,14 +1,14 @@
 // createApp wires configuration, database and schema into a Yoga instance. The server and the
 // tests both use it; tests pass their own database.
 
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context, requestIdOf } from "./context.js";
 import type { Database } from "./db/database.js";
 import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
-import { schema } from "./graphql/schema.js";
+import { schema as defaultSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { securityPlugins } from "./security/pipeline.js";
@@ -97,7 +97,18 @@ function bodyLimitPlugin(max: number): Plugin {
   };
 }
 
-export function createApp({ db, config, log }: { db: Database; config: Config; log: Logger }): App {
+export function createApp({
+  db,
+  config,
+  log,
+  schema = defaultSchema,
+}: {
+  db: Database;
+  config: Config;
+  log: Logger;
+  /** Another build of the schema (the benchmark compares one without scope-auth). */
+  schema?: GraphQLSchema;
+}): App {
   const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma) };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
     log.warn("rate-limit store unavailable; not limiting", { error }),
