@@ -6,7 +6,7 @@
 // BENCH_SCALES (default "1000,10000"), BENCH_SECONDS (per run, default 5).
 
 import { execFile } from "node:child_process";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -91,6 +91,22 @@ async function login(url: string, email: string): Promise<string> {
   return token;
 }
 
+/** Requests the servers received and answered: per-request figures divide by what the server did. */
+const traffic = { received: 0, answered: 0 };
+
+function counted(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    traffic.received++;
+    res.on("close", () => traffic.answered++);
+    handler(req, res);
+  };
+}
+
+/** Waits for the requests still in flight when the load generator stopped. */
+async function settled(): Promise<void> {
+  for (let i = 0; i < 500 && traffic.answered < traffic.received; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 let peakRss = 0;
 const sampleRss = () => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -128,8 +144,8 @@ async function runScale(admin: pg.Client, users: number): Promise<Row[]> {
       log,
       schema: builder.toSchema({ sortSchema: false, disableScopeAuth: true }),
     });
-    const server = createServer(app.yoga);
-    const uncheckedServer = createServer(unchecked.yoga);
+    const server = createServer(counted(app.yoga));
+    const uncheckedServer = createServer(counted(unchecked.yoga));
     servers.push(server, uncheckedServer);
     const endpoint = await listen(server);
     const uncheckedEndpoint = await listen(uncheckedServer);
@@ -156,10 +172,13 @@ async function runScale(admin: pg.Client, users: number): Promise<Row[]> {
     const measure = async (label: string, target: string, workload: string, token: string | null) => {
       const database = db as Database;
       const statementsBefore = database.statements.total;
+      const answeredBefore = traffic.answered;
       const cpuBefore = process.cpuUsage();
       const fast = await load(target, workload, token, expectations);
+      await settled();
       const cpu = process.cpuUsage(cpuBefore);
       const statements = database.statements.total - statementsBefore;
+      const answered = traffic.answered - answeredBefore;
       sampleRss();
       const rate = Math.max(1, Math.floor(fast.rps / 2));
       const paced = await load(target, workload, token, expectations, rate);
@@ -171,8 +190,8 @@ async function runScale(admin: pg.Client, users: number): Promise<Row[]> {
         p50: paced.p50,
         p99: paced.p99,
         rate,
-        statements: statements / Math.max(1, fast.requests),
-        cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, fast.requests),
+        statements: statements / Math.max(1, answered),
+        cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, answered),
         wrong: fast.wrong + paced.wrong + fast.errors + paced.errors,
       };
       if (row.wrong > 0) console.error(`${label}: ${fast.firstProblem ?? paced.firstProblem ?? "HTTP errors"}`);
