@@ -171,6 +171,7 @@ async function runScale(admin: pg.Client, users: number): Promise<Row[]> {
     const rows: Row[] = [];
     const measure = async (label: string, target: string, workload: string, token: string | null) => {
       const database = db as Database;
+      await settled();
       const statementsBefore = database.statements.total;
       const answeredBefore = traffic.answered;
       const cpuBefore = process.cpuUsage();
