@@ -1,13 +1,14 @@
 // createApp wires configuration, database and schema into a Yoga instance. The server and the
 // tests both use it; tests pass their own database.
 
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context, requestIdOf } from "./context.js";
 import type { Database } from "./db/database.js";
-import { schema } from "./graphql/schema.js";
+import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
+import { schema as defaultSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createLiveEvents } from "./modules/live/live-events.js";
 import { scimPlugin } from "./modules/scim/scim.js";
@@ -71,6 +72,17 @@ const requestIdPlugin: Plugin = {
   },
 };
 
+/** Counts each request's SQL statements (context, auth and resolvers) into `x-sql-statements`. */
+const statementCountPlugin: Plugin = {
+  instrumentation: {
+    request: (_payload, wrapped) => countRequestStatements({ count: 0 }, wrapped),
+  },
+  onResponse({ response }) {
+    const tally = currentStatementTally();
+    if (tally) response.headers.set("x-sql-statements", String(tally.count));
+  },
+};
+
 /** Refuses bodies over the configured size before anything parses them. */
 function bodyLimitPlugin(max: number): Plugin {
   return {
@@ -87,7 +99,18 @@ function bodyLimitPlugin(max: number): Plugin {
   };
 }
 
-export function createApp({ db, config, log }: { db: Database; config: Config; log: Logger }): App {
+export function createApp({
+  db,
+  config,
+  log,
+  schema = defaultSchema,
+}: {
+  db: Database;
+  config: Config;
+  log: Logger;
+  /** Another build of the schema (the benchmark compares one without scope-auth). */
+  schema?: GraphQLSchema;
+}): App {
   const live = createLiveEvents({ prisma: db.prisma, redisUrl: config.redisUrl, log });
   const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma), live };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
@@ -116,6 +139,7 @@ export function createApp({ db, config, log }: { db: Database; config: Config; l
       },
     },
     plugins: [
+      ...(config.sqlStatementCounter ? [statementCountPlugin] : []),
       requestIdPlugin,
       healthPlugin(db, log),
       // SCIM answers its own errors (size limit included) in SCIM's format.

@@ -39,6 +39,8 @@ export type Config = Readonly<{
   oidc: OidcConfig | null;
   /** Bearer key of the SCIM 2.0 endpoint; SCIM is off (404) when unset. */
   scimApiKey: string | undefined;
+  /** Answer each request's SQL statement count in `x-sql-statements` (tests, benchmarks). */
+  sqlStatementCounter: boolean;
 }>;
 
 export type OidcConfig = Readonly<{
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
       tokens: integer(env, "MAX_QUERY_TOKENS", 4000, 100, 100_000),
       directives: integer(env, "MAX_QUERY_DIRECTIVES", 20, 0, 1000),
     }),
+    sqlStatementCounter: boolean(env, "SQL_STATEMENT_COUNTER", false),
     rateLimits: Object.freeze({
       perMinute: integer(env, "RATE_LIMIT_PER_MINUTE", 1200, 1, 100_000_000),
       signInPerMinute: integer(env, "RATE_LIMIT_SIGNIN_PER_MINUTE", 20, 1, 100_000_000),

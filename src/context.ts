@@ -70,11 +70,17 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     actor,
     subject: () => {
       const current = ctx.actor;
-      subject ??= current.kind === "user" ? loadSubject(deps.prisma, current.user) : Promise.resolve(null);
+      subject ??=
+        current.kind === "user" ? loadSubject(deps.prisma, current.user, current.memberships) : Promise.resolve(null);
       return subject;
     },
     forgetSubject: () => {
       subject = undefined;
+      // The memberships read with the credential may be stale now.
+      if (ctx.actor.kind === "user") {
+        const { memberships: _stale, ...actor } = ctx.actor;
+        ctx.actor = actor;
+      }
     },
     signedIn: (user) => {
       ctx.actor = user;

@@ -6,11 +6,21 @@ import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
 export const API_TOKEN_PREFIX = "oat_";
 export const PROVISIONER_KEY_PREFIX = "opk_";
 
+/** A user's memberships as the authorization subject needs them. */
+export type MembershipRoles = { organizationId: string; roles: string[] };
+
 export type Actor =
   | { kind: "anonymous" }
   /** A credential was sent but cannot be accepted; `reason` is safe to show. */
   | { kind: "invalid"; reason: string }
-  | { kind: "user"; user: User; sessionId: string | null; apiTokenId: string | null }
+  | {
+      kind: "user";
+      user: User;
+      sessionId: string | null;
+      apiTokenId: string | null;
+      /** Read with the credential, in the same statement, so the subject costs no query of its own. */
+      memberships?: MembershipRoles[];
+    }
   | {
       kind: "provisioner";
       keyId: string;
@@ -20,6 +30,16 @@ export type Actor =
     };
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The credential's user with their memberships: one statement (relation joins). */
+const USER_WITH_MEMBERSHIPS = {
+  user: { include: { memberships: { select: { organizationId: true, roles: true } } } },
+} as const;
+
+function splitMemberships<T extends { memberships: MembershipRoles[] }>(row: T) {
+  const { memberships, ...user } = row;
+  return { user, memberships };
+}
 
 export type ActorDeps = { prisma: PrismaClient; sessionTokens: SessionTokens; onBackgroundError(e: unknown): void };
 
@@ -51,20 +71,20 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Actor> {
   }
   const session = await deps.prisma.session.findUnique({
     where: { id: claims.sessionId },
-    include: { user: true },
+    include: USER_WITH_MEMBERSHIPS,
   });
   if (!session || session.userId !== claims.userId) return { kind: "invalid", reason: "unknown session" };
   if (session.revokedAt) return { kind: "invalid", reason: "the session was logged out" };
   if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
   const problem = userProblem(session.user);
   if (problem) return { kind: "invalid", reason: problem };
-  return { kind: "user", user: session.user, sessionId: session.id, apiTokenId: null };
+  return { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null };
 }
 
 async function apiTokenActor(token: string, deps: ActorDeps): Promise<Actor> {
   const parsed = parseBearer(API_TOKEN_PREFIX, token);
   if (!parsed) return { kind: "invalid", reason: "malformed API token" };
-  const row = await deps.prisma.apiToken.findUnique({ where: { id: parsed.id }, include: { user: true } });
+  const row = await deps.prisma.apiToken.findUnique({ where: { id: parsed.id }, include: USER_WITH_MEMBERSHIPS });
   if (!row || !secretMatches(parsed.secret, row.secretHash)) {
     return { kind: "invalid", reason: "unknown API token" };
   }
@@ -76,7 +96,7 @@ async function apiTokenActor(token: string, deps: ActorDeps): Promise<Actor> {
     // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
     deps.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(deps.onBackgroundError);
   }
-  return { kind: "user", user: row.user, sessionId: null, apiTokenId: row.id };
+  return { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id };
 }
 
 async function provisionerActor(secret: string, prisma: PrismaClient): Promise<Actor> {

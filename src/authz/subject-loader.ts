@@ -1,5 +1,6 @@
 // Loads what the evaluator needs about a user: site roles (on the user row), memberships with
 // their role names, and the definitions of any custom roles among them.
+import type { MembershipRoles } from "../auth/actor.js";
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { type CustomRoleIndex, compileSubject, type Subject } from "./evaluator.js";
 import type { Permission } from "./permissions.js";
@@ -26,11 +27,18 @@ export function storedPermissions(json: unknown): Permission[] {
   );
 }
 
-export async function loadSubject(prisma: PrismaClient, user: Pick<User, "id" | "siteRoles">): Promise<Subject> {
-  const memberships = await prisma.organizationMember.findMany({
-    where: { userId: user.id },
-    select: { organizationId: true, roles: true },
-  });
+/** `known` memberships (read with the credential) spare the query. */
+export async function loadSubject(
+  prisma: PrismaClient,
+  user: Pick<User, "id" | "siteRoles">,
+  known?: readonly MembershipRoles[],
+): Promise<Subject> {
+  const memberships =
+    known ??
+    (await prisma.organizationMember.findMany({
+      where: { userId: user.id },
+      select: { organizationId: true, roles: true },
+    }));
   const customNames = memberships.flatMap((m) =>
     m.roles.filter((r) => !builtInRole(r)).map((name) => ({ organizationId: m.organizationId, name })),
   );

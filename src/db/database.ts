@@ -7,6 +7,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { countingAdapterFactory, StatementCounter } from "./statement-counter.js";
 
 export type Raw = {
   /** Runs a script of several statements (no parameters). */
@@ -17,6 +18,8 @@ export type Raw = {
 export type Database = {
   kind: "pglite" | "postgres";
   prisma: PrismaClient;
+  /** The SQL statements Prisma has sent (benchmarks and query-count tests read it). */
+  statements: StatementCounter;
   /** Runs `work` on one connection held for its whole duration (advisory locks need that). */
   withConnection<T>(work: (raw: Raw) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
@@ -42,7 +45,8 @@ export async function openPglite(source: string | Blob | PGlite | undefined): Pr
       : typeof source === "string" || source === undefined
         ? await PGlite.create(source)
         : await PGlite.create({ loadDataDir: source });
-  const prisma = new PrismaClient({ adapter: pgliteAdapter(client) });
+  const statements = new StatementCounter();
+  const prisma = new PrismaClient({ adapter: countingAdapterFactory(pgliteAdapter(client), statements) });
   const raw: Raw = {
     exec: async (sql) => {
       await client.exec(sql);
@@ -52,6 +56,7 @@ export async function openPglite(source: string | Blob | PGlite | undefined): Pr
   return {
     kind: "pglite",
     prisma,
+    statements,
     // PGlite is a single connection: every caller already holds it.
     withConnection: (work) => work(raw),
     ping: async () => {
@@ -88,10 +93,12 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL: ${error.message}`);
   });
   first.release();
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const statements = new StatementCounter();
+  const prisma = new PrismaClient({ adapter: countingAdapterFactory(new PrismaPg(pool), statements) });
   return {
     kind: "postgres",
     prisma,
+    statements,
     withConnection: async (work) => {
       const connection = await pool.connect();
       try {

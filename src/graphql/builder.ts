@@ -9,6 +9,7 @@ import type { Action } from "../authz/permissions.js";
 import type { Context } from "../context.js";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
+import { viewerCanOnTemplate } from "../modules/templates/template-access.js";
 import { notFound, unauthenticated } from "./errors.js";
 
 export const MAX_PAGE_SIZE = 1000;
@@ -34,6 +35,8 @@ export const builder = new SchemaBuilder<{
     provisioner: boolean;
     /** The evaluator allows the action on the object. */
     permission: PermissionScope;
+    /** The evaluator allows the action on a template, by role or (looked up only then) by ACL entry. */
+    template: { template: { id: string; organizationId: string }; action: Action };
   };
 }>({
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
@@ -49,6 +52,7 @@ export const builder = new SchemaBuilder<{
         const subject = await ctx.subject();
         return subject !== null && can(subject, action, object);
       },
+      template: ({ template, action }) => viewerCanOnTemplate(ctx, template, action),
     }),
     // Root fields fail on missing credentials; an object the viewer may not read does not exist.
     unauthorizedError: (_parent, ctx, info) => {

@@ -1,28 +1,56 @@
 // Organization members: the membership type, Organization.members/member, and the member writes.
 import { requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
-import { organizationScopedWhere } from "../../authz/filters.js";
+import { allOf, organizationScopedWhere } from "../../authz/filters.js";
 import { builtInRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
-import type { OrganizationMember } from "../../generated/prisma/client.js";
+import type { CustomRole, Group, OrganizationMember } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
+import { requestBatch } from "../shared/batch.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
 
+type MemberKey = Pick<OrganizationMember, "organizationId" | "userId">;
+type CustomRoleRow = Pick<CustomRole, "name" | "displayName" | "permissions" | "organizationId">;
+
+const memberKey = (m: MemberKey) => `${m.organizationId}:${m.userId}`;
+
+/** Rows grouped by organization, for loads that run one query per organization of a batch. */
+function byOrganization<T extends { organizationId: string }>(items: readonly T[]): Map<string, T[]> {
+  const result = new Map<string, T[]>();
+  for (const item of items) result.set(item.organizationId, [...(result.get(item.organizationId) ?? []), item]);
+  return result;
+}
+
+/** The custom role definitions a list of members refers to: one query for the whole list. */
+const customRolesOf = requestBatch<{ organizationId: string; name: string }, CustomRoleRow | null>(
+  (role) => `${role.organizationId}:${role.name}`,
+  async (ctx, roles) => {
+    const rows = await ctx.prisma.customRole.findMany({
+      where: {
+        OR: [...byOrganization(roles)].map(([organizationId, named]) => ({
+          organizationId,
+          name: { in: named.map((r) => r.name) },
+        })),
+      },
+      select: { name: true, displayName: true, permissions: true, organizationId: true },
+    });
+    return new Map(rows.map((row) => [`${row.organizationId}:${row.name}`, row]));
+  },
+  null,
+);
+
 /** The views of a member's explicit roles: built-in ones from src/authz, custom ones from the table. */
 async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, "organizationId" | "roles">) {
-  const customNames = member.roles.filter((name) => !builtInRole(name));
-  const custom =
-    customNames.length === 0
-      ? []
-      : await ctx.prisma.customRole.findMany({
-          where: { organizationId: member.organizationId, name: { in: customNames } },
-          select: { name: true, displayName: true, permissions: true, organizationId: true },
-        });
-  const customByName = new Map(custom.map((row) => [row.name, row]));
+  const custom = await Promise.all(
+    member.roles
+      .filter((name) => !builtInRole(name))
+      .map((name) => customRolesOf(ctx, { organizationId: member.organizationId, name })),
+  );
+  const customByName = new Map(custom.flatMap((row) => (row ? [[row.name, row] as const] : [])));
   return member.roles.flatMap((name): RoleView[] => {
     const role = builtInRole(name);
     if (role) return [builtInRoleView(role, member.organizationId)];
@@ -30,6 +58,36 @@ async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, 
     return row ? [customRoleView(row)] : [];
   });
 }
+
+/**
+ * The groups of a list of members that the viewer may read, the Everyone group included: one
+ * query per organization for the whole list.
+ */
+const groupsOfMember = requestBatch<MemberKey, Group[]>(
+  memberKey,
+  async (ctx, members) => {
+    const { subject } = await requireViewer(ctx);
+    const result = new Map<string, Group[]>();
+    for (const [organizationId, inOrganization] of byOrganization(members)) {
+      const userIds = inOrganization.map((m) => m.userId);
+      const rows = await ctx.prisma.group.findMany({
+        where: allOf({ organizationId }, organizationScopedWhere(subject, "GROUP", "READ"), {
+          OR: [{ isEveryone: true }, { members: { some: { userId: { in: userIds } } } }],
+        }),
+        include: { members: { where: { userId: { in: userIds } }, select: { userId: true } } },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      });
+      for (const userId of userIds) {
+        const groups = rows
+          .filter((g) => g.isEveryone || g.members.some((m) => m.userId === userId))
+          .map(({ members: _members, ...group }) => group);
+        result.set(memberKey({ organizationId, userId }), groups);
+      }
+    }
+    return result;
+  },
+  [],
+);
 
 export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
   authScopes: (member) => ({
@@ -48,20 +106,8 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
       type: ["Group"],
       description: "The member's groups the viewer may read, the Everyone group included.",
       select: { organizationId: true, userId: true },
-      resolve: async (query, member, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
-        return ctx.prisma.group.findMany({
-          ...query,
-          where: {
-            AND: [
-              { organizationId: member.organizationId },
-              organizationScopedWhere(subject, "GROUP", "READ"),
-              { OR: [{ isEveryone: true }, { members: { some: { userId: member.userId } } }] },
-            ],
-          },
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        });
-      },
+      // Batched across the list; relations below a group are loaded by plugin-prisma's fallback.
+      resolve: (_query, member, _args, ctx) => groupsOfMember(ctx, member),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),

@@ -1,0 +1,41 @@
+// Per-request batching for fields resolved once per item of a list: the calls made while a
+// list is being resolved are answered by one load of all their keys.
+import type { Context } from "../../context.js";
+
+type Pending<K, V> = { key: K; resolve: (value: V) => void; reject: (error: unknown) => void };
+
+/**
+ * `load` receives the keys of a batch and answers a value for each (by key string). Nothing is
+ * cached beyond the batch: a later mutation in the same document reads fresh rows.
+ */
+export function requestBatch<K, V>(
+  keyOf: (key: K) => string,
+  load: (ctx: Context, keys: K[]) => Promise<Map<string, V>>,
+  missing: V,
+): (ctx: Context, key: K) => Promise<V> {
+  const queues = new WeakMap<Context, Pending<K, V>[]>();
+
+  async function flush(ctx: Context, queue: Pending<K, V>[]): Promise<void> {
+    try {
+      const distinct = new Map(queue.map((item) => [keyOf(item.key), item.key]));
+      const values = await load(ctx, [...distinct.values()]);
+      for (const item of queue) item.resolve(values.get(keyOf(item.key)) ?? missing);
+    } catch (error) {
+      for (const item of queue) item.reject(error);
+    }
+  }
+
+  return (ctx, key) =>
+    new Promise<V>((resolve, reject) => {
+      const queue = queues.get(ctx) ?? [];
+      queues.set(ctx, queue);
+      queue.push({ key, resolve, reject });
+      // setImmediate, not a microtask: items whose resolvers await other promises first still join.
+      if (queue.length === 1) {
+        setImmediate(() => {
+          queues.delete(ctx);
+          void flush(ctx, queue);
+        });
+      }
+    });
+}
