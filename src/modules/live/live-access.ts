@@ -34,6 +34,8 @@ export async function refreshViewer(ctx: Context): Promise<boolean> {
   if (actor.kind !== "user") return false;
   const user = await currentUser(ctx, actor);
   if (!user) return false;
-  ctx.signedIn({ ...actor, user });
+  // Without the memberships read with the original credential: they are what may have changed.
+  const { memberships: _stale, ...fresh } = actor;
+  ctx.signedIn({ ...fresh, user });
   return true;
 }
