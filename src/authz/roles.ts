@@ -233,3 +233,6 @@ export const EXPLICIT_ORG_ROLE_NAMES = ORGANIZATION_ROLES.filter((r) => !r.impli
 export function isImplicitRole(name: string): boolean {
   return builtInRole(name)?.implicit === true;
 }
+
+/** The first user runs the deployment. */
+export const FIRST_USER_SITE_ROLES: readonly string[] = ["owner"];

@@ -7,7 +7,7 @@ import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf, userWhere } from "../../authz/filters.js";
-import { ASSIGNABLE_SITE_ROLE_NAMES, isImplicitRole } from "../../authz/roles.js";
+import { ASSIGNABLE_SITE_ROLE_NAMES, FIRST_USER_SITE_ROLES, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
@@ -108,7 +108,7 @@ export async function createFirstUser(ctx: Context, input: NewUserInput & { name
     if (await tx.user.findFirst({ select: { id: true } })) {
       throw userError("SETUP_ALREADY_DONE", "The first user has already been created.");
     }
-    const user = await insertUser(tx, { ...input, loginType: "PASSWORD", passwordHash }, ["owner"]);
+    const user = await insertUser(tx, { ...input, loginType: "PASSWORD", passwordHash }, [...FIRST_USER_SITE_ROLES]);
     const organizationId = await defaultOrganizationId(tx);
     await tx.organizationMember.create({ data: { organizationId, userId: user.id } });
     const meta = { ...auditMeta(ctx), actorId: user.id };
