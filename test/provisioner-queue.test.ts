@@ -1,6 +1,7 @@
 // The provisioner job queue: exactly-once handout under concurrency, organization isolation,
 // tag matching, completion by the holder only, stale-job reaping, and the daemon itself.
-import { type ChildProcess, spawn } from "node:child_process";
+
+import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -14,6 +15,7 @@ import { DaemonClient, type Fetch } from "../src/provisionerd/client.js";
 import { runDaemon } from "../src/provisionerd/daemon.js";
 import { ECHO_FAILURE } from "../src/provisionerd/echo.js";
 import { type Actor, setupOwner } from "./support/actors.js";
+import { startTsx } from "./support/child.js";
 import { makeOrganization, uuidOf } from "./support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "./support/harness.js";
 import {
@@ -348,35 +350,20 @@ describe("the provisioner daemon", () => {
     });
 
     function startDaemon(key: string, name: string, env: Record<string, string> = {}) {
-      const proc = spawn(
-        process.execPath,
-        ["--import", "tsx", "src/provisionerd/main.ts", "start", "--org", "o", "--name", name],
-        {
-          env: {
-            ...process.env,
-            ORGS_API_URL: url,
-            PROVISIONER_DAEMON_KEY: key,
-            PROVISIONER_POLL_INTERVAL_MS: "50",
-            ...env,
-          },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      children.push(proc);
-      let out = "";
-      proc.stdout?.on("data", (chunk) => {
-        out += chunk;
+      const daemon = startTsx("src/provisionerd/main.ts", ["start", "--org", "o", "--name", name], {
+        ORGS_API_URL: url,
+        PROVISIONER_DAEMON_KEY: key,
+        PROVISIONER_POLL_INTERVAL_MS: "50",
+        ...env,
       });
-      proc.stderr?.on("data", (chunk) => {
-        out += chunk;
-      });
-      const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+      children.push(daemon.proc);
+      const { output } = daemon;
       const messages = () =>
-        out
+        output()
           .trim()
           .split("\n")
           .map((line) => (JSON.parse(line) as { msg: string }).msg);
-      return { proc, exited, output: () => out, messages };
+      return { ...daemon, messages };
     }
 
     async function waitForJob(jobId: string, status: string, output: () => string) {

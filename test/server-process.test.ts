@@ -1,28 +1,19 @@
 // The process as an operator runs it: first start on an empty data directory, graceful
 // shutdown, and a clear, fast failure when PostgreSQL cannot be reached.
-import { type ChildProcess, spawn } from "node:child_process";
+
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startTsx } from "./support/child.js";
 
 type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
 function startServer(env: Record<string, string>): Started {
-  let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  const { proc, output, exited } = startTsx("src/server.ts", [], { LOG_LEVEL: "info", ...env });
+  return { child: proc, output, exited };
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

@@ -5,10 +5,11 @@
 //
 // The server runs in this process (node:http around app.yoga, so it works on both databases);
 // the daemon is the CLI as an operator starts it, a child process.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTsx } from "./support/child.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "./support/harness.js";
 
 type Result = { data: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -52,32 +53,16 @@ async function mutate(field: string, query: string, input: Record<string, unknow
 }
 
 function startDaemon(key: string, name: string) {
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", "src/provisionerd/main.ts", "start", "--org", "data-platform", "--name", name],
-    {
-      env: {
-        ...process.env,
-        ORGS_API_URL: url,
-        PROVISIONER_DAEMON_KEY: key,
-        PROVISIONER_POLL_INTERVAL_MS: "100",
-        // Long enough to see the daemon BUSY, short enough to keep the test quick.
-        ECHO_DELAY_MS: "1500",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(proc);
-  let out = "";
-  proc.stdout?.on("data", (chunk) => {
-    out += chunk;
+  const daemon = startTsx("src/provisionerd/main.ts", ["start", "--org", "data-platform", "--name", name], {
+    ORGS_API_URL: url,
+    PROVISIONER_DAEMON_KEY: key,
+    PROVISIONER_POLL_INTERVAL_MS: "100",
+    // Long enough to see the daemon BUSY, short enough to keep the test quick.
+    ECHO_DELAY_MS: "1500",
+    LOG_LEVEL: "info",
   });
-  proc.stderr?.on("data", (chunk) => {
-    out += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  return { proc, exited, output: () => out };
+  children.push(daemon.proc);
+  return daemon;
 }
 
 /** Polls `read` until `done` holds for its value, or fails with `what` and the daemon's log. */
