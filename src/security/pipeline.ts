@@ -1,10 +1,13 @@
 // Defences that run before any resolver: query limits, introspection and suggestion control,
-// CSRF prevention, rate limits, and the client address they key on.
+// CSRF prevention, media types, variables, rate limits, and the client address they key on.
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type OperationDefinitionNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
+import { MAX_PAGE_SIZE } from "../graphql/builder.js";
+import { documentChecksPlugin } from "./document-checks.js";
+import { httpRefusalsPlugin } from "./http.js";
 import { credentialKey, type RateDecision, type RateLimiter } from "./rate-limit.js";
 
 /** Operations that check a password or an identity token: the brute-force targets. */
@@ -77,7 +80,9 @@ function introspectionPlugin(allowed: boolean): Plugin {
 export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<any>[] {
   const { limits } = config;
   return [
+    // Its refusal (403) carries no code; httpRefusalsPlugin's last pass gives it BAD_REQUEST.
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight"] }),
+    httpRefusalsPlugin(),
     rateLimitPlugin(limiter, config.trustProxy),
     introspectionPlugin(config.introspection),
     EnvelopArmorPlugin({
@@ -89,5 +94,6 @@ export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<an
       maxDirectives: { n: limits.directives, exposeLimits: true },
       blockFieldSuggestion: { enabled: true },
     }) as Plugin,
+    documentChecksPlugin({ maxPage: MAX_PAGE_SIZE }),
   ];
 }
