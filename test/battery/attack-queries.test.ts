@@ -378,6 +378,25 @@ const variables: AttackCase[] = [
     sql: 0,
   },
   {
+    name: "2,000 declared variables",
+    category: "variables",
+    send: query(`query(${repeat(2000, (i) => `$v${i}: Int`)}) { needsSetup }`),
+    code: "GRAPHQL_PARSE_FAILED",
+    sql: 0,
+  },
+  {
+    name: "50,000 undeclared variables are ignored, not processed",
+    category: "variables",
+    send: () =>
+      post({
+        query: "{ __typename }",
+        variables: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`v${i}`, i])),
+      }),
+    code: "none",
+    sql: 0,
+    check: (body) => expect(body.data).toEqual({ __typename: "Query" }),
+  },
+  {
     name: "enum value probing through variables gets no suggestion",
     category: "variables",
     send: query(
