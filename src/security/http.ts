@@ -43,7 +43,7 @@ function withCode(error: ErrorLike): ErrorLike {
   const extensions = (error.extensions ?? {}) as Record<string, any>;
   if (extensions.code) return error;
   const status = Number(extensions.http?.status ?? 0);
-  const code = extensions.code ?? (status >= 400 && status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR");
+  const code = status >= 400 && status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
   if (!(error instanceof GraphQLError)) return { ...error, extensions: { ...extensions, code } };
   return new GraphQLError(error.message, {
     source: error.source,
