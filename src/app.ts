@@ -123,6 +123,8 @@ export function createApp({
     landingPage: false,
     logging: false,
     batching: false,
+    // No Upload scalar: multipart bodies would only be parsed to be refused.
+    multipart: false,
     context: (initial) => buildContext(initial, deps),
     maskedErrors: {
       // Typed errors (ours, and Yoga's own for bad requests) pass; anything else is logged and masked.

@@ -1,10 +1,23 @@
 // Defences that run before any resolver: query limits, introspection and suggestion control,
-// CSRF prevention, rate limits, and the client address they key on.
+// CSRF prevention, media types, variables, rate limits, and the client address they key on.
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type OperationDefinitionNode } from "graphql";
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+} from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
+import { MAX_PAGE_SIZE } from "../graphql/builder.js";
+import { documentChecksPlugin } from "./document-checks.js";
+import { httpRefusalsPlugin } from "./http.js";
 import { credentialKey, type RateDecision, type RateLimiter } from "./rate-limit.js";
 
 /** Operations that check a password or an identity token: the brute-force targets. */
@@ -30,16 +43,51 @@ function rateLimited(decision: Extract<RateDecision, { allowed: false }>): Graph
   });
 }
 
-function signsIn(document: { definitions: readonly { kind: string }[] }, operationName?: string | null): boolean {
-  const operations = document.definitions.filter(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  );
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  return (
-    operation?.operation === "mutation" &&
-    operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && SIGN_IN_FIELDS.has(s.name.value))
-  );
+/** The root fields an operation selects, through fragment spreads and inline fragments. */
+function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const names: string[] = [];
+  const spread = new Set<string>();
+  const collect = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
+      else if (!spread.has(selection.name.value)) {
+        spread.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet);
+      }
+    }
+  };
+  collect(operation.selectionSet);
+  return names;
 }
+
+const signInCount = (document: DocumentNode, operation: OperationDefinitionNode) =>
+  operation.operation === "mutation"
+    ? rootFieldNames(document, operation).filter((name) => SIGN_IN_FIELDS.has(name)).length
+    : 0;
+
+function signsIn(document: DocumentNode, operationName?: string | null): boolean {
+  const operation = getOperationAST(document, operationName);
+  return operation ? signInCount(document, operation) > 0 : false;
+}
+
+/** One password or identity-token check per operation: aliases would multiply guesses per counted sign-in. */
+const OneSignInPerOperation: ValidationRule = (context) => ({
+  OperationDefinition(operation) {
+    if (signInCount(context.getDocument(), operation) > 1) {
+      context.reportError(
+        new GraphQLError(`An operation may sign in once: ${[...SIGN_IN_FIELDS].join(", ")} at most one time.`, {
+          nodes: operation,
+        }),
+      );
+    }
+  },
+});
 
 function rateLimitPlugin(limiter: RateLimiter, trustProxy: boolean): Plugin<{ ip?: string | null }> {
   return {
@@ -66,10 +114,11 @@ function rateLimitPlugin(limiter: RateLimiter, trustProxy: boolean): Plugin<{ ip
   };
 }
 
-function introspectionPlugin(allowed: boolean): Plugin {
+function documentRulesPlugin(introspection: boolean): Plugin {
   return {
     onValidate({ addValidationRule }) {
-      if (!allowed) addValidationRule(NoSchemaIntrospectionCustomRule);
+      addValidationRule(OneSignInPerOperation);
+      if (!introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };
 }
@@ -77,9 +126,11 @@ function introspectionPlugin(allowed: boolean): Plugin {
 export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<any>[] {
   const { limits } = config;
   return [
+    // Its refusal (403) carries no code; httpRefusalsPlugin's last pass gives it BAD_REQUEST.
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight"] }),
+    httpRefusalsPlugin(),
     rateLimitPlugin(limiter, config.trustProxy),
-    introspectionPlugin(config.introspection),
+    documentRulesPlugin(config.introspection),
     EnvelopArmorPlugin({
       maxDepth: { n: limits.depth, exposeLimits: true },
       costLimit: { maxCost: limits.cost, exposeLimits: true },
@@ -89,5 +140,6 @@ export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<an
       maxDirectives: { n: limits.directives, exposeLimits: true },
       blockFieldSuggestion: { enabled: true },
     }) as Plugin,
+    documentChecksPlugin({ maxPage: MAX_PAGE_SIZE }),
   ];
 }

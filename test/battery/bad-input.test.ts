@@ -10,10 +10,7 @@ import { createTestApp, type TestApp } from "../support/harness.js";
 import { createTemplate } from "../support/workloads.js";
 import { snapshotCounts } from "./counts.js";
 
-/**
- * What a case must answer: an HTTP status, and an error code or a userError code ("ok": no error),
- * or, for the errors graphql-js and its plugins raise without a code, the message.
- */
+/** What a case must answer: an HTTP status, an error code or a userError code ("ok": no error), a message. */
 type Expected = { status?: number; code?: string; message?: RegExp };
 type Case = { name: string; send: () => Promise<Response>; expect: Expected };
 
@@ -143,7 +140,7 @@ const transport: Case[] = [
         body: JSON.stringify({ query: CREATE_ORGANIZATION, variables: { input: { name: "csrf" } } }),
         headers: { ...asOwner(), "content-type": "text/plain" },
       }),
-    expect: { status: 403, message: /CSRF/ },
+    expect: { status: 403, code: "BAD_REQUEST", message: /CSRF/ },
   },
   {
     name: "form-encoded POST (CSRF)",
@@ -152,7 +149,21 @@ const transport: Case[] = [
         body: `query=${encodeURIComponent("mutation { logout }")}`,
         headers: { ...asOwner(), "content-type": "application/x-www-form-urlencoded" },
       }),
-    expect: { status: 403, message: /CSRF/ },
+    expect: { status: 403, code: "BAD_REQUEST", message: /CSRF/ },
+  },
+  {
+    name: "XML body (no parser reads it)",
+    send: () => post("<query>{ __typename }</query>", { ...asOwner(), "content-type": "application/xml" }),
+    expect: { status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
+  },
+  {
+    name: "Accept allowing no media type we write",
+    send: () =>
+      app.request({
+        body: JSON.stringify({ query: "mutation { logout }" }),
+        headers: { ...asOwner(), accept: "image/png" },
+      }),
+    expect: { status: 406, code: "NOT_ACCEPTABLE" },
   },
   {
     name: "malformed JSON",
@@ -245,12 +256,12 @@ const documentCases: Case[] = [
   {
     name: "missing variable value",
     send: () => gql(CREATE_ORGANIZATION, {}, asOwner()),
-    expect: { status: 400, message: /was not provided/ },
+    expect: { status: 400, code: "BAD_USER_INPUT", message: /was not provided/ },
   },
   {
     name: "unknown input field",
     send: () => gql(CREATE_ORGANIZATION, { input: { name: "ok-name", isAdmin: true } }, asOwner()),
-    expect: { status: 400, message: /"isAdmin" is not defined/ },
+    expect: { status: 400, code: "BAD_USER_INPUT", message: /"isAdmin" is not defined/ },
   },
   {
     name: "several operations, no operationName",
@@ -278,17 +289,17 @@ const documentCases: Case[] = [
   {
     name: "query too deep",
     send: () => gql(DEEP, {}, asOwner()),
-    expect: { message: /Query depth limit of 12 exceeded/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /Query depth limit of 12 exceeded/ },
   },
   {
     name: "alias flood",
     send: () => gql(aliases(40, "viewer { id }"), {}, asOwner()),
-    expect: { message: /Aliases limit of 30 exceeded/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /Aliases limit of 30 exceeded/ },
   },
   {
     name: "__typename alias flood",
     send: () => gql(aliases(500, "__typename")),
-    expect: { message: /Aliases limit of 30 exceeded/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /Aliases limit of 30 exceeded/ },
   },
   {
     name: "mutation alias flood",
@@ -298,7 +309,7 @@ const documentCases: Case[] = [
         {},
         asOwner(),
       ),
-    expect: { message: /Aliases limit of 30 exceeded/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /Aliases limit of 30 exceeded/ },
   },
   {
     name: "token flood",
@@ -308,7 +319,7 @@ const documentCases: Case[] = [
   {
     name: "directive flood",
     send: () => gql(`{ viewer { id ${"@include(if: true) ".repeat(50)} } }`, {}, asOwner()),
-    expect: { message: /Directives limit of 20 exceeded/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /Directives limit of 20 exceeded/ },
   },
   {
     name: "very long string literal",
@@ -328,13 +339,13 @@ const documentCases: Case[] = [
   {
     name: "subscription selecting only an introspection field",
     send: () => gql("subscription { __typename }", {}, asOwner()),
-    expect: { message: /must not select an introspection top level field/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /must not select an introspection top level field/ },
   },
 ];
 
 const longName = "a".repeat(10_000);
-/** graphql-js refuses a variable of the wrong type before execution, with HTTP 400 and no code. */
-const COERCION: Expected = { status: 400, message: /got invalid value/ };
+/** A variable of the wrong type is refused before execution (and before the credential lookup). */
+const COERCION: Expected = { status: 400, code: "BAD_USER_INPUT", message: /got invalid value/ };
 const argumentCases: Case[] = [
   // names: every rule of the name pattern
   ...(
@@ -357,18 +368,10 @@ const argumentCases: Case[] = [
       ["lone surrogate", "a\uD800b"],
     ] as const
   ).map(([name, value]) => ({ name, send: organizationNamed(value), expect: { code: "INVALID_INPUT" } })),
-  { name: "name is null", send: organizationNamed(null), expect: { status: 400, message: /got invalid value/ } },
-  { name: "name is a number", send: organizationNamed(42), expect: { status: 400, message: /got invalid value/ } },
-  {
-    name: "name is an object",
-    send: organizationNamed({ $ne: "" }),
-    expect: { status: 400, message: /got invalid value/ },
-  },
-  {
-    name: "name is a list",
-    send: organizationNamed(["a", "b"]),
-    expect: { status: 400, message: /got invalid value/ },
-  },
+  { name: "name is null", send: organizationNamed(null), expect: COERCION },
+  { name: "name is a number", send: organizationNamed(42), expect: COERCION },
+  { name: "name is an object", send: organizationNamed({ $ne: "" }), expect: COERCION },
+  { name: "name is a list", send: organizationNamed(["a", "b"]), expect: COERCION },
   // other strings
   {
     name: "overlong display name",
@@ -430,7 +433,7 @@ const argumentCases: Case[] = [
   {
     name: "pagination first 2^31",
     send: () => gql(`{ organizations(first: ${2 ** 31}) { totalCount } }`, {}, asOwner()),
-    expect: { message: /Query Cost limit of 20000 exceeded/ },
+    expect: { code: "GRAPHQL_VALIDATION_FAILED", message: /Query Cost limit of 20000 exceeded/ },
   },
   {
     name: "pagination cursor garbage",
@@ -583,6 +586,7 @@ for (const [table, cases] of TABLES) {
       } catch {
         body = null;
       }
+      for (const error of (body as any)?.errors ?? []) expect(typeof error.extensions?.code).toBe("string");
       const codes = codesOf(body);
       if (c.expect.code === "ok") expect(codes).toEqual([]);
       else if (c.expect.code) expect(codes).toContain(c.expect.code);
