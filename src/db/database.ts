@@ -146,6 +146,13 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
     statements,
     withConnection: async (work) => {
       const connection = await pool.connect();
+      // A held connection that is lost emits 'error' (besides failing its query); unheard, that
+      // would end the process. The pool discards a connection released with its error.
+      let lost: Error | undefined;
+      const onLost = (error: Error) => {
+        lost = error;
+      };
+      connection.on("error", onLost);
       try {
         return await work({
           exec: async (sql) => {
@@ -154,7 +161,8 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
           query: async <T>(sql: string, params?: unknown[]) => (await connection.query(sql, params)).rows as T[],
         });
       } finally {
-        connection.release();
+        connection.off("error", onLost);
+        connection.release(lost);
       }
     },
     ping: async () => {

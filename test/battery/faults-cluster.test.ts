@@ -208,6 +208,17 @@ describe.runIf(enabled)("faults on a throwaway PostgreSQL cluster", () => {
     expect(await organizationWrites("half-written")).toEqual({ organizations: 1, audits: 1 });
   });
 
+  it("a connection held outside Prisma (migrations take one) and terminated fails its query, not the process", async () => {
+    await app.db.withConnection(async (raw) => {
+      const [own] = await raw.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      await cluster.sql("SELECT pg_terminate_backend($1)", [own?.pid]);
+      await sleep(100); // the termination reaches the idle, held connection
+      await expect(raw.query("SELECT 1")).rejects.toThrow();
+    });
+    expect(processFaults).toEqual([]);
+    expectServed(await viewer());
+  });
+
   it("server stopped: requests fail fast with SERVICE_UNAVAILABLE and /readyz 503; after start it serves again", async () => {
     for (const mode of ["fast", "immediate"] as const) {
       await Promise.all([viewer(), viewer()]); // pooled connections that the stop will cut
