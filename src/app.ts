@@ -12,7 +12,7 @@ import { schema as defaultSchema } from "./graphql/schema.js";
 import type { Logger } from "./logger.js";
 import { createLiveEvents } from "./modules/live/live-events.js";
 import { scimPlugin } from "./modules/scim/scim.js";
-import { badPaginationInput, isDatabaseUnavailable, serviceUnavailable } from "./security/errors.js";
+import { badPaginationInput, databaseTrouble } from "./security/errors.js";
 import { securityPlugins } from "./security/pipeline.js";
 import { createRateLimiter } from "./security/rate-limit.js";
 
@@ -131,7 +131,7 @@ export function createApp({
       maskError: (error, message) => {
         if (isGraphQLError(error) && (!error.originalError || isGraphQLError(error.originalError))) return error;
         const cause = isGraphQLError(error) ? (error.originalError ?? error) : error;
-        const precise = badPaginationInput(cause) ?? (isDatabaseUnavailable(cause) ? serviceUnavailable() : null);
+        const precise = badPaginationInput(cause) ?? databaseTrouble(cause);
         if (precise) {
           log.warn("request failed", { code: precise.extensions.code, error: cause });
           return precise;

@@ -19,6 +19,8 @@ export type Config = Readonly<{
   dbPoolMax: number;
   dbConnectTimeoutMs: number;
   dbStatementTimeoutMs: number;
+  /** Client-side bound on each query, for a backend that stops answering without closing its socket. */
+  dbQueryTimeoutMs: number;
   /** Seconds SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
   graphiql: boolean;
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
   if ((cost & (cost - 1)) !== 0) {
     throw new ConfigError(`PASSWORD_HASH_COST must be a power of two, got ${cost}`);
   }
+  const statementTimeout = integer(env, "DB_STATEMENT_TIMEOUT_MS", 15000, 100, 3600000);
   return Object.freeze({
     port: integer(env, "PORT", 4000, 0, 65535),
     host: env.HOST || "0.0.0.0",
@@ -186,7 +189,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 1048576, 1024, 104857600),
     dbPoolMax: integer(env, "DB_POOL_MAX", 10, 1, 1000),
     dbConnectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 5000, 100, 600000),
-    dbStatementTimeoutMs: integer(env, "DB_STATEMENT_TIMEOUT_MS", 15000, 100, 3600000),
+    dbStatementTimeoutMs: statementTimeout,
+    dbQueryTimeoutMs: integer(env, "DB_QUERY_TIMEOUT_MS", statementTimeout + 5000, 100, 3605000),
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
     graphiql: boolean(env, "GRAPHIQL", !production),
     introspection: boolean(env, "INTROSPECTION", !production),

@@ -8,6 +8,7 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { countingAdapterFactory, StatementCounter } from "./statement-counter.js";
+import { releasingTransactions } from "./transaction-release.js";
 
 export type Raw = {
   /** Runs a script of several statements (no parameters). */
@@ -73,11 +74,52 @@ export type PostgresOptions = {
   poolMax: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /**
+   * Client-side bound on each query: a backend that stops answering (frozen, or its host gone
+   * without closing the socket) never reports statement_timeout. Default: statement timeout + 5 s,
+   * so the server's own timeout normally answers first.
+   */
+  queryTimeoutMs?: number;
   onPoolError?: (error: Error) => void;
 };
 
+const isQueryReadTimeout = (error: unknown) => error instanceof Error && error.message === "Query read timeout";
+
+/**
+ * node-postgres answers `query_timeout` to the caller but keeps the connection waiting on the
+ * silent backend; back in the pool it would stall whoever got it next (first of all the
+ * transaction's own ROLLBACK). Closing it at once fails what is queued behind it fast and makes
+ * the pool discard it.
+ */
+class ClosingOnTimeoutClient extends pg.Client {
+  // pg's query has a dozen overloads; this forwards them all.
+  override query(...args: any[]): any {
+    const forward = super.query as (...forwarded: unknown[]) => unknown;
+    const closeOnTimeout = (error: unknown) => {
+      if (isQueryReadTimeout(error)) this.end().catch(() => {});
+    };
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === "function") {
+      // pg-pool's pool.query passes a callback.
+      args[last] = (error: unknown, result: unknown) => {
+        closeOnTimeout(error);
+        callback(error, result);
+      };
+      return forward.apply(this, args);
+    }
+    const result = forward.apply(this, args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      closeOnTimeout(error);
+      throw error;
+    });
+  }
+}
+
 export async function openPostgres(url: string, options: PostgresOptions): Promise<Database> {
   const pool = new pg.Pool({
+    Client: ClosingOnTimeoutClient,
     connectionString: url,
     max: options.poolMax,
     // node-postgres waits forever for a connection unless told otherwise.
@@ -85,6 +127,7 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
     statement_timeout: options.statementTimeoutMs,
     lock_timeout: options.statementTimeoutMs,
     idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
+    query_timeout: options.queryTimeoutMs ?? options.statementTimeoutMs + 5000,
   });
   // An idle client that loses its connection emits on the pool; unhandled, it kills the process.
   pool.on("error", (error) => options.onPoolError?.(error));
@@ -94,13 +137,22 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
   });
   first.release();
   const statements = new StatementCounter();
-  const prisma = new PrismaClient({ adapter: countingAdapterFactory(new PrismaPg(pool), statements) });
+  const prisma = new PrismaClient({
+    adapter: countingAdapterFactory(releasingTransactions(new PrismaPg(pool)), statements),
+  });
   return {
     kind: "postgres",
     prisma,
     statements,
     withConnection: async (work) => {
       const connection = await pool.connect();
+      // A held connection that is lost emits 'error' (besides failing its query); unheard, that
+      // would end the process. The pool discards a connection released with its error.
+      let lost: Error | undefined;
+      const onLost = (error: Error) => {
+        lost = error;
+      };
+      connection.on("error", onLost);
       try {
         return await work({
           exec: async (sql) => {
@@ -109,7 +161,8 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
           query: async <T>(sql: string, params?: unknown[]) => (await connection.query(sql, params)).rows as T[],
         });
       } finally {
-        connection.release();
+        connection.off("error", onLost);
+        connection.release(lost);
       }
     },
     ping: async () => {

@@ -11,6 +11,7 @@ export async function openConfiguredDatabase(config: Config, log: Logger): Promi
         poolMax: config.dbPoolMax,
         connectTimeoutMs: config.dbConnectTimeoutMs,
         statementTimeoutMs: config.dbStatementTimeoutMs,
+        queryTimeoutMs: config.dbQueryTimeoutMs,
         onPoolError: (error) => log.warn("database connection lost", { error }),
       })
     : await openPglite(config.dataDir);

@@ -10,6 +10,7 @@ import type {
   SqlQueryable,
   Transaction,
 } from "@prisma/driver-adapter-utils";
+import { override } from "./adapter-proxy.js";
 
 export type StatementTally = { count: number };
 
@@ -34,17 +35,6 @@ export class StatementCounter {
     const tally = perRequest.getStore();
     if (tally) tally.count += statements;
   }
-}
-
-/** Replaces some methods of `target`, binding the others to it (adapters use private state). */
-function override<T extends object>(target: T, replaced: Partial<Record<keyof T, unknown>>): T {
-  return new Proxy(target, {
-    get(object, key) {
-      if (Object.hasOwn(replaced, key)) return replaced[key as keyof T];
-      const value = Reflect.get(object, key, object);
-      return typeof value === "function" ? value.bind(object) : value;
-    },
-  });
 }
 
 function countingQueryable<T extends SqlQueryable>(

@@ -1,9 +1,10 @@
 // Unexpected errors that still deserve a precise answer instead of a masked INTERNAL_SERVER_ERROR:
-// the database being unreachable (the client should retry later) and Pothos's own argument
+// the database being unreachable or timing out (the client should retry later) and Pothos's own argument
 // checks (pagination arguments and cursors the client got wrong).
 import { GraphQLError } from "graphql";
 
-// Connection-level failures: refused, reset, timed out, terminated by the server, pool wait exceeded.
+// Connection-level failures: refused, reset, timed out, terminated by the server, pool wait
+// exceeded, no answer within the client-side query timeout (a frozen backend).
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -23,27 +24,63 @@ const UNAVAILABLE_CODES = new Set([
   "P2024",
 ]);
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Can't reach database|Server has closed the connection|Client has encountered a connection error|connect ECONNREFUSED|DatabaseNotReachable|ConnectionClosed/i;
+  /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Can't reach database|Server has closed the connection|Client has encountered a connection error|connect ECONNREFUSED|DatabaseNotReachable|ConnectionClosed/i;
 
-/** Walks the error, its causes and Prisma's wrapped driver errors, looking for a lost connection. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+// Statement or lock timeout: the database is up, but the request waited too long for it (a held
+// lock, an overloaded server). As transient as an outage, and answered the same way.
+const BUSY_CODES = new Set(["57014", "55P03"]); // query_canceled (statement_timeout), lock_not_available
+const BUSY_MESSAGES = /canceling statement due to (statement|lock) timeout/i;
+
+/** Whether `test` holds for the error, one of its causes or Prisma's wrapped driver error. */
+function someCause(error: unknown, test: (candidate: Record<string, any>) => boolean): boolean {
   const seen = new Set<unknown>();
   let current = error as Record<string, any> | undefined;
   while (current && typeof current === "object" && !seen.has(current)) {
     seen.add(current);
-    const codes = [current.code, current.errorCode, current.originalCode, current.kind, current.meta?.code];
-    if (codes.some((code) => typeof code === "string" && UNAVAILABLE_CODES.has(code))) return true;
-    if (typeof current.kind === "string" && /DatabaseNotReachable|ConnectionClosed|SocketTimeout/.test(current.kind)) {
-      return true;
-    }
-    if (typeof current.message === "string" && UNAVAILABLE_MESSAGES.test(current.message)) return true;
+    if (test(current)) return true;
     current = current.cause ?? current.originalError;
   }
   return false;
 }
 
-export function serviceUnavailable(): GraphQLError {
-  return new GraphQLError("The database is unavailable; try again shortly.", {
+const codesOf = (candidate: Record<string, any>): unknown[] => [
+  candidate.code,
+  candidate.errorCode,
+  candidate.originalCode,
+  candidate.kind,
+  candidate.meta?.code,
+];
+
+/** A lost connection: refused, reset, terminated, timed out, pool wait exceeded. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return someCause(
+    error,
+    (current) =>
+      codesOf(current).some((code) => typeof code === "string" && UNAVAILABLE_CODES.has(code)) ||
+      (typeof current.kind === "string" && /DatabaseNotReachable|ConnectionClosed|SocketTimeout/.test(current.kind)) ||
+      (typeof current.message === "string" && UNAVAILABLE_MESSAGES.test(current.message)),
+  );
+}
+
+/** A statement or lock timeout. */
+export function isDatabaseBusy(error: unknown): boolean {
+  return someCause(
+    error,
+    (current) =>
+      codesOf(current).some((code) => typeof code === "string" && BUSY_CODES.has(code)) ||
+      (typeof current.message === "string" && BUSY_MESSAGES.test(current.message)),
+  );
+}
+
+/** The precise answer to a database that is out of reach or too slow, or null for other errors. */
+export function databaseTrouble(error: unknown): GraphQLError | null {
+  if (isDatabaseUnavailable(error)) return serviceUnavailable("The database is unavailable; try again shortly.");
+  if (isDatabaseBusy(error)) return serviceUnavailable("The database is busy; try again shortly.");
+  return null;
+}
+
+function serviceUnavailable(message: string): GraphQLError {
+  return new GraphQLError(message, {
     extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503, headers: { "retry-after": "1" } } },
   });
 }

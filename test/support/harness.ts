@@ -49,6 +49,11 @@ export const TEST_PASSWORD = "correct-horse-battery";
 
 export async function createTestApp(env: Record<string, string> = {}) {
   const { db, drop } = await openTestDatabase();
+  return createTestAppOn(db, env, drop);
+}
+
+/** An app on a database the caller opened (fault tests use their own cluster); `close` closes `db` too. */
+export function createTestAppOn(db: Database, env: Record<string, string> = {}, drop = async () => {}) {
   const config = loadConfig({
     PASSWORD_HASH_COST: "1024",
     LOG_LEVEL: "silent",
