@@ -210,14 +210,19 @@ async function hold(workload: Workload, rate: number, ms: number, faults: { at: 
   return { launched, skipped, maxInFlight, drainMs: now() - drainStart };
 }
 
+/** The fault's effect as clients saw it: failures from its start until the first success after it ended (+ a tail). */
 function recovery(attempts: Attempt[], injection: Injection) {
-  const after = attempts.filter((a) => a.start >= injection.at);
-  const firstOk = after.filter((a) => a.code === "OK").sort((a, b) => a.start + a.ms - (b.start + b.ms))[0];
-  const firstOkAt = firstOk ? firstOk.start + firstOk.ms : Number.POSITIVE_INFINITY;
-  const failed = after.filter(
-    (a) => (a.code === "SERVICE_UNAVAILABLE" || a.code === "NETWORK") && a.start <= firstOkAt + FAULT_TAIL_MS,
+  const firstOk = attempts
+    .filter((a) => a.code === "OK" && a.start >= injection.done)
+    .sort((a, b) => a.start + a.ms - (b.start + b.ms))[0];
+  const recoveredAt = firstOk ? firstOk.start + firstOk.ms : Number.POSITIVE_INFINITY;
+  const failed = attempts.filter(
+    (a) =>
+      (a.code === "SERVICE_UNAVAILABLE" || a.code === "NETWORK") &&
+      a.start >= injection.at &&
+      a.start <= recoveredAt + FAULT_TAIL_MS,
   );
-  return { firstOkMs: firstOkAt - injection.at, windowEnd: firstOkAt + FAULT_TAIL_MS, failed: failed.length };
+  return { firstOkMs: recoveredAt - injection.done, windowEnd: recoveredAt + FAULT_TAIL_MS, failed };
 }
 
 function memoryVerdict(samples: MemorySample[], from: number, to: number): { verdict: Verdict; lines: string[] } {
@@ -446,8 +451,11 @@ async function soak(cluster: Cluster, started: (server: ReturnType<typeof startS
   console.log("\nfault injections:");
   for (const w of windows) {
     console.log(
-      `  ${seconds(w.injection.at - soakStart)} ${w.injection.name} (${w.injection.detail}): first success after ${w.firstOkMs.toFixed(0)} ms, ${w.failed} requests answered 503/network error and were retried`,
+      `  ${seconds(w.injection.at - soakStart)} ${w.injection.name} (${w.injection.detail}): first success ${w.firstOkMs.toFixed(0)} ms after it ended; ${w.failed.length} requests answered 503/network error and were retried`,
     );
+    const failures = w.failed.map((a) => `+${(a.start - w.injection.at).toFixed(0)}:${a.ms.toFixed(0)}`);
+    if (failures.length > 0)
+      console.log(`    failed requests (ms after the fault began : ms to answer): ${failures.join(" ")}`);
   }
   for (const a of outsideFaults.slice(0, 5)) {
     console.log(
@@ -491,7 +499,7 @@ async function soak(cluster: Cluster, started: (server: ReturnType<typeof startS
       detail: `${unavailable.length} during faults, ${outsideFaults.length} outside; p50 ${percentile(failFast, 50).toFixed(0)} ms, p99 ${percentile(failFast, 99).toFixed(0)} ms`,
     },
     {
-      name: "the service recovered after each fault (a success within 10 s)",
+      name: "the service recovered after each fault (a success within 10 s of its end)",
       ok: windows.length === 2 && windows.every((w) => w.firstOkMs < 10_000),
       detail: windows.map((w) => `${w.firstOkMs.toFixed(0)} ms`).join(", "),
     },
@@ -499,6 +507,11 @@ async function soak(cluster: Cluster, started: (server: ReturnType<typeof startS
       name: "the held rate was delivered (no arrivals skipped for the in-flight cap)",
       ok: held.skipped === 0,
       detail: `${held.skipped} skipped`,
+    },
+    {
+      name: "the server process stayed up",
+      ok: server.child.exitCode === null && server.child.signalCode === null,
+      detail: server.child.exitCode === null ? `pid ${server.child.pid}` : `exited with ${server.child.exitCode}`,
     },
     {
       name: "no unhandled rejection in the server",
