@@ -8,6 +8,7 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { countingAdapterFactory, StatementCounter } from "./statement-counter.js";
+import { releasingAdapterFactory } from "./transaction-release.js";
 
 export type Raw = {
   /** Runs a script of several statements (no parameters). */
@@ -99,7 +100,8 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
   });
   first.release();
   const statements = new StatementCounter();
-  const prisma = new PrismaClient({ adapter: countingAdapterFactory(new PrismaPg(pool), statements) });
+  const adapter = releasingAdapterFactory(new PrismaPg(pool));
+  const prisma = new PrismaClient({ adapter: countingAdapterFactory(adapter, statements) });
   return {
     kind: "postgres",
     prisma,

@@ -37,7 +37,7 @@ export class StatementCounter {
 }
 
 /** Replaces some methods of `target`, binding the others to it (adapters use private state). */
-function override<T extends object>(target: T, replaced: Partial<Record<keyof T, unknown>>): T {
+export function override<T extends object>(target: T, replaced: Partial<Record<keyof T, unknown>>): T {
   return new Proxy(target, {
     get(object, key) {
       if (Object.hasOwn(replaced, key)) return replaced[key as keyof T];

@@ -37,7 +37,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       return true;
     }
     if (typeof current.message === "string" && UNAVAILABLE_MESSAGES.test(current.message)) return true;
-    current = current.cause ?? current.originalError;
+    // Raw queries ($queryRaw, $executeRaw) carry the driver's error in meta, not as a cause.
+    current = current.cause ?? current.originalError ?? current.meta?.driverAdapterError;
   }
   return false;
 }
