@@ -131,6 +131,11 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
   });
   // An idle client that loses its connection emits on the pool; unhandled, it kills the process.
   pool.on("error", (error) => options.onPoolError?.(error));
+  // A client handed out by the pool has no listener of the pool's until it is released, and its
+  // borrower may attach one only later (adapter-pg after an await) or never (withConnection): a
+  // FATAL the server sends meanwhile (a terminated backend) would be an unhandled 'error' event
+  // and kill the process. The query or transaction in flight still gets the error.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const first = await pool.connect().catch(async (error: Error) => {
     await pool.end().catch(() => {});
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL: ${error.message}`);

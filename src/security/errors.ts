@@ -38,7 +38,8 @@ function someCause(error: unknown, test: (candidate: Record<string, any>) => boo
   while (current && typeof current === "object" && !seen.has(current)) {
     seen.add(current);
     if (test(current)) return true;
-    current = current.cause ?? current.originalError;
+    // Raw queries ($queryRaw, $executeRaw) carry the driver's error in meta, not as a cause.
+    current = current.cause ?? current.originalError ?? current.meta?.driverAdapterError;
   }
   return false;
 }
