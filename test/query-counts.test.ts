@@ -213,3 +213,35 @@ describe("W4 and W5: refusals cost (almost) nothing", () => {
     expect(statements(result) - authOnly).toBeLessThanOrEqual(1);
   });
 });
+
+describe("W3: a member creates a workspace", () => {
+  const CREATE = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) {
+    workspace { id name latestBuild { buildNumber } } userErrors { code message } } }`;
+
+  it("runs at most 11 statements (transaction included); a version that costs credits adds the quota read", async () => {
+    const org = orgs[2];
+    if (!org) throw new Error("no organization");
+    const member = await createUser(app, owner.token, "w3-member", { organizationIds: [org.id] });
+    const everyone = await app.prisma.group.findFirstOrThrow({ where: { organizationId: org.uuid, isEveryone: true } });
+    await app.prisma.templateGroupAcl.create({
+      data: { templateId: org.templateUuid, groupId: everyone.id, role: "USE" },
+    });
+    const create = (name: string) =>
+      app.gql(CREATE, { input: { templateId: globalId("Template", org.templateUuid), name } }, { token: member.token });
+
+    const free = await create("w3-free");
+    expect(free.data?.createWorkspace.userErrors).toEqual([]);
+    expect(free.data?.createWorkspace.workspace.latestBuild.buildNumber).toBe(1);
+    expect(statements(free)).toBeLessThanOrEqual(11);
+
+    const template = await app.prisma.template.findUniqueOrThrow({ where: { id: org.templateUuid } });
+    await app.prisma.templateVersion.update({
+      where: { id: template.activeVersionId as string },
+      data: { dailyCost: 1 },
+    });
+    await app.prisma.group.update({ where: { id: everyone.id }, data: { quotaAllowance: 10 } });
+    const paid = await create("w3-paid");
+    expect(paid.data?.createWorkspace.userErrors).toEqual([]);
+    expect(statements(paid)).toBeLessThanOrEqual(statements(free) + 2);
+  });
+});
