@@ -1,5 +1,5 @@
-import { generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKeyPair, importJWK, type JWK, SignJWT, UnsecuredJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Actor, createUser, login } from "./support/actors.js";
 import { createTestApp, errorCodes, TEST_PASSWORD, type TestApp } from "./support/harness.js";
 
@@ -108,6 +108,35 @@ describe("login, sessions and tokens", () => {
     const refused = await app.gql(VIEWER, {}, { token: a });
     expect(errorCodes(refused)).toEqual(["UNAUTHENTICATED"]);
     expect((await app.gql(VIEWER, {}, { token: b })).data?.viewer.username).toBe("owner");
+  });
+
+  it("refuses a token at its expiry even after accepting it (verified tokens are remembered)", async () => {
+    const good = await login(app, "owner@example.com");
+    const { sub } = JSON.parse(Buffer.from(good.split(".")[1] as string, "base64url").toString());
+    // The session outlives the token, so only the token's own expiry can refuse it.
+    const session = await app.prisma.session.create({
+      data: { userId: sub, loginType: "PASSWORD", expiresAt: new Date(Date.now() + 24 * 3600_000) },
+    });
+    const key = await app.prisma.signingKey.findFirstOrThrow({ where: { retiredAt: null } });
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: key.id, typ: "JWT" })
+      .setSubject(sub)
+      .setJti(session.id)
+      .setIssuer("orgs-api")
+      .setAudience("orgs-api")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(await importJWK(key.privateJwk as JWK, "ES256"));
+    expect((await app.gql(VIEWER, {}, { token: shortLived })).data?.viewer.username).toBe("owner");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 120_000);
+      expect(errorCodes(await app.gql(VIEWER, {}, { token: shortLived }))).toEqual(["UNAUTHENTICATED"]);
+      expect((await app.gql(VIEWER, {}, { token: good })).data?.viewer.username).toBe("owner");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuses forged, unsigned, tampered, expired and foreign tokens", async () => {

@@ -114,9 +114,26 @@ describe("W1: a member lists their workspaces with template, owner and organizat
     const organizations = new Set(spread.data?.workspaces.edges.map((e: any) => e.node.organization.name));
     expect(organizations.size).toBe(5);
 
-    expect(statements(five)).toBeLessThanOrEqual(3);
+    // A page that holds the whole list is its own count: no count query.
+    expect(statements(five)).toBeLessThanOrEqual(2);
     expect(statements(fifty)).toBe(statements(five));
     expect(statements(spread)).toBe(statements(five));
+
+    // A partial page counts the list with one more statement, from the first page or a later one.
+    const partial = `query($first: Int!, $after: String) {
+      workspaces(first: $first, after: $after) {
+        totalCount pageInfo { endCursor } edges { node { id } } } }`;
+    const firstPage = await app.gql(partial, { first: 40 }, { token: member.token });
+    expect(firstPage.data?.workspaces.totalCount).toBe(90);
+    expect(firstPage.data?.workspaces.edges).toHaveLength(40);
+    expect(statements(firstPage)).toBe(statements(five) + 1);
+    const lastPage = await app.gql(
+      partial,
+      { first: 100, after: firstPage.data?.workspaces.pageInfo.endCursor },
+      { token: member.token },
+    );
+    expect(lastPage.data?.workspaces.edges).toHaveLength(50);
+    expect(lastPage.data?.workspaces.totalCount).toBe(90);
   });
 });
 
@@ -194,5 +211,37 @@ describe("W4 and W5: refusals cost (almost) nothing", () => {
     expect(result.errors).toBeUndefined();
     expect(result.data?.node).toBeNull();
     expect(statements(result) - authOnly).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("W3: a member creates a workspace", () => {
+  const CREATE = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) {
+    workspace { id name latestBuild { buildNumber } } userErrors { code message } } }`;
+
+  it("runs at most 11 statements (transaction included); a version that costs credits adds the quota read (one statement)", async () => {
+    const org = orgs[2];
+    if (!org) throw new Error("no organization");
+    const member = await createUser(app, owner.token, "w3-member", { organizationIds: [org.id] });
+    const everyone = await app.prisma.group.findFirstOrThrow({ where: { organizationId: org.uuid, isEveryone: true } });
+    await app.prisma.templateGroupAcl.create({
+      data: { templateId: org.templateUuid, groupId: everyone.id, role: "USE" },
+    });
+    const create = (name: string) =>
+      app.gql(CREATE, { input: { templateId: globalId("Template", org.templateUuid), name } }, { token: member.token });
+
+    const free = await create("w3-free");
+    expect(free.data?.createWorkspace.userErrors).toEqual([]);
+    expect(free.data?.createWorkspace.workspace.latestBuild.buildNumber).toBe(1);
+    expect(statements(free)).toBeLessThanOrEqual(11);
+
+    const template = await app.prisma.template.findUniqueOrThrow({ where: { id: org.templateUuid } });
+    await app.prisma.templateVersion.update({
+      where: { id: template.activeVersionId as string },
+      data: { dailyCost: 1 },
+    });
+    await app.prisma.group.update({ where: { id: everyone.id }, data: { quotaAllowance: 10 } });
+    const paid = await create("w3-paid");
+    expect(paid.data?.createWorkspace.userErrors).toEqual([]);
+    expect(statements(paid)).toBe(statements(free) + 1);
   });
 });

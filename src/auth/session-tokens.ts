@@ -19,12 +19,23 @@ export const SESSION_ISSUER = "orgs-api";
 export const SESSION_AUDIENCE = "orgs-api";
 
 type LoadedKey = { id: string; publicKey: JoseKey; privateKey: JoseKey };
+type Claims = { userId: string; sessionId: string };
+
+/** Verified tokens kept (the oldest is dropped first): about 1 KB each. */
+const MAX_VERIFIED = 10_000;
 
 export class SessionTokenError extends Error {}
 
 export class SessionTokens {
   private signingKey: Promise<LoadedKey> | undefined;
   private readonly verifyKeys = new Map<string, Promise<JoseKey | null>>();
+  /**
+   * Tokens whose signature was verified, until they expire: checking an ES256 signature is the
+   * costliest step of a request's authentication. A token is immutable, so its verdict only
+   * changes with time. The session itself (logout, expiry, the user's status) is still read from
+   * the database on every request.
+   */
+  private readonly verified = new Map<string, Claims & { expiresAtMs: number }>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -42,7 +53,17 @@ export class SessionTokens {
   }
 
   /** Verifies signature, algorithm, issuer, audience and expiry; returns the subject and session id. */
-  async verify(token: string): Promise<{ userId: string; sessionId: string }> {
+  async verify(token: string): Promise<Claims> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAtMs > Date.now()) return { userId: known.userId, sessionId: known.sessionId };
+    if (known) this.verified.delete(token);
+    const { claims, expiresAtMs } = await this.verifySignature(token);
+    if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { ...claims, expiresAtMs });
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<{ claims: Claims; expiresAtMs: number }> {
     let kid: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -62,7 +83,11 @@ export class SessionTokens {
         requiredClaims: ["exp", "sub", "jti"],
         clockTolerance: 5,
       });
-      return { userId: payload.sub as string, sessionId: payload.jti as string };
+      return {
+        claims: { userId: payload.sub as string, sessionId: payload.jti as string },
+        // Without the clock tolerance: a remembered token stops being accepted at its expiry.
+        expiresAtMs: (payload.exp as number) * 1000,
+      };
     } catch {
       throw new SessionTokenError("invalid or expired token");
     }

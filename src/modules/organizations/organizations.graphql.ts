@@ -9,6 +9,8 @@ import * as organizations from "./organizations.service.js";
 
 export const OrganizationType = builder.prismaNode("Organization", {
   id: { field: "id" },
+  // Select mode: a query reads only the columns its selected fields need.
+  select: { id: true },
   authScopes: (org) => ({ permission: { action: "READ", type: "ORGANIZATION", organizationId: org.id } }),
   fields: (t) => ({
     name: t.exposeString("name", {

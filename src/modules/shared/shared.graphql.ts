@@ -39,9 +39,28 @@ export const DeletePayload = builder.objectRef<DeleteResult>("DeletePayload").im
   }),
 });
 
+type PageArgs = { after?: string | null; before?: string | null; last?: number | null };
+type BuiltConnection = {
+  args?: PageArgs;
+  edges: unknown;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean };
+};
+
+/**
+ * The page's length when it holds every row of the list: it starts at one end (no cursor) and
+ * does not reach the other. Counts and pages use the same filter, so no count query is needed.
+ * plugin-prisma keeps the field's arguments on the connections it builds; others have none.
+ */
+function wholeListLength({ args, edges, pageInfo }: BuiltConnection): number | null {
+  if (!args || args.after != null || args.before != null || !Array.isArray(edges)) return null;
+  const reachesOtherEnd = args.last != null ? pageInfo.hasPreviousPage : pageInfo.hasNextPage;
+  return reachesOtherEnd ? null : edges.length;
+}
+
 builder.globalConnectionField("totalCount", (t) =>
   t.int({
     resolve: (connection) =>
-      typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount,
+      wholeListLength(connection as BuiltConnection) ??
+      (typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount),
   }),
 );

@@ -61,6 +61,22 @@ export async function aclRolesOf(
   return result;
 }
 
+/** The ACL entries that apply to a user, to include in a template read (the same statement). */
+export function applicableAclEntries(userId: string) {
+  return {
+    userAcl: { where: userAclWhere(userId), select: { role: true } },
+    groupAcl: { where: groupAclWhere(userId), select: { role: true } },
+  } as const;
+}
+
+/** The best role among the entries read with `applicableAclEntries`. */
+export function bestAclRole(entries: {
+  userAcl: readonly { role: TemplateAclRole }[];
+  groupAcl: readonly { role: TemplateAclRole }[];
+}): TemplateAclRole | null {
+  return best([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
+}
+
 export async function aclRoleOf(db: Db, userId: string, templateId: string): Promise<TemplateAclRole | null> {
   return (await aclRolesOf(db, userId, [templateId])).get(templateId) ?? null;
 }

@@ -80,6 +80,9 @@ export const WORKSPACE_TEMPLATE_GRANT = "workspaceTemplate";
 
 export const TemplateType = builder.prismaNode("Template", {
   id: { field: "id" },
+  // Select mode: a query reads only the columns its selected fields need; authorization needs
+  // the organization.
+  select: { id: true, organizationId: true },
   // Readable by role or ACL; a workspace also shows its own template to whoever reads the workspace.
   // The grant is tested first (scope-auth checks $granted before scope loaders): a workspace list
   // then needs no ACL lookup.

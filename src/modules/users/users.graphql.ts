@@ -15,12 +15,15 @@ export const LoginTypeEnum = builder.enumType("LoginType", { values: ["PASSWORD"
 
 export const UserType = builder.prismaNode("User", {
   id: { field: "id" },
+  // Select mode: a query reads only the columns its selected fields need (users are nested in
+  // many lists; the password hash and the rest of the row are never read for them).
+  select: { id: true },
   fields: (t) => ({
     username: t.exposeString("username"),
     email: t.exposeString("email"),
     name: t.exposeString("name"),
-    status: t.field({ type: UserStatusEnum, resolve: (u) => u.status }),
-    loginType: t.field({ type: LoginTypeEnum, resolve: (u) => u.loginType }),
+    status: t.expose("status", { type: UserStatusEnum }),
+    loginType: t.expose("loginType", { type: LoginTypeEnum }),
     siteRoles: t.field({
       type: [RoleType],
       select: { siteRoles: true },

@@ -12,35 +12,25 @@ type Db = Prisma.TransactionClient | PrismaClient;
 
 export type WorkspaceQuota = { creditsConsumed: number; budget: number };
 
-export async function quotaBudget(db: Db, userId: string, organizationId: string): Promise<number> {
-  const result = await db.group.aggregate({
-    _sum: { quotaAllowance: true },
-    where: {
-      organizationId,
-      OR: [{ members: { some: { userId } } }, { isEveryone: true, organization: { members: { some: { userId } } } }],
-    },
-  });
-  return result._sum.quotaAllowance ?? 0;
-}
-
-export async function quotaConsumed(db: Db, userId: string, organizationId: string): Promise<number> {
-  const rows = await db.$queryRaw<{ consumed: number }[]>`
-    SELECT COALESCE(SUM(latest."dailyCost"), 0)::int AS consumed
-    FROM "Workspace" w
-    CROSS JOIN LATERAL (
-      SELECT b."dailyCost" FROM "WorkspaceBuild" b
-      WHERE b."workspaceId" = w.id
-      ORDER BY b."buildNumber" DESC
-      LIMIT 1
-    ) latest
-    WHERE w."ownerId" = ${userId}::uuid AND w."organizationId" = ${organizationId}::uuid AND NOT w.deleted`;
-  return Number(rows[0]?.consumed ?? 0);
-}
-
+/** Budget and consumption in one statement (the quota check runs inside the owner's lock). */
 export async function workspaceQuota(db: Db, userId: string, organizationId: string): Promise<WorkspaceQuota> {
-  const budget = await quotaBudget(db, userId, organizationId);
-  const creditsConsumed = await quotaConsumed(db, userId, organizationId);
-  return { budget, creditsConsumed };
+  const rows = await db.$queryRaw<{ budget: number; consumed: number }[]>`
+    SELECT
+      (SELECT COALESCE(SUM(g."quotaAllowance"), 0) FROM "Group" g
+        WHERE g."organizationId" = ${organizationId}::uuid
+          AND (EXISTS (SELECT 1 FROM "GroupMember" gm WHERE gm."groupId" = g.id AND gm."userId" = ${userId}::uuid)
+            OR (g."isEveryone" AND EXISTS (SELECT 1 FROM "OrganizationMember" m
+                  WHERE m."organizationId" = g."organizationId" AND m."userId" = ${userId}::uuid))))::int AS budget,
+      (SELECT COALESCE(SUM(latest."dailyCost"), 0)
+        FROM "Workspace" w
+        CROSS JOIN LATERAL (
+          SELECT b."dailyCost" FROM "WorkspaceBuild" b
+          WHERE b."workspaceId" = w.id
+          ORDER BY b."buildNumber" DESC
+          LIMIT 1
+        ) latest
+        WHERE w."ownerId" = ${userId}::uuid AND w."organizationId" = ${organizationId}::uuid AND NOT w.deleted)::int AS consumed`;
+  return { budget: Number(rows[0]?.budget ?? 0), creditsConsumed: Number(rows[0]?.consumed ?? 0) };
 }
 
 /**

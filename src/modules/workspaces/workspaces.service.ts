@@ -26,7 +26,7 @@ import {
 } from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
 import { checkName, ensure, isUniqueViolation } from "../shared/validation.js";
-import { aclRoleOf } from "../templates/template-access.js";
+import { applicableAclEntries, bestAclRole } from "../templates/template-access.js";
 import { assertQuotaAllows, lockOwnerWorkspaces } from "./quota.js";
 
 type Tx = Prisma.TransactionClient;
@@ -121,22 +121,29 @@ async function createNewWorkspace(
 ): Promise<{ workspace: Workspace }> {
   const { user, subject } = await requireViewer(ctx);
   const templateId = decodeId("Template", input.templateId, "template");
+  // The viewer's ACL entries on the template come with it, in one statement.
   const template = await ctx.prisma.template.findUnique({
     where: { id: templateId },
-    include: { activeVersion: { include: { job: { select: { status: true, error: true } } } } },
+    include: {
+      activeVersion: { include: { job: { select: { status: true, error: true } } } },
+      ...applicableAclEntries(user.id),
+    },
   });
   if (!template) throw notFound("template");
   const { organizationId } = template;
-  const aclRole = await aclRoleOf(ctx.prisma, user.id, template.id);
-  assertCan(subject, "USE", { type: "TEMPLATE", organizationId, aclRole }, "template");
+  assertCan(subject, "USE", { type: "TEMPLATE", organizationId, aclRole: bestAclRole(template) }, "template");
 
   const ownerId = input.ownerId ? decodeId("User", input.ownerId, "user") : user.id;
   // Workspaces belong to members of the template's organization; anyone else does not exist here.
-  const membership = await ctx.prisma.organizationMember.findUnique({
-    where: { organizationId_userId: { organizationId, userId: ownerId } },
-    select: { userId: true },
-  });
-  if (!membership) throw notFound(ownerId === user.id ? "organization membership" : "user");
+  // The viewer's own memberships are the subject's, read with the credential for this request.
+  const isMember =
+    ownerId === user.id
+      ? subject.organizations.has(organizationId)
+      : (await ctx.prisma.organizationMember.findUnique({
+          where: { organizationId_userId: { organizationId, userId: ownerId } },
+          select: { userId: true },
+        })) !== null;
+  if (!isMember) throw notFound(ownerId === user.id ? "organization membership" : "user");
   assertAllowed(subject, "CREATE", { type: "WORKSPACE", organizationId, ownerId });
 
   const version = template.activeVersion;
