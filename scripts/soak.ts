@@ -12,10 +12,9 @@
 //        SOAK_MEMBERS (members per tenant, 6), SOAK_SERVER_LOG (a file to copy the server's output to)
 import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
-import { createServer } from "node:net";
 import pg from "pg";
 import { hashPassword } from "../src/auth/passwords.js";
-import { type Cluster, startCluster } from "../test/support/pg-cluster.js";
+import { type Cluster, freePort, startCluster } from "../test/support/pg-cluster.js";
 import { type Seeded, seedTenants } from "./soak/seed.js";
 import { QUOTA_SQL, type Verdict, verify } from "./soak/verify.js";
 import { type Actor, type Attempt, Workload, WRITE_KINDS } from "./soak/workload.js";
@@ -48,14 +47,6 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 const median = (values: number[]) => percentile(values, 50);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The real server (src/server.ts) with a memory probe, as its own process. */
 function startServer(databaseUrl: string, port: number, memory: MemorySample[]) {

@@ -16,6 +16,7 @@ import {
 import { globalId, uuidOf } from "../support/fixtures.js";
 import { createTestApp, type TestApp } from "../support/harness.js";
 import { createTemplate, makeGroup } from "../support/workloads.js";
+import { codesOf, LEAKS } from "./answers.js";
 import { snapshotCounts } from "./counts.js";
 
 type Category =
@@ -750,17 +751,6 @@ const TABLES: [string, AttackCase[]][] = [
   ["cross-tenant ids", crossTenantIds],
 ];
 const ALL = TABLES.flatMap(([, cases]) => cases);
-
-// Internals that must never reach a client.
-const LEAKS = [/\bat \S+ \(/, /node_modules/, /\/work\//, /\.ts:\d+/, /\bSELECT\b|\bINSERT\b/, /prisma/i, /stack/i];
-
-/** Error codes of a body: extensions.code of each error and the userErrors of each payload. */
-function codesOf(body: any): string[] {
-  const errors = (body?.errors ?? []).map((e: any) => e?.extensions?.code ?? "NO_CODE");
-  const payloads = Object.values(body?.data ?? {}) as any[];
-  const userErrors = payloads.flatMap((p) => (p && Array.isArray(p.userErrors) ? p.userErrors : []));
-  return [...errors, ...userErrors.map((e: any) => e.code)];
-}
 
 async function answer(response: Response) {
   const text = await response.text();

@@ -8,6 +8,7 @@ import { type Actor, createOrganization, createUser, setupOwner } from "../suppo
 import { uuidOf } from "../support/fixtures.js";
 import { createTestApp, type TestApp } from "../support/harness.js";
 import { createTemplate } from "../support/workloads.js";
+import { codesOf, LEAKS } from "./answers.js";
 import { snapshotCounts } from "./counts.js";
 
 /** What a case must answer: an HTTP status, an error code or a userError code ("ok": no error), a message. */
@@ -548,17 +549,6 @@ const authentication: Case[] = [
     expect: { code: "FORBIDDEN" },
   },
 ];
-
-// Internals that must never reach a client.
-const LEAKS = [/\bat \S+ \(/, /node_modules/, /\/work\//, /\.ts:\d+/, /\bSELECT\b|\bINSERT\b/, /prisma/i, /stack/i];
-
-/** The error codes in a body: GraphQL errors' extensions.code and the first field's userErrors. */
-function codesOf(body: any): string[] {
-  const errors = (body?.errors ?? []).map((e: any) => e?.extensions?.code ?? "NO_CODE");
-  const payloads = Object.values(body?.data ?? {}) as any[];
-  const userErrors = payloads.flatMap((p) => (p && Array.isArray(p.userErrors) ? p.userErrors : []));
-  return [...errors, ...userErrors.map((e: any) => e.code)];
-}
 
 const TABLES: [string, Case[]][] = [
   ["transport", transport],
