@@ -38,7 +38,7 @@ export async function openScratchDatabase(kind: DatabaseKind, label: string): Pr
     url.pathname = `/${name}`;
     const db = await openPostgres(url.toString(), { poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 60000 });
     return prepared(db, async () => {
-      await db.close();
+      await closeWithin(db, 10_000);
       await dropDatabase();
     });
   } catch (error) {
@@ -56,4 +56,20 @@ async function prepared(db: Database, drop: () => Promise<void>): Promise<Scratc
     throw error;
   }
   return { db, drop };
+}
+
+/**
+ * Closing waits for every pooled connection to come back. After an overloaded run one may not
+ * (a Prisma interactive transaction that hit its maxWait or timeout): the database is dropped
+ * with FORCE anyway, and the caller exits the process explicitly.
+ */
+async function closeWithin(db: Database, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<"gave up">((resolve) => {
+    timer = setTimeout(() => resolve("gave up"), ms);
+  });
+  const outcome = await Promise.race([db.close().then(() => "closed" as const), gaveUp]);
+  clearTimeout(timer);
+  if (outcome === "gave up")
+    console.warn(`the PostgreSQL pool did not close within ${ms} ms: a connection was not released`);
 }

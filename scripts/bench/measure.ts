@@ -1,14 +1,14 @@
 // One measurement of a workload against an endpoint of the in-process service: the load comes
 // from a child process; server CPU (process.cpuUsage of this process, which runs the server, and
 // for PGlite the database too), SQL statements and peak RSS are read around it and divided by
-// the requests the server answered.
+// the requests the server handled.
 import type { Database } from "../../src/db/database.js";
 import { type Endpoint, settled } from "./service.js";
 import { type LoadResult, runLoad } from "./spawn-load.js";
 import type { Expectations } from "./workloads.js";
 
 export type Measured = LoadResult & {
-  answered: number;
+  handled: number;
   statementsPerRequest: number;
   cpuMsPerRequest: number;
   peakRssMb: number;
@@ -29,7 +29,7 @@ export async function measure(args: MeasureArgs): Promise<Measured> {
   const { endpoint, db } = args;
   await settled(endpoint.traffic);
   const statementsBefore = db.statements.total;
-  const answeredBefore = endpoint.traffic.answered;
+  const handledBefore = endpoint.traffic.handled;
   const cpuBefore = process.cpuUsage();
   let peakRss = process.memoryUsage.rss();
   const rssSampler = setInterval(() => {
@@ -47,12 +47,12 @@ export async function measure(args: MeasureArgs): Promise<Measured> {
     });
     await settled(endpoint.traffic);
     const cpu = process.cpuUsage(cpuBefore);
-    const answered = endpoint.traffic.answered - answeredBefore;
+    const handled = endpoint.traffic.handled - handledBefore;
     return {
       ...result,
-      answered,
-      statementsPerRequest: (db.statements.total - statementsBefore) / Math.max(1, answered),
-      cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, answered),
+      handled,
+      statementsPerRequest: (db.statements.total - statementsBefore) / Math.max(1, handled),
+      cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, handled),
       peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20,
     };
   } finally {

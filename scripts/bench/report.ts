@@ -36,7 +36,7 @@ export function format(r: Row): string {
     r.database.padEnd(8),
     String(r.scale).padStart(6),
     r.workload.padEnd(8),
-    r.rps.toFixed(0).padStart(7),
+    r.rps.toFixed(r.rps < 10 ? 1 : 0).padStart(7),
     r.p50.toFixed(1).padStart(7),
     r.p99.toFixed(1).padStart(7),
     String(r.rate).padStart(6),
