@@ -72,30 +72,37 @@ async function runScale(database: DatabaseKind, users: number): Promise<ScaleRes
   }
 }
 
+/** The ratios of one scale point (printed as soon as it is done, and again at the end). */
+function summary({ database, scale, seedMs, rows, overheads }: ScaleResult): string {
+  const rps = (name: string) => rows.find((r) => r.workload === name)?.rps ?? Number.NaN;
+  return [
+    `${database} ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s; W1/W0 throughput ${(rps("W1") / rps("W0")).toFixed(2)}; ` +
+      "scope-auth overhead on W2, median (range) of the per-round ratios:",
+    ...overheads.map((o) => `  ${o.label}: CPU/req ${overhead(o.cpu)}, throughput ${overhead(o.throughput)}`),
+  ].join("\n");
+}
+
 const started = performance.now();
 const results: ScaleResult[] = [];
 console.log(HEADER);
 for (const database of DATABASES) {
-  for (const scale of SCALES) results.push(await runScale(database, scale));
+  for (const scale of SCALES) {
+    const result = await runScale(database, scale);
+    console.log(summary(result));
+    results.push(result);
+  }
 }
 
 console.log(`\n${HEADER}`);
 for (const result of results) for (const row of result.rows) console.log(format(row));
 console.log("");
-let wrong = 0;
-let timeouts = 0;
-for (const { database, scale, seedMs, rows, overheads } of results) {
-  const rps = (name: string) => rows.find((r) => r.workload === name)?.rps ?? Number.NaN;
-  console.log(
-    `${database} ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s; W1/W0 throughput ${(rps("W1") / rps("W0")).toFixed(2)}; ` +
-      "scope-auth overhead on W2, median (range) of the per-round ratios:",
-  );
-  for (const o of overheads) {
-    console.log(`  ${o.label}: CPU/req ${overhead(o.cpu)}, throughput ${overhead(o.throughput)}`);
-  }
-  wrong += rows.reduce((sum, r) => sum + r.wrong, 0) + overheads.reduce((sum, o) => sum + o.wrong, 0);
-  timeouts += rows.reduce((sum, r) => sum + r.timeouts, 0);
-}
+for (const result of results) console.log(summary(result));
+const wrong = results.reduce(
+  (sum, { rows, overheads }) =>
+    sum + rows.reduce((n, r) => n + r.wrong, 0) + overheads.reduce((n, o) => n + o.wrong, 0),
+  0,
+);
+const timeouts = results.reduce((sum, { rows }) => sum + rows.reduce((n, r) => n + r.timeouts, 0), 0);
 console.log(`${wrong} wrong responses, ${timeouts} timed out; ${((performance.now() - started) / 1000).toFixed(0)} s`);
 // Explicitly: a connection a pool never got back would keep the process alive.
 process.exit(wrong > 0 ? 1 : 0);
