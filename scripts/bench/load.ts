@@ -1,20 +1,10 @@
-// One load run, in its own process so that generating load does not take CPU from the server
-// being measured: autocannon against a URL, every response body checked. Prints JSON.
+// One load run, in its own process (started by spawn-load.ts): autocannon against a URL, every
+// response body checked. Prints a LoadResult as JSON.
 import autocannon from "autocannon";
-import { type Expectations, workloads } from "./workloads.js";
+import type { LoadArgs, LoadResult } from "./spawn-load.js";
+import { workloads } from "./workloads.js";
 
-type Args = {
-  url: string;
-  workload: string;
-  token: string | null;
-  expectations: Expectations;
-  connections: number;
-  seconds: number;
-  /** Requests per second across all connections (fixed rate, for latency); absent: as fast as possible. */
-  rate?: number;
-};
-
-const args = JSON.parse(process.argv[2] ?? "{}") as Args;
+const args = JSON.parse(process.argv[2] ?? "{}") as LoadArgs;
 const workload = workloads(args.expectations).find((w) => w.name === args.workload);
 if (!workload) throw new Error(`unknown workload ${args.workload}`);
 
@@ -61,15 +51,15 @@ const result = await autocannon({
   ],
 });
 
-process.stdout.write(
-  JSON.stringify({
-    requests: result.requests.total,
-    rps: result.requests.total / (result.duration || args.seconds),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-    checked,
-    wrong,
-    firstProblem,
-  }),
-);
+const output: LoadResult = {
+  requests: result.requests.total,
+  rps: result.requests.total / (result.duration || args.seconds),
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  errors: result.errors - result.timeouts + result.non2xx,
+  timeouts: result.timeouts,
+  checked,
+  wrong,
+  firstProblem,
+};
+process.stdout.write(JSON.stringify(output));

@@ -16,19 +16,10 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { createApp } from "../../src/app.js";
-import { hashPassword } from "../../src/auth/passwords.js";
-import { loadConfig } from "../../src/config.js";
-import { type Database, openPostgres } from "../../src/db/database.js";
-import { migrate } from "../../src/db/migrate.js";
-import { globalId } from "../../src/graphql/ids.js";
-import { createLogger } from "../../src/logger.js";
-import { ensureDefaultOrganization } from "../../src/modules/organizations/organizations.service.js";
-import { BIG_ORGANIZATION_MEMBERS, idOf, seed, W1_ORGANIZATIONS, W1_WORKSPACES } from "./seed.js";
-import { type Expectations, type Workload, workloads } from "./workloads.js";
+import { openScratchDatabase } from "./databases.js";
+import { type Service, startService } from "./service.js";
+import { type Workload, workloads } from "./workloads.js";
 
-const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const USERS = Number(process.env.PROFILE_USERS ?? 1000);
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 500);
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 5);
@@ -37,7 +28,6 @@ const NAMES = (process.env.PROFILE_WORKLOADS ?? "W0,W1,W3").split(",");
 const CONCURRENCY = Number(process.env.PROFILE_CONCURRENCY ?? 1);
 const TOP = Number(process.env.PROFILE_TOP ?? 25);
 const OUT = process.env.PROFILE_OUT;
-const PASSWORD = "bench-password-123";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 type Send = (body: string, token: string | null) => Promise<any>;
@@ -223,29 +213,13 @@ async function drive(send: Send, workload: Workload, token: string | null, count
 }
 
 async function main(): Promise<void> {
-  const admin = new pg.Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  const name = `orgs_api_profile_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  let db: Database | undefined;
-  let close: (() => Promise<void>) | undefined;
+  const scratch = await openScratchDatabase("postgres", "profile");
+  const { db } = scratch;
+  let service: Service | undefined;
   try {
-    db = await openPostgres(url.toString(), { poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 30000 });
-    await migrate(db);
-    await ensureDefaultOrganization(db.prisma);
-    const config = loadConfig({
-      LOG_LEVEL: "silent",
-      PASSWORD_HASH_COST: "1024",
-      RATE_LIMIT_PER_MINUTE: "100000000",
-      RATE_LIMIT_SIGNIN_PER_MINUTE: "100000000",
-    });
-    const hash = await hashPassword(PASSWORD, config.passwordHashCost);
-    await db.withConnection((raw) => seed(raw, USERS, hash));
-    const app = createApp({ db, config, log: createLogger("silent") });
-    close = () => app.close();
-
+    service = await startService(db, USERS);
+    const { app } = service.checked;
+    const { tokens, expectations } = service;
     const send: Send = async (body, token) => {
       const response = await app.yoga.fetch("http://bench/graphql", {
         method: "POST",
@@ -253,33 +227,6 @@ async function main(): Promise<void> {
         body,
       });
       return response.json();
-    };
-    const login = async (email: string) => {
-      const body = await send(
-        JSON.stringify({
-          query: "mutation($input: LoginInput!) { login(input: $input) { token } }",
-          variables: { input: { email, password: PASSWORD } },
-        }),
-        null,
-      );
-      const token = body.data?.login?.token;
-      if (!token) throw new Error(`login of ${email} failed: ${JSON.stringify(body)}`);
-      return token as string;
-    };
-    const tokens = {
-      member: await login("bench-member@bench.test"),
-      admin: await login("bench-admin@bench.test"),
-      owner: await login("bench-owner@bench.test"),
-    };
-    // Seeded ids are md5-derived: any connection computes them.
-    const raw = { query: async <T>(sql: string, params?: unknown[]) => (await admin.query(sql, params)).rows as T[] };
-    const expectations: Expectations = {
-      w1Workspaces: W1_WORKSPACES,
-      w1Organizations: W1_ORGANIZATIONS,
-      bigOrganization: "org-000",
-      bigMembers: BIG_ORGANIZATION_MEMBERS + 1,
-      templateId: globalId("Template", await idOf(raw as never, "template", "1")),
-      foreignWorkspaceId: globalId("Workspace", await idOf(raw as never, "ws", "50")),
     };
 
     console.log(
@@ -345,10 +292,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await close?.();
-    await db?.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await service?.close();
+    await scratch.drop();
   }
 }
 

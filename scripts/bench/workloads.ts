@@ -1,7 +1,7 @@
 // The benchmark's workloads: a GraphQL request each, who sends it, and a check of every response
 // body (GraphQL answers errors with HTTP 200, so status codes prove nothing).
 
-export type Actors = { member: string; admin: string; owner: string };
+export type Actors = { member: string; admin: string; owner: string; creator: string };
 
 export type Workload = {
   name: string;
@@ -95,8 +95,8 @@ export function workloads(e: Expectations): Workload[] {
     },
     {
       name: "W3",
-      description: "member: create a workspace (quota check, build queued)",
-      actor: "member",
+      description: "member of another organization: create a workspace (quota check, build queued)",
+      actor: "creator",
       query: CREATE,
       variables: { input: { templateId: e.templateId, name: "unique" } },
       check: (body) => {
