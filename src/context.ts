@@ -27,6 +27,11 @@ export type Context = AppDeps & {
   actor: Actor;
   /** The authorization subject of a user actor; null for anyone else. Loaded once per request. */
   subject(): Promise<Subject | null>;
+  /**
+   * The subject once `subject()` has settled, else undefined: lets a check on every object of a
+   * long list answer synchronously instead of awaiting a promise per object.
+   */
+  loadedSubject(): Subject | null | undefined;
   /** Drops the loaded subject, after a write changed the viewer's own memberships or roles. */
   forgetSubject(): void;
   /** After a successful sign-in, the rest of the request is answered as the signed-in user. */
@@ -62,6 +67,7 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     onBackgroundError: (error) => log.warn("background write failed", { error }),
   });
   let subject: Promise<Subject | null> | undefined;
+  let loaded: { from: Promise<Subject | null>; value: Subject | null } | undefined;
   const ctx: Context = {
     ...deps,
     log,
@@ -70,10 +76,20 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     actor,
     subject: () => {
       const current = ctx.actor;
-      subject ??=
+      if (subject) return subject;
+      const loading =
         current.kind === "user" ? loadSubject(deps.prisma, current.user, current.memberships) : Promise.resolve(null);
-      return subject;
+      subject = loading;
+      // Remembered only while it is still the current subject (forgetSubject may come first).
+      void loading.then(
+        (value) => {
+          if (subject === loading) loaded = { from: loading, value };
+        },
+        () => {},
+      );
+      return loading;
     },
+    loadedSubject: () => (loaded && loaded.from === subject ? loaded.value : undefined),
     forgetSubject: () => {
       subject = undefined;
       // The memberships read with the credential may be stale now.

@@ -48,9 +48,11 @@ export const builder = new SchemaBuilder<{
       public: true,
       authenticated: ctx.actor.kind === "user",
       provisioner: ctx.actor.kind === "provisioner",
-      permission: async ({ action, ...object }) => {
-        const subject = await ctx.subject();
-        return subject !== null && can(subject, action, object);
+      permission: ({ action, ...object }) => {
+        // Synchronous once the subject is loaded: type checks run once per object of a list.
+        const loaded = ctx.loadedSubject();
+        if (loaded !== undefined) return loaded !== null && can(loaded, action, object);
+        return ctx.subject().then((subject) => subject !== null && can(subject, action, object));
       },
       template: ({ template, action }) => viewerCanOnTemplate(ctx, template, action),
     }),
