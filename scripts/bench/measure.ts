@@ -4,8 +4,7 @@
 // the requests the server handled.
 import type { Database } from "../../src/db/database.js";
 import { type Endpoint, settled } from "./service.js";
-import { type LoadResult, runLoad } from "./spawn-load.js";
-import type { Expectations } from "./workloads.js";
+import { type LoadArgs, type LoadResult, runLoad } from "./spawn-load.js";
 
 export type Measured = LoadResult & {
   handled: number;
@@ -14,19 +13,11 @@ export type Measured = LoadResult & {
   peakRssMb: number;
 };
 
-export type MeasureArgs = {
-  endpoint: Endpoint;
-  db: Database;
-  workload: string;
-  token: string | null;
-  expectations: Expectations;
-  connections: number;
-  seconds: number;
-  rate?: number;
-};
+/** The load to generate (its url comes from the endpoint), and where to read the figures. */
+export type MeasureArgs = Omit<LoadArgs, "url"> & { endpoint: Endpoint; db: Database };
 
 export async function measure(args: MeasureArgs): Promise<Measured> {
-  const { endpoint, db } = args;
+  const { endpoint, db, ...load } = args;
   await settled(endpoint.traffic);
   const statementsBefore = db.statements.total;
   const handledBefore = endpoint.traffic.handled;
@@ -36,15 +27,7 @@ export async function measure(args: MeasureArgs): Promise<Measured> {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 100);
   try {
-    const result = await runLoad({
-      url: endpoint.url,
-      workload: args.workload,
-      token: args.token,
-      expectations: args.expectations,
-      connections: args.connections,
-      seconds: args.seconds,
-      rate: args.rate,
-    });
+    const result = await runLoad({ ...load, url: endpoint.url });
     await settled(endpoint.traffic);
     const cpu = process.cpuUsage(cpuBefore);
     const handled = endpoint.traffic.handled - handledBefore;
