@@ -77,10 +77,6 @@ export function bestAclRole(entries: {
   return best([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
 }
 
-export async function aclRoleOf(db: Db, userId: string, templateId: string): Promise<TemplateAclRole | null> {
-  return (await aclRolesOf(db, userId, [templateId])).get(templateId) ?? null;
-}
-
 /**
  * Per-request batching of ACL lookups: the type-level checks of a list of templates ask one at a
  * time in the same tick; they are answered with one pair of queries.

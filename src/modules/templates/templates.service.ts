@@ -26,7 +26,7 @@ import {
   ensure,
   isUniqueViolation,
 } from "../shared/validation.js";
-import { aclRoleOf } from "./template-access.js";
+import { applicableAclEntries, bestAclRole } from "./template-access.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -227,9 +227,13 @@ async function assertAclTargets(
 export async function updateTemplateAcl(ctx: Context, input: UpdateTemplateAclInput): Promise<{ template: Template }> {
   const { user, subject } = await requireViewer(ctx);
   const templateId = decodeId("Template", input.templateId, "template");
-  const found = await ctx.prisma.template.findUnique({ where: { id: templateId } });
+  // The viewer's ACL entries on the template come with it, in one statement.
+  const found = await ctx.prisma.template.findUnique({
+    where: { id: templateId },
+    include: applicableAclEntries(user.id),
+  });
   if (!found) throw notFound("template");
-  const aclRole = await aclRoleOf(ctx.prisma, user.id, found.id);
+  const aclRole = bestAclRole(found);
   assertCan(subject, "UPDATE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
   const users = aclChanges(input.users ?? [], (u) => u.userId, "User", "users");
   const groups = aclChanges(input.groups ?? [], (g) => g.groupId, "Group", "groups");
