@@ -1,5 +1,6 @@
 // Every root field declares who may call it; the public ones are an explicit, short list.
 import { describe, expect, it } from "vitest";
+import { getDatamodel } from "../src/generated/pothos-types.js";
 import { schema } from "../src/graphql/schema.js";
 
 const PUBLIC_FIELDS = new Set([
@@ -24,7 +25,30 @@ function rootFields() {
   });
 }
 
+/** Object types backed by a Prisma model that belongs to an organization (or is one). */
+function organizationScopedTypes() {
+  const { models } = getDatamodel().datamodel;
+  return Object.values(schema.getTypeMap()).flatMap((type) => {
+    const extensions = (type.extensions ?? {}) as {
+      pothosPrismaModel?: string;
+      pothosOptions?: { authScopes?: Scopes };
+    };
+    const model = extensions.pothosPrismaModel;
+    if (!model) return [];
+    const scoped = model === "Organization" || models[model]?.fields.some((f) => f.name === "organizationId");
+    return scoped ? [{ name: type.name, scopes: extensions.pothosOptions?.authScopes }] : [];
+  });
+}
+
 describe("auth scopes", () => {
+  it("are declared on every organization-scoped object type", () => {
+    const types = organizationScopedTypes();
+    expect(types.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["Organization", "OrganizationMember", "Group", "Workspace"]),
+    );
+    expect(types.filter((t) => t.scopes === undefined).map((t) => t.name)).toEqual([]);
+  });
+
   it("are declared on every root field", () => {
     const missing = rootFields()
       .filter((f) => f.scopes === undefined)

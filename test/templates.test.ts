@@ -306,6 +306,19 @@ describe("updateTemplateAcl", () => {
     expect(tmplAdminView.data?.node).toMatchObject({ name: "secret" });
   });
 
+  it("shows a group entry's group only to viewers who may read the organization's groups", async () => {
+    const ACL_GROUPS = `query($id: ID!) { node(id: $id) { ... on Template { acl { groups { role group { name } } } } } }`;
+    const asAdmin = await app.gql(ACL_GROUPS, { id: secret }, { token: admin.token });
+    expect(asAdmin.errors).toBeUndefined();
+    expect(asAdmin.data?.node.acl.groups).toEqual([{ role: "USE", group: { name: "ops" } }]);
+    // Alice administers the template through its ACL, but organization members may not read groups:
+    // the Group type's own scopes refuse the object.
+    const asAlice = await app.gql(ACL_GROUPS, { id: secret }, { token: alice.token });
+    expect(errorCodes(asAlice)).toEqual(["NOT_FOUND"]);
+    expect(asAlice.errors?.[0]?.path).toEqual(["node", "acl", "groups", 0, "group"]);
+    expect(asAlice.data?.node).toEqual({ acl: null });
+  });
+
   it("refuses users outside the organization (NOT_A_MEMBER) and foreign groups (INVALID_INPUT), writing nothing", async () => {
     const globexGroup = await makeGroup(app, globex.uuid, "globex-ops");
     const before = await app.prisma.templateUserAcl.count();

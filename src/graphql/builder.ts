@@ -44,6 +44,9 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     // Subscription fields are authorized once, when subscribing; events re-check access themselves.
     authorizeOnSubscribe: true,
+    // A type's scopes run once per object (in isTypeOf), not once per selected field. Types whose
+    // scopes test a grant from their parent field ($granted) opt out: see scopesTestGrants.
+    runScopesOnType: true,
     authScopes: async (ctx) => ({
       public: true,
       authenticated: ctx.actor.kind === "user",

@@ -7,6 +7,7 @@ import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 
 /** Events the subject may read; site-level events (no organization) need site-wide permission. */
@@ -18,7 +19,8 @@ function auditLogWhere(subject: Subject, organizationId?: string | null) {
 
 export const AuditLogType = builder.prismaNode("AuditLog", {
   id: { field: "id" },
-  authScopes: (log) => ({ permission: { action: "READ", type: "AUDIT_LOG", organizationId: log.organizationId } }),
+  authScopes: (log, ctx) =>
+    permissionScopes(ctx, { action: "READ", type: "AUDIT_LOG", organizationId: log.organizationId }),
   fields: (t) => ({
     time: t.expose("time", { type: "DateTime" }),
     action: t.exposeString("action", { description: "e.g. CREATE, UPDATE, DELETE, LOGIN, REGISTER" }),

@@ -6,6 +6,7 @@ import type { Context } from "../../context.js";
 import type { Group } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { UserConnection } from "../users/users.graphql.js";
@@ -32,7 +33,8 @@ async function countGroupMembers(ctx: Context, group: Group): Promise<number> {
 
 export const GroupType = builder.prismaNode("Group", {
   id: { field: "id" },
-  authScopes: (group) => ({ permission: { action: "READ", type: "GROUP", organizationId: group.organizationId } }),
+  authScopes: (group, ctx) =>
+    permissionScopes(ctx, { action: "READ", type: "GROUP", organizationId: group.organizationId }),
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),

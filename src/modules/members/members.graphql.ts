@@ -7,6 +7,7 @@ import type { Context } from "../../context.js";
 import type { CustomRole, Group, OrganizationMember } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
 import { requestBatch } from "../shared/batch.js";
@@ -77,11 +78,14 @@ const groupsOfMember = requestBatch<MemberKey, Group[]>(
         include: { members: { where: { userId: { in: userIds } }, select: { userId: true } } },
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       });
+      // One object per group for the whole list: scope-auth checks a group once, not once per member.
+      const groups = rows.map(({ members: groupMembers, ...group }) => ({
+        group,
+        userIds: new Set(groupMembers.map((m) => m.userId)),
+      }));
       for (const userId of userIds) {
-        const groups = rows
-          .filter((g) => g.isEveryone || g.members.some((m) => m.userId === userId))
-          .map(({ members: _members, ...group }) => group);
-        result.set(memberKey({ organizationId, userId }), groups);
+        const ofUser = groups.filter((g) => g.group.isEveryone || g.userIds.has(userId)).map((g) => g.group);
+        result.set(memberKey({ organizationId, userId }), ofUser);
       }
     }
     return result;
@@ -90,9 +94,8 @@ const groupsOfMember = requestBatch<MemberKey, Group[]>(
 );
 
 export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
-  authScopes: (member) => ({
-    permission: { action: "READ", type: "ORGANIZATION_MEMBER", organizationId: member.organizationId },
-  }),
+  authScopes: (member, ctx) =>
+    permissionScopes(ctx, { action: "READ", type: "ORGANIZATION_MEMBER", organizationId: member.organizationId }),
   fields: (t) => ({
     user: t.relation("user"),
     organization: t.relation("organization"),

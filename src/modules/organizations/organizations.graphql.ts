@@ -4,6 +4,7 @@ import { allOf, organizationWhere } from "../../authz/filters.js";
 import type { Organization } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
 
@@ -11,7 +12,7 @@ export const OrganizationType = builder.prismaNode("Organization", {
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need.
   select: { id: true },
-  authScopes: (org) => ({ permission: { action: "READ", type: "ORGANIZATION", organizationId: org.id } }),
+  authScopes: (org, ctx) => permissionScopes(ctx, { action: "READ", type: "ORGANIZATION", organizationId: org.id }),
   fields: (t) => ({
     name: t.exposeString("name", {
       description:

@@ -7,6 +7,7 @@ import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { globalId, parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { scopesTestGrants } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
@@ -87,6 +88,7 @@ export const TemplateType = builder.prismaNode("Template", {
   // The grant is tested first (scope-auth checks $granted before scope loaders): a workspace list
   // then needs no ACL lookup.
   authScopes: (template) => ({ $granted: WORKSPACE_TEMPLATE_GRANT, template: { template, action: "READ" } }),
+  ...scopesTestGrants,
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),

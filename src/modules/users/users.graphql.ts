@@ -5,6 +5,7 @@ import type { ApiToken, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
@@ -58,7 +59,7 @@ registerNodeLoader("User", async (id, ctx) => {
 
 export const ApiTokenType = builder.prismaNode("ApiToken", {
   id: { field: "id" },
-  authScopes: (token) => ({ permission: { action: "READ", type: "API_KEY", ownerId: token.userId } }),
+  authScopes: (token, ctx) => permissionScopes(ctx, { action: "READ", type: "API_KEY", ownerId: token.userId }),
   fields: (t) => ({
     name: t.exposeString("name"),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),

@@ -9,6 +9,7 @@ import type { Prisma, Workspace } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
@@ -73,14 +74,13 @@ export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
 
 export const WorkspaceType = builder.prismaNode("Workspace", {
   id: { field: "id" },
-  authScopes: (workspace) => ({
-    permission: {
+  authScopes: (workspace, ctx) =>
+    permissionScopes(ctx, {
       action: "READ",
       type: "WORKSPACE",
       organizationId: workspace.organizationId,
       ownerId: workspace.ownerId,
-    },
-  }),
+    }),
   fields: (t) => ({
     name: t.exposeString("name"),
     owner: t.relation("owner"),
