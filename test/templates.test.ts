@@ -233,6 +233,26 @@ describe("template visibility", () => {
     expect(org.data?.organization).toBeNull();
   });
 
+  it("a version's reader sees its import job through the version, not on its own", async () => {
+    // A site auditor may read templates but neither provisioner jobs nor daemons: the version grants its job.
+    const siteAuditor = await createUser(app, owner.token, "site-auditor", {
+      organizationIds: [],
+      siteRoles: ["auditor"],
+    });
+    const VERSION_JOB = `query($id: ID!) { node(id: $id) { ... on Template { activeVersion { name job { id status } } } } }`;
+    const result = await app.gql(VERSION_JOB, { id: hidden }, { token: siteAuditor.token });
+    expect(result.errors).toBeUndefined();
+    const job = result.data?.node.activeVersion.job;
+    expect(job).toMatchObject({ status: expect.any(String) });
+    const direct = await app.gql(
+      `query($id: ID!) { node(id: $id) { id } }`,
+      { id: job.id },
+      { token: siteAuditor.token },
+    );
+    expect(direct.errors).toBeUndefined();
+    expect(direct.data?.node).toBeNull();
+  });
+
   it("a malformed organization filter matches nothing", async () => {
     expect(await visibleNames(admin.token, "not-an-id")).toEqual([]);
   });

@@ -44,8 +44,9 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     // Subscription fields are authorized once, when subscribing; events re-check access themselves.
     authorizeOnSubscribe: true,
-    // A type's scopes run once per object (in isTypeOf), not once per selected field. Types whose
-    // scopes test a grant from their parent field ($granted) opt out: see scopesTestGrants.
+    // A type's scopes run once per object (in isTypeOf), not once per selected field. Grants are
+    // then made by types (grantScopes on the parent type), which scope-auth keys by the parent
+    // object's path, where a child object's $granted looks; grants made by fields would not be found.
     runScopesOnType: true,
     authScopes: async (ctx) => ({
       public: true,

@@ -26,10 +26,3 @@ export function permissionScopes(ctx: Context, scope: PermissionScope): Permissi
   }
   return map;
 }
-
-/**
- * For types whose scopes include `$granted`: their scopes run on each field instead of once per
- * object, because scope-auth looks a grant up by the path of the field being resolved, and the
- * object's own path (where runScopesOnType checks) misses grants made by the parent field.
- */
-export const scopesTestGrants = { runScopesOnType: false } as const;

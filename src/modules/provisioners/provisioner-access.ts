@@ -53,7 +53,7 @@ export const keyScopes = (organizationId: string) => permission(KEY_READ_ACTION,
 export const daemonScopes = (actor: Actor, organizationId: string) =>
   orProvisionerOf(actor, organizationId, permission("READ", "PROVISIONER_DAEMON", organizationId));
 
-/** Granted by the `job` field of a template version or workspace build: whoever reads those sees their job. */
+/** Granted by the TemplateVersion and WorkspaceBuild types: whoever reads those sees their job. */
 export const PARENT_JOB_GRANT = "parentJob";
 
 export const jobScopes = (actor: Actor, organizationId: string) =>

@@ -6,7 +6,6 @@ import type { ProvisionerDaemon } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
-import { scopesTestGrants } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
@@ -92,7 +91,6 @@ const MatchedProvisionersType = builder
 export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
   id: { field: "id" },
   authScopes: (job, ctx) => jobScopes(ctx.actor, job.organizationId),
-  ...scopesTestGrants,
   fields: (t) => ({
     type: t.field({ type: ProvisionerJobTypeEnum, resolve: (job) => job.type }),
     status: t.field({ type: ProvisionerJobStatusEnum, resolve: (job) => job.status }),

@@ -1,18 +1,13 @@
 // Fields that join templates and workspaces to the provisioner and group modules. They live
 // here, not in either module, so neither module's types depend on the other's.
 import { builder } from "../../graphql/builder.js";
-import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { AcquiredJobType, ProvisionerJobType } from "../provisioners/provisioners.graphql.js";
 import { WorkspaceBuildType } from "../workspaces/workspaces.graphql.js";
 import { TemplateGroupPermissionType, TemplateVersionType } from "./templates.graphql.js";
 
-// Whoever may read a version or a build may see the job that imports or runs it.
-builder.prismaObjectField(TemplateVersionType, "job", (t) =>
-  t.relation("job", { type: ProvisionerJobType, grantScopes: [PARENT_JOB_GRANT] }),
-);
-builder.prismaObjectField(WorkspaceBuildType, "job", (t) =>
-  t.relation("job", { type: ProvisionerJobType, grantScopes: [PARENT_JOB_GRANT] }),
-);
+// A version's or build's job: the parent type grants PARENT_JOB_GRANT to its readers.
+builder.prismaObjectField(TemplateVersionType, "job", (t) => t.relation("job", { type: ProvisionerJobType }));
+builder.prismaObjectField(WorkspaceBuildType, "job", (t) => t.relation("job", { type: ProvisionerJobType }));
 
 builder.prismaObjectField(TemplateGroupPermissionType, "group", (t) => t.relation("group"));
 

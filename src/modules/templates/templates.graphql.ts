@@ -7,9 +7,9 @@ import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { globalId, parseId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
-import { scopesTestGrants } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { TagInput } from "../provisioners/tags.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { templateReadWhere, viewerCanOnTemplate } from "./template-access.js";
@@ -28,6 +28,8 @@ export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
     isProvisionerOf(ctx, version.organizationId) ||
     (version.templateId !== null &&
       (await viewerCanOnTemplate(ctx, { id: version.templateId, organizationId: version.organizationId }, "READ"))),
+  // Whoever may read a version may see the job that imports it (its job field).
+  grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
     name: t.exposeString("name"),
     template: t.relation("template", { nullable: true }),
@@ -76,7 +78,7 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
   }),
 });
 
-/** Granted by Workspace.template: a workspace's reader sees its template even without template access. */
+/** Granted by the Workspace type to its fields: a workspace's reader sees its template even without template access. */
 export const WORKSPACE_TEMPLATE_GRANT = "workspaceTemplate";
 
 export const TemplateType = builder.prismaNode("Template", {
@@ -88,7 +90,6 @@ export const TemplateType = builder.prismaNode("Template", {
   // The grant is tested first (scope-auth checks $granted before scope loaders): a workspace list
   // then needs no ACL lookup.
   authScopes: (template) => ({ $granted: WORKSPACE_TEMPLATE_GRANT, template: { template, action: "READ" } }),
-  ...scopesTestGrants,
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),

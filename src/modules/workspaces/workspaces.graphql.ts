@@ -13,6 +13,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
@@ -63,6 +64,8 @@ async function canReadBuild(ctx: Context, build: { workspaceId: string; organiza
 export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
   id: { field: "id" },
   authScopes: (build, ctx) => canReadBuild(ctx, build),
+  // Whoever may read a build may see the job that runs it (its job field).
+  grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
     buildNumber: t.exposeInt("buildNumber"),
     transition: t.field({ type: WorkspaceTransitionEnum, resolve: (build) => build.transition }),
@@ -74,6 +77,8 @@ export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
 
 export const WorkspaceType = builder.prismaNode("Workspace", {
   id: { field: "id" },
+  // Granted once the workspace is readable; its template field's Template tests the grant.
+  grantScopes: () => [WORKSPACE_TEMPLATE_GRANT],
   authScopes: (workspace, ctx) =>
     permissionScopes(ctx, {
       action: "READ",
@@ -85,7 +90,7 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
     name: t.exposeString("name"),
     owner: t.relation("owner"),
     organization: t.relation("organization"),
-    template: t.relation("template", { grantScopes: [WORKSPACE_TEMPLATE_GRANT] }),
+    template: t.relation("template"),
     latestBuild: t.prismaField({
       type: WorkspaceBuildType,
       resolve: (query, workspace, _args, ctx) => {
