@@ -3,7 +3,8 @@
 // child process (autocannon, every response checked): first as fast as 8 connections go
 // (requests/s, CPU ms and SQL statements per request, peak RSS), then at a fixed rate of half
 // that (p50/p99 latency without coordinated omission). Then measures scope-auth's cost on W2
-// (auth-overhead.ts). Prints the table and the ratios; exits 1 if any response was wrong.
+// (auth-overhead.ts). Prints the table and the ratios; exits 1 if any response was wrong or any
+// request never finished.
 // Env: BENCH_DATABASES (default "postgres,pglite"), BENCH_SCALES (default "1000,10000,100000"),
 // BENCH_SECONDS (per load run, default 5), BENCH_AUTH_ROUNDS (default 6), BENCH_WORKLOADS (default
 // all: W0,W1,W2/100,W2/1000,W3,W4,W5), BENCH_DATABASE_URL.
@@ -22,7 +23,15 @@ const AUTH_ROUNDS = Number(process.env.BENCH_AUTH_ROUNDS ?? 6);
 const ONLY = process.env.BENCH_WORKLOADS?.split(",");
 const CONNECTIONS = 8;
 
-type ScaleResult = { database: DatabaseKind; scale: number; seedMs: number; rows: Row[]; overheads: OverheadRatios[] };
+type ScaleResult = {
+  database: DatabaseKind;
+  scale: number;
+  seedMs: number;
+  rows: Row[];
+  overheads: OverheadRatios[];
+  /** Requests the service never finished handling (see settled). */
+  stuck: number;
+};
 
 async function runScale(database: DatabaseKind, users: number): Promise<ScaleResult> {
   const scratch = await openScratchDatabase(database, String(users));
@@ -63,7 +72,8 @@ async function runScale(database: DatabaseKind, users: number): Promise<ScaleRes
         await inProcess(service, { workload: "W2/100", blocks: AUTH_ROUNDS * 2, requestsPerBlock: 10 }),
         await inProcess(service, { workload: "W2/1000", blocks: AUTH_ROUNDS, requestsPerBlock: 2 }),
       ];
-      return { database, scale: users, seedMs: service.seedMs, rows, overheads };
+      const stuck = service.checked.traffic.stuck + service.unchecked.traffic.stuck;
+      return { database, scale: users, seedMs: service.seedMs, rows, overheads, stuck };
     } finally {
       await service.close();
     }
@@ -73,10 +83,11 @@ async function runScale(database: DatabaseKind, users: number): Promise<ScaleRes
 }
 
 /** The ratios of one scale point (printed as soon as it is done, and again at the end). */
-function summary({ database, scale, seedMs, rows, overheads }: ScaleResult): string {
+function summary({ database, scale, seedMs, rows, overheads, stuck }: ScaleResult): string {
   const rps = (name: string) => rows.find((r) => r.workload === name)?.rps ?? Number.NaN;
   return [
     `${database} ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s; W1/W0 throughput ${(rps("W1") / rps("W0")).toFixed(2)}; ` +
+      `${stuck} request(s) never finished; ` +
       "scope-auth overhead on W2, median (range) of the per-round ratios:",
     ...overheads.map((o) => `  ${o.label}: CPU/req ${overhead(o.cpu)}, throughput ${overhead(o.throughput)}`),
   ].join("\n");
@@ -103,6 +114,9 @@ const wrong = results.reduce(
   0,
 );
 const timeouts = results.reduce((sum, { rows }) => sum + rows.reduce((n, r) => n + r.timeouts, 0), 0);
-console.log(`${wrong} wrong responses, ${timeouts} timed out; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+const stuck = results.reduce((sum, result) => sum + result.stuck, 0);
+console.log(
+  `${wrong} wrong responses, ${timeouts} timed out, ${stuck} never finished; ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
 // Explicitly: a connection a pool never got back would keep the process alive.
-process.exit(wrong > 0 ? 1 : 0);
+process.exit(wrong > 0 || stuck > 0 ? 1 : 0);

@@ -22,7 +22,14 @@ const PASSWORD = "bench-password-123";
  * whose client left (the load generator stopping) runs to the end all the same, and its
  * statements and CPU belong to the window it started in.
  */
-export type Traffic = { received: number; handled: number };
+export type Traffic = {
+  received: number;
+  handled: number;
+  /** Requests still unhandled after `settled` gave up on them: not waited for again, and reported. */
+  stuck: number;
+  /** What each unhandled request is doing, for the report of those that never finish. */
+  inFlight: Set<{ started: number; req: IncomingMessage; res: ServerResponse }>;
+};
 
 export type Endpoint = { url: string; app: App; traffic: Traffic };
 
@@ -53,11 +60,16 @@ export async function startService(db: Database, users: number): Promise<Service
   const servers: Server[] = [];
   const apps: App[] = [];
   const serve = async (app: App): Promise<Endpoint> => {
-    const traffic: Traffic = { received: 0, handled: 0 };
+    const traffic: Traffic = { received: 0, handled: 0, stuck: 0, inFlight: new Set() };
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       traffic.received++;
+      const entry = { started: performance.now(), req, res };
+      traffic.inFlight.add(entry);
       // Settles once the response was written (or the client was found gone).
-      void Promise.resolve(app.yoga(req, res)).finally(() => traffic.handled++);
+      void Promise.resolve(app.yoga(req, res)).finally(() => {
+        traffic.handled++;
+        traffic.inFlight.delete(entry);
+      });
     });
     apps.push(app);
     servers.push(server);
@@ -111,7 +123,21 @@ async function login(url: string, email: string): Promise<string> {
   return token;
 }
 
-/** Waits (up to 30 s: W2/1000 on a loaded machine) for the requests still in flight when a load generator stopped. */
+/**
+ * Waits (up to 30 s: W2/1000 on a loaded machine) for the requests still in flight when a load
+ * generator stopped. Those that never finish are reported once, with what their response had
+ * done, and counted as stuck: later measurements do not wait for them again.
+ */
 export async function settled(traffic: Traffic): Promise<void> {
-  for (let i = 0; i < 3000 && traffic.handled < traffic.received; i++) await new Promise((r) => setTimeout(r, 10));
+  const unfinished = () => traffic.received - traffic.handled - traffic.stuck;
+  for (let i = 0; i < 3000 && unfinished() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  if (unfinished() <= 0) return;
+  const now = performance.now();
+  const states = [...traffic.inFlight].map(
+    ({ started, req, res }) =>
+      `${((now - started) / 1000).toFixed(1)} s old, client ${req.socket.destroyed ? "gone" : "connected"}, ` +
+      `request body ${req.complete ? "read" : "unread"}, response ${res.writableEnded ? "ended" : res.headersSent ? "started" : "not started"}`,
+  );
+  console.warn(`${unfinished()} request(s) never finished:\n  ${states.slice(0, 10).join("\n  ")}`);
+  traffic.stuck += unfinished();
 }
