@@ -136,7 +136,8 @@ export async function settled(traffic: Traffic): Promise<void> {
   const states = [...traffic.inFlight].map(
     ({ started, req, res }) =>
       `${((now - started) / 1000).toFixed(1)} s old, client ${req.socket.destroyed ? "gone" : "connected"}, ` +
-      `request body ${req.complete ? "read" : "unread"}, response ${res.writableEnded ? "ended" : res.headersSent ? "started" : "not started"}`,
+      `request body ${req.complete ? "read" : "unread"}, response ${res.writableEnded ? "ended" : res.headersSent ? "started" : "not started"}` +
+      ` (destroyed ${res.destroyed}, closed ${res.closed}, needs drain ${res.writableNeedDrain}, ${res.writableLength} bytes buffered)`,
   );
   console.warn(`${unfinished()} request(s) never finished:\n  ${states.slice(0, 10).join("\n  ")}`);
   traffic.stuck += unfinished();
