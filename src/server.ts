@@ -6,6 +6,7 @@ import { acceptRequestId } from "./context.js";
 import { openConfiguredDatabase } from "./db/open.js";
 import { createLogger } from "./logger.js";
 import { startStaleJobReaper } from "./modules/provisioners/provisioner-queue.js";
+import { handleNodeRequest } from "./node-http.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
         ms: Math.round((performance.now() - begin) * 10) / 10,
       }),
     );
-    yoga(req, res);
+    void handleNodeRequest(yoga, req, res);
   });
   server.listen(config.port, config.host, () => {
     log.info("listening", {

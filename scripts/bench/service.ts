@@ -12,6 +12,7 @@ import { globalId } from "../../src/graphql/ids.js";
 // Registers every type on the builder before it is built a second time.
 import "../../src/graphql/schema.js";
 import { createLogger } from "../../src/logger.js";
+import { handleNodeRequest } from "../../src/node-http.js";
 import { BIG_ORGANIZATION_MEMBERS, idOf, seed, W1_ORGANIZATIONS, W1_WORKSPACES, W3_ORGANIZATION } from "./seed.js";
 import type { Actors, Expectations } from "./workloads.js";
 
@@ -66,7 +67,7 @@ export async function startService(db: Database, users: number): Promise<Service
       const entry = { started: performance.now(), req, res };
       traffic.inFlight.add(entry);
       // Settles once the response was written (or the client was found gone).
-      void Promise.resolve(app.yoga(req, res)).finally(() => {
+      void handleNodeRequest(app.yoga, req, res).finally(() => {
         traffic.handled++;
         traffic.inFlight.delete(entry);
       });
