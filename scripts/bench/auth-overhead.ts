@@ -8,7 +8,7 @@
 //   alternating the same way; CPU ms per request.
 import type { Database } from "../../src/db/database.js";
 import { measure } from "./measure.js";
-import type { Endpoint, Service } from "./service.js";
+import { type Endpoint, type Service, sendInProcess } from "./service.js";
 import { workloads } from "./workloads.js";
 
 export type OverheadRatios = {
@@ -72,12 +72,7 @@ export async function inProcess(
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < options.requestsPerBlock; i++) {
-      const response = await endpoint.app.yoga.fetch("http://bench.local/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${service.tokens.admin}` },
-        body,
-      });
-      if (workload.check(await response.json())) result.wrong++;
+      if (workload.check(await sendInProcess(endpoint.app, body, service.tokens.admin))) result.wrong++;
     }
     const cpu = process.cpuUsage(cpuBefore);
     return {

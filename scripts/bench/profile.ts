@@ -17,7 +17,7 @@ import { Session } from "node:inspector/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openScratchDatabase } from "./databases.js";
-import { type Service, startService } from "./service.js";
+import { type Service, sendInProcess, startService } from "./service.js";
 import { type Workload, workloads } from "./workloads.js";
 
 const USERS = Number(process.env.PROFILE_USERS ?? 1000);
@@ -220,14 +220,7 @@ async function main(): Promise<void> {
     service = await startService(db, USERS);
     const { app } = service.checked;
     const { tokens, expectations } = service;
-    const send: Send = async (body, token) => {
-      const response = await app.yoga.fetch("http://bench/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body,
-      });
-      return response.json();
-    };
+    const send: Send = (body, token) => sendInProcess(app, body, token);
 
     console.log(
       `${USERS} users; ${ROUNDS} rounds of ${REQUESTS} requests per workload, ${CONCURRENCY} in flight; node ${process.version}\n`,

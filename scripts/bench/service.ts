@@ -143,3 +143,13 @@ export async function settled(traffic: Traffic): Promise<void> {
   console.warn(`${unfinished()} request(s) never finished:\n  ${states.slice(0, 10).join("\n  ")}`);
   traffic.stuck += unfinished();
 }
+
+/** One request through the app's Fetch handler in this process (no socket); the parsed answer. */
+export async function sendInProcess(app: App, body: string, token: string | null): Promise<any> {
+  const response = await app.yoga.fetch("http://bench.local/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  return response.json();
+}
