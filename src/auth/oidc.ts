@@ -52,6 +52,7 @@ export class OidcVerifier {
         requiredClaims: ["exp", "iat", "sub"],
       });
       this.checkAuthorizedParty(payload);
+      this.checkIssuedAt(payload);
       return {
         claims: payload as VerifiedIdToken["claims"],
         subject: `${payload.iss}|${payload.sub}`,
@@ -82,6 +83,14 @@ export class OidcVerifier {
   private checkAuthorizedParty(payload: JWTPayload): void {
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== this.config.clientId) {
       throw new OidcTokenError("the ID token has several audiences and azp is not this client");
+    }
+  }
+
+  /** jose checks `iat` only with `maxTokenAge`, which would also cap the age: only the future is refused. */
+  private checkIssuedAt(payload: JWTPayload): void {
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.iat === "number" && payload.iat > now + this.config.clockToleranceSeconds) {
+      throw new OidcTokenError("the ID token was issued in the future");
     }
   }
 
@@ -142,8 +151,10 @@ export class OidcVerifier {
   }
 
   /**
-   * The key for a token. An unknown kid is a token problem; a failed fetch is a provider problem,
-   * unless keys fetched earlier still hold the kid (stale-if-error: the provider is down).
+   * The key for a token. A kid unknown to keys fetched just now is a token problem; a failed fetch
+   * is a provider problem, unless keys fetched earlier hold the kid (stale-if-error: the provider
+   * is down). A kid never fetched cannot be judged while the provider is down (it may be a
+   * rotated key): that stays a provider problem.
    */
   private async keyFor(keySet: KeySet, header: JWSHeaderParameters, token: Parameters<KeySet>[1]) {
     try {
@@ -151,7 +162,13 @@ export class OidcVerifier {
     } catch (error) {
       if (isJoseError(error) && !PROVIDER_ERROR_CODES.has(errorCode(error))) throw error;
       const known = keySet.jwks() as JSONWebKeySet | undefined;
-      if (known) return createLocalJWKSet(known)(header, token);
+      if (known) {
+        try {
+          return await createLocalJWKSet(known)(header, token);
+        } catch (staleError) {
+          if (errorCode(staleError) !== "ERR_JWKS_NO_MATCHING_KEY") throw staleError;
+        }
+      }
       throw new OidcProviderError(`fetching the provider's keys failed: ${(error as Error).message}`, {
         cause: error,
       });

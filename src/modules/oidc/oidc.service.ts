@@ -33,26 +33,31 @@ async function verify(ctx: Context, config: OidcConfig, idToken: string): Promis
   }
 }
 
-/** `email_verified` as providers send it: a boolean, or (some providers) the string "true". */
-const isVerified = (raw: unknown) => raw === true || raw === "true";
+/**
+ * `email_verified` marked false (a boolean, or the string some providers send). An absent claim
+ * is not false: Entra ID never sends it, and Coder refuses only an explicit false.
+ */
+const isMarkedUnverified = (raw: unknown) => raw === false || raw === "false";
 
-type Linked = { user: User; how: "subject" | "email" | "created" };
+/** Holders of this site role are linked by subject only (see linkByEmail). */
+const SITE_OWNER_ROLE = "owner";
 
-/** The user of this identity: linked by subject, else by a verified email, else a new OIDC user. */
+type EmailChange = { from: string; to: string };
+type Linked = { user: User; how: "subject" | "email" | "created"; emailChange?: EmailChange };
+
+/**
+ * The user of this identity: linked by subject (`iss|sub`), else by an email the provider has not
+ * marked unverified, else a new OIDC user (never from an email marked unverified).
+ */
 async function linkOrCreate(tx: Tx, config: OidcConfig, token: VerifiedIdToken): Promise<Linked> {
-  const bySubject = await tx.user.findUnique({ where: { oidcSubject: token.subject } });
-  if (bySubject) return { user: bySubject, how: "subject" };
   const email = emailFrom(token.claims[config.emailClaim]);
+  const unverified = isMarkedUnverified(token.claims.email_verified);
+  const bySubject = await tx.user.findUnique({ where: { oidcSubject: token.subject } });
+  if (bySubject) return followEmail(tx, bySubject, unverified ? null : email);
   if (!email) throw invalidToken(`it has no valid "${config.emailClaim}" claim`);
+  if (unverified) throw invalidToken("the provider says the email is not verified");
   const byEmail = await tx.user.findUnique({ where: { email } });
-  if (byEmail) {
-    if (!isVerified(token.claims.email_verified)) {
-      throw invalidToken("an account with this email exists and the provider has not verified the email");
-    }
-    if (byEmail.oidcSubject) throw invalidToken("the account with this email is linked to another identity");
-    const user = await tx.user.update({ where: { id: byEmail.id }, data: { oidcSubject: token.subject } });
-    return { user, how: "email" };
-  }
+  if (byEmail) return { user: await linkByEmail(tx, byEmail, token), how: "email" };
   const user = await createExternalUser(tx, {
     email,
     username: usernameFrom(token.claims[config.usernameClaim], email),
@@ -66,13 +71,37 @@ async function linkOrCreate(tx: Tx, config: OidcConfig, token: VerifiedIdToken):
   return { user, how: "created" };
 }
 
+/**
+ * Links an account found by email. Refused when another subject of this provider holds it (an
+ * address can be handed to someone else; Coder would log them in) and for site owners: an email
+ * at the provider must not be a way into the account that controls everything.
+ */
+async function linkByEmail(tx: Tx, user: User, token: VerifiedIdToken): Promise<User> {
+  if (user.oidcSubject?.startsWith(`${token.claims.iss}|`)) {
+    throw invalidToken("the account with this email is linked to another identity");
+  }
+  if (user.siteRoles.includes(SITE_OWNER_ROLE)) {
+    throw invalidToken("the account with this email is a site owner, which is never linked by email");
+  }
+  // A link made under another issuer is dead (its tokens are no longer accepted): replaced.
+  return tx.user.update({ where: { id: user.id }, data: { oidcSubject: token.subject } });
+}
+
+/** The provider's current email replaces the stored one, unless another account holds it. */
+async function followEmail(tx: Tx, user: User, email: string | null): Promise<Linked> {
+  if (!email || email === user.email) return { user, how: "subject" };
+  if (await tx.user.findUnique({ where: { email }, select: { id: true } })) return { user, how: "subject" };
+  const updated = await tx.user.update({ where: { id: user.id }, data: { email } });
+  return { user: updated, how: "subject", emailChange: { from: user.email, to: email } };
+}
+
 export async function loginWithOidc(ctx: Context, input: { idToken: string }) {
   const config = ctx.config.oidc;
   if (!config) throw userError("FEATURE_DISABLED", "OpenID Connect login is not configured.");
   const token = await verify(ctx, config, input.idToken);
   const attempt = () =>
     inTransaction(ctx.prisma, async (tx) => {
-      const { user: found, how } = await linkOrCreate(tx, config, token);
+      const { user: found, how, emailChange } = await linkOrCreate(tx, config, token);
       if (found.status === "SUSPENDED") throw userError("USER_SUSPENDED", "This account is suspended.");
       const user = await tx.user.update({
         where: { id: found.id },
@@ -100,6 +129,7 @@ export async function loginWithOidc(ctx: Context, input: { idToken: string }) {
           diff: {
             loginType: "OIDC",
             linkedBy: how,
+            ...(emailChange ? { email: emailChange } : {}),
             ...(found.status === "DORMANT" ? { status: { from: "DORMANT", to: "ACTIVE" } } : {}),
             sync,
           },
