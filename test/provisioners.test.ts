@@ -205,8 +205,8 @@ describe("the Provisioner-Key credential", () => {
     const daemonId = await register(app, key, "narrow-daemon");
     const node = await asDaemon(app, key, `query($id: ID!) { node(id: $id) { id } }`, { id: daemonId });
     expect(node.data?.node).toBeNull();
-    // The daemon reads its own daemon and jobs, never the organization.
-    const withOrg = await asDaemon(app, key, REGISTER.replace("status }", "status organization { id } }"), {
+    // The daemon reads its own daemon and jobs, and of its organization only id, name and displayName.
+    const withOrg = await asDaemon(app, key, REGISTER.replace("status }", "status organization { id description } }"), {
       input: { name: "narrow-daemon", version: "test" },
     });
     expect(errorCodes(withOrg)).toEqual(["NOT_FOUND"]);

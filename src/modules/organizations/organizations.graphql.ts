@@ -8,22 +8,33 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
 
+/**
+ * Granted by a provisioner daemon object to its organization: the Provisioner-Key credential reads
+ * its own organization there, and only its id, name and displayName (the other fields are
+ * users-only or answer nothing without a user subject).
+ */
+export const DAEMON_ORGANIZATION_GRANT = "daemonOrganization";
+const USERS_ONLY = { authScopes: { authenticated: true } } as const;
+
 export const OrganizationType = builder.prismaNode("Organization", {
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need.
   select: { id: true },
-  authScopes: (org, ctx) => permissionScopes(ctx, { action: "READ", type: "ORGANIZATION", organizationId: org.id }),
+  authScopes: (org, ctx) =>
+    ctx.actor.kind === "provisioner"
+      ? ctx.actor.organizationId === org.id && { $granted: DAEMON_ORGANIZATION_GRANT }
+      : permissionScopes(ctx, { action: "READ", type: "ORGANIZATION", organizationId: org.id }),
   fields: (t) => ({
     name: t.exposeString("name", {
       description:
         "Unique; 1-32 characters of letters, digits and single hyphens; 'default', 'new' and 'create' are reserved for new organizations.",
     }),
     displayName: t.exposeString("displayName"),
-    description: t.exposeString("description"),
-    icon: t.exposeString("icon"),
-    isDefault: t.exposeBoolean("isDefault"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    description: t.exposeString("description", USERS_ONLY),
+    icon: t.exposeString("icon", USERS_ONLY),
+    isDefault: t.exposeBoolean("isDefault", USERS_ONLY),
+    createdAt: t.expose("createdAt", { type: "DateTime", ...USERS_ONLY }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", ...USERS_ONLY }),
   }),
 });
 

@@ -6,7 +6,8 @@
 //   The secret is never readable by anyone.
 // - Jobs: PROVISIONER_JOBS READ, or PROVISIONER_DAEMON READ, in their organization: whoever sees
 //   a daemon busy may see the job it runs, and template authors (members) see their imports.
-// - A provisioner daemon (Provisioner-Key actor) sees its own organization's daemons and jobs.
+// - A provisioner daemon (Provisioner-Key actor) sees its own organization's daemons and jobs,
+//   and that organization's id, name and displayName through its daemon (DAEMON_ORGANIZATION_GRANT).
 import type { Actor } from "../../auth/actor.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import { organizationScopedWhere } from "../../authz/filters.js";
@@ -41,6 +42,9 @@ export function jobWhere(subject: Subject): Record<string, unknown> {
 const permission = (action: PermissionScope["action"], type: PermissionScope["type"], organizationId: string) => ({
   permission: { action, type, organizationId },
 });
+
+export const isProvisionerOf = (actor: Actor, organizationId: string): boolean =>
+  actor.kind === "provisioner" && actor.organizationId === organizationId;
 
 /** A provisioner actor of the object's organization, or the user permission scopes given (templates reuse it for AcquiredJob's version and build). */
 export function orProvisionerOf<T extends object>(actor: Actor, organizationId: string, scopes: T): T | boolean {

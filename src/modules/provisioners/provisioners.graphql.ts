@@ -7,7 +7,7 @@ import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
-import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import {
   canReadDaemons,
@@ -15,6 +15,7 @@ import {
   canReadKeys,
   daemonScopes,
   daemonWhere,
+  isProvisionerOf,
   jobScopes,
   jobWhere,
   keyScopes,
@@ -119,6 +120,8 @@ export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
 export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
   id: { field: "id" },
   authScopes: (daemon, ctx) => daemonScopes(ctx.actor, daemon.organizationId),
+  // A daemon reads its own organization's name (and nothing else of it) through its daemon object.
+  grantScopes: (daemon, ctx) => (isProvisionerOf(ctx.actor, daemon.organizationId) ? [DAEMON_ORGANIZATION_GRANT] : []),
   fields: (t) => ({
     name: t.exposeString("name"),
     version: t.exposeString("version"),

@@ -8,7 +8,14 @@ import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
-import type { ProvisionerJob, ProvisionerKey, TemplateVersion, WorkspaceBuild } from "../../generated/prisma/client.js";
+import type {
+  Prisma,
+  ProvisionerDaemon,
+  ProvisionerJob,
+  ProvisionerKey,
+  TemplateVersion,
+  WorkspaceBuild,
+} from "../../generated/prisma/client.js";
 import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
 import {
@@ -20,7 +27,7 @@ import {
 } from "../idempotency/idempotency.js";
 import { checkNonNegativeInt, ensure, isUniqueViolation } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
-import { lockNextJob } from "./provisioner-queue.js";
+import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
 import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
 
 type ProvisionerActor = Extract<Actor, { kind: "provisioner" }>;
@@ -166,7 +173,19 @@ function requireProvisioner(ctx: Context): ProvisionerActor {
 const PROVISIONER_TYPE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const DEFAULT_PROVISIONERS = ["echo"];
 
-/** Creates or refreshes the daemon `name` of the key's organization; doubles as the heartbeat. */
+const DAEMON_NAME_TAKEN = "Another key's daemon that is not offline has this name.";
+export const TAKEN_OVER_ERROR =
+  "The provisioner daemon running this job went offline and its name was taken by another key.";
+
+type DaemonFields = { keyId: string; version: string; provisioners: string[]; tags: Tags; lastSeenAt: Date };
+type Registration = { daemon: ProvisionerDaemon; registered: boolean; failedJobs: FailedJob[] };
+
+/**
+ * Creates or refreshes the daemon `name` of the key's organization; doubles as the heartbeat.
+ * A daemon belongs to the key that registered it: another key may take its name only once it is
+ * OFFLINE (or its key was deleted), and then the jobs it was running fail. Every step is a
+ * conditional write, so of concurrent registrations of one name by two keys exactly one wins.
+ */
 export async function registerDaemon(
   ctx: Context,
   input: { name: string; version: string; provisioners?: readonly string[] | null },
@@ -186,33 +205,68 @@ export async function registerDaemon(
   );
   const now = new Date();
   const fields = { keyId: actor.keyId, version: input.version, provisioners, tags: actor.tags, lastSeenAt: now };
-  const registered = await inTransaction(ctx.prisma, async (tx) => {
-    const where = { organizationId_name: { organizationId: actor.organizationId, name: input.name } };
-    const existing = await tx.provisionerDaemon.findUnique({ where, select: { id: true, keyId: true } });
-    // An upsert (INSERT ... ON CONFLICT) so two first registrations of one name cannot collide.
-    const daemon = await tx.provisionerDaemon.upsert({
-      where,
-      update: fields,
-      create: { ...fields, organizationId: actor.organizationId, name: input.name },
-    });
-    if (!existing || existing.keyId !== actor.keyId) {
+  const offlineBefore = new Date(now.getTime() - ctx.config.provisionerStaleSeconds * 1000);
+  const registration = await inTransaction(ctx.prisma, async (tx) => {
+    const where = { organizationId: actor.organizationId, name: input.name };
+    const result = await claimDaemonName(tx, where, fields, offlineBefore);
+    if (!result) throw userError("NAME_TAKEN", DAEMON_NAME_TAKEN, ["input", "name"]);
+    if (result.registered) {
       await recordAudit(
         tx,
         { ...auditMeta(ctx), actorId: null },
         {
           action: "REGISTER",
           resourceType: "PROVISIONER_DAEMON",
-          resourceId: daemon.id,
-          resourceName: daemon.name,
-          organizationId: daemon.organizationId,
-          diff: { keyName: actor.keyName, version: daemon.version, provisioners, tags: actor.tags },
+          resourceId: result.daemon.id,
+          resourceName: result.daemon.name,
+          organizationId: result.daemon.organizationId,
+          diff: { keyName: actor.keyName, version: input.version, provisioners, tags: actor.tags },
         },
       );
     }
-    return { daemon };
+    return result;
   });
-  ctx.live.daemonsChanged(actor.organizationId); // live update, after the commit
-  return registered;
+  // Live updates, after the commit.
+  if (registration.failedJobs.length > 0) ctx.live.jobsChanged(registration.failedJobs);
+  ctx.live.daemonsChanged(actor.organizationId);
+  return { daemon: registration.daemon };
+}
+
+/** The daemon row for (organization, name) with this key, or null when another key's daemon holds the name. */
+async function claimDaemonName(
+  tx: Prisma.TransactionClient,
+  where: { organizationId: string; name: string },
+  fields: DaemonFields,
+  offlineBefore: Date,
+): Promise<Registration | null> {
+  const refresh = () =>
+    tx.provisionerDaemon.updateManyAndReturn({ where: { ...where, keyId: fields.keyId }, data: fields });
+  const [refreshed] = await refresh();
+  if (refreshed) return { daemon: refreshed, registered: false, failedJobs: [] };
+  // ON CONFLICT DO NOTHING: a concurrent first registration waits here instead of aborting the transaction.
+  const [created] = await tx.provisionerDaemon.createManyAndReturn({
+    data: [{ ...where, ...fields }],
+    skipDuplicates: true,
+  });
+  if (created) return { daemon: created, registered: true, failedJobs: [] };
+  // The conflicting row may be this key's own, registered concurrently.
+  const [concurrent] = await refresh();
+  if (concurrent) return { daemon: concurrent, registered: false, failedJobs: [] };
+  const [takenOver] = await tx.provisionerDaemon.updateManyAndReturn({
+    where: {
+      ...where,
+      OR: [{ keyId: null }, { lastSeenAt: null }, { lastSeenAt: { lt: offlineBefore } }],
+    },
+    data: fields,
+  });
+  if (!takenOver) return null;
+  // Its jobs were acquired under the previous key: nobody may complete them now.
+  const failedJobs = await tx.provisionerJob.updateManyAndReturn({
+    where: { workerId: takenOver.id, status: "RUNNING" },
+    data: { status: "FAILED", error: TAKEN_OVER_ERROR, completedAt: fields.lastSeenAt },
+    select: { id: true, organizationId: true, type: true },
+  });
+  return { daemon: takenOver, registered: true, failedJobs };
 }
 
 export type AcquiredJobView = {
@@ -283,7 +337,12 @@ export async function completeJob(
       throw notFound("provisioner job");
     }
     const now = new Date();
-    await tx.provisionerDaemon.update({ where: { id: holder.id }, data: { lastSeenAt: now } });
+    // Conditional on the key: a daemon whose name another key took over meanwhile is no longer the caller's.
+    const seen = await tx.provisionerDaemon.updateMany({
+      where: { id: holder.id, keyId: actor.keyId },
+      data: { lastSeenAt: now },
+    });
+    if (seen.count === 0) throw notFound("provisioner job");
     // Conditional on still RUNNING: the stale-job reaper may have failed it meanwhile.
     const finished = await tx.provisionerJob.updateMany({
       where: { id: job.id, status: "RUNNING", workerId: holder.id },
