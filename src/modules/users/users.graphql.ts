@@ -1,6 +1,8 @@
 // Users, authentication and API tokens.
+
+import type { MaybePromise } from "@pothos/core";
 import { requireViewer } from "../../authz/assert.js";
-import { canReadUser } from "../../authz/evaluator.js";
+import { canReadUser, type Subject } from "../../authz/evaluator.js";
 import { allOf, organizationWhere, userWhere } from "../../authz/filters.js";
 import type { Context } from "../../context.js";
 import type { ApiToken, User } from "../../generated/prisma/client.js";
@@ -28,10 +30,16 @@ type DetailsRow = { id: string; memberships: { organizationId: string }[] };
  * names. Decided in the resolvers, after plugin-prisma has loaded the memberships the field
  * selects (a scope check would run before that, on rows not loaded with them).
  */
-async function detailsVisible(ctx: Context, user: DetailsRow): Promise<boolean> {
-  const subject = ctx.loadedSubject() ?? (await ctx.subject());
+function detailsVisible(subject: Subject | null, user: DetailsRow): boolean {
   if (!subject) return false;
   return canReadUser(subject, { id: user.id, organizationIds: user.memberships.map((m) => m.organizationId) });
+}
+
+/** `detail` of the user when the viewer may see it, else null; synchronous once the subject is loaded. */
+function ifDetailsVisible<T>(ctx: Context, user: DetailsRow, detail: () => T): MaybePromise<T | null> {
+  const loaded = ctx.loadedSubject();
+  if (loaded !== undefined) return detailsVisible(loaded, user) ? detail() : null;
+  return ctx.subject().then((subject) => (detailsVisible(subject, user) ? detail() : null));
 }
 
 export const UserType = builder.prismaNode("User", {
@@ -46,7 +54,7 @@ export const UserType = builder.prismaNode("User", {
       description:
         "Null unless the viewer is this user, or may read users (site) or the members of an organization this user belongs to; the same holds for status, loginType, siteRoles and organizations.",
       select: { email: true, ...DETAILS_SELECT },
-      resolve: async (u, _args, ctx) => ((await detailsVisible(ctx, u)) ? u.email : null),
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.email),
     }),
     name: t.string({
       nullable: true,
@@ -58,23 +66,23 @@ export const UserType = builder.prismaNode("User", {
       type: UserStatusEnum,
       nullable: true,
       select: { status: true, ...DETAILS_SELECT },
-      resolve: async (u, _args, ctx) => ((await detailsVisible(ctx, u)) ? u.status : null),
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.status),
     }),
     loginType: t.field({
       type: LoginTypeEnum,
       nullable: true,
       select: { loginType: true, ...DETAILS_SELECT },
-      resolve: async (u, _args, ctx) => ((await detailsVisible(ctx, u)) ? u.loginType : null),
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.loginType),
     }),
     siteRoles: t.field({
       type: [RoleType],
       nullable: true,
       select: { siteRoles: true, ...DETAILS_SELECT },
-      resolve: async (u, _args, ctx) => {
-        if (!(await detailsVisible(ctx, u))) return null;
-        const held = new Set(["member", ...u.siteRoles]);
-        return siteRoleViews().filter((role) => held.has(role.name));
-      },
+      resolve: (u, _args, ctx) =>
+        ifDetailsVisible(ctx, u, () => {
+          const held = new Set(["member", ...u.siteRoles]);
+          return siteRoleViews().filter((role) => held.has(role.name));
+        }),
     }),
     organizations: t.prismaField({
       type: [OrganizationType],
@@ -83,7 +91,7 @@ export const UserType = builder.prismaNode("User", {
       select: DETAILS_SELECT,
       resolve: async (query, user, _args, ctx) => {
         const subject = await ctx.subject();
-        if (!subject || !(await detailsVisible(ctx, user))) return null;
+        if (!subject || !detailsVisible(subject, user)) return null;
         return ctx.prisma.organization.findMany({
           ...query,
           where: allOf({ members: { some: { userId: user.id } } }, organizationWhere(subject)),
