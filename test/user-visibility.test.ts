@@ -23,7 +23,8 @@ const DETAILS = "id username name email status loginType siteRoles { name } orga
 const HIDDEN = { email: null, status: null, loginType: null, siteRoles: null, organizations: null };
 
 beforeAll(async () => {
-  app = await createTestApp();
+  // Statement counts show that deciding on details adds no query per row.
+  app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
   owner = await setupOwner(app);
   acme = await makeOrganization(app, "acme");
   siteTemplateAdmin = await createUser(app, owner.token, "site-tmpl", { siteRoles: ["template-admin"] });
@@ -133,6 +134,45 @@ describe("members of an organization", () => {
     expect(result.errors).toBeUndefined();
     const users = result.data?.organization.members.edges.map((e: { node: { user: unknown } }) => e.node.user);
     expect(users).toContainEqual({ username: "member", email: "member@example.com", siteRoles: [{ name: "member" }] });
+  });
+});
+
+describe("the users list and the details agree", () => {
+  it.each([
+    ["plain member", () => member],
+    ["organization-auditor", () => orgAuditor],
+    ["site user-admin", () => userAdmin],
+    ["site template-admin", () => siteTemplateAdmin],
+  ])("every user the %s may list shows its email", async (_role, viewer) => {
+    const result = await app.gql(
+      `query { users(first: 100) { edges { node { username email } } } }`,
+      {},
+      {
+        token: viewer().token,
+      },
+    );
+    expect(result.errors).toBeUndefined();
+    const users = result.data?.users.edges.map((e: { node: { email: string | null } }) => e.node);
+    expect(users.length).toBeGreaterThan(1);
+    expect(users.filter((u: { email: string | null }) => u.email === null)).toEqual([]);
+  });
+});
+
+describe("cost", () => {
+  it("adds no statement to a list of members when their details are selected", async () => {
+    const list = (fields: string) =>
+      app.gql(
+        `query { organization(name: "acme") { members(first: 100) { edges { node { user { ${fields} } } } } } }`,
+        {},
+        {
+          token: orgAdmin.token,
+        },
+      );
+    const profile = await list("id username name");
+    const details = await list("id username name email status loginType siteRoles { name }");
+    expect(details.errors).toBeUndefined();
+    expect(Number(profile.headers.get("x-sql-statements"))).toBeGreaterThan(0);
+    expect(details.headers.get("x-sql-statements")).toBe(profile.headers.get("x-sql-statements"));
   });
 });
 
