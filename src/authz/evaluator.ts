@@ -141,6 +141,20 @@ export function can(subject: Subject, action: Action, object: AuthzObject): bool
   return false;
 }
 
+/**
+ * Whether the subject may read a user's account details (email, status, login type, site roles,
+ * organizations): USER READ (at site level, or on one's own user), or ORGANIZATION_MEMBER READ
+ * everywhere or in an organization the user belongs to. The users list filter (`userWhere`)
+ * applies the same rule in SQL.
+ */
+export function canReadUser(subject: Subject, user: { id: string; organizationIds: readonly string[] }): boolean {
+  if (can(subject, "READ", { type: "USER", ownerId: user.id })) return true;
+  if (can(subject, "READ", { type: "ORGANIZATION_MEMBER" })) return true;
+  return user.organizationIds.some((organizationId) =>
+    can(subject, "READ", { type: "ORGANIZATION_MEMBER", organizationId }),
+  );
+}
+
 /** Where a subject may perform an action, for building list filters. */
 export type Scope = {
   /** Everywhere: no filter needed. */

@@ -1,6 +1,10 @@
 // Users, authentication and API tokens.
+
+import type { MaybePromise } from "@pothos/core";
 import { requireViewer } from "../../authz/assert.js";
+import { canReadUser, type Subject } from "../../authz/evaluator.js";
 import { allOf, organizationWhere, userWhere } from "../../authz/filters.js";
+import type { Context } from "../../context.js";
 import type { ApiToken, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
@@ -14,6 +18,30 @@ import * as users from "./users.service.js";
 export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
 export const LoginTypeEnum = builder.enumType("LoginType", { values: ["PASSWORD", "OIDC", "NONE"] as const });
 
+/** What deciding on a user's details needs from the row: the organizations the user belongs to. */
+const DETAILS_SELECT = { memberships: { select: { organizationId: true } } } as const;
+
+type DetailsRow = { id: string; memberships: { organizationId: string }[] };
+
+/**
+ * A user's account details (email, status, login type, site roles, organizations) answer null
+ * unless the evaluator lets the viewer read this user (`canReadUser`); a provisioner key has no
+ * subject and sees none. The rest of the type is the public profile of whoever a visible object
+ * names. Decided in the resolvers, after plugin-prisma has loaded the memberships the field
+ * selects (a scope check would run before that, on rows not loaded with them).
+ */
+function detailsVisible(subject: Subject | null, user: DetailsRow): boolean {
+  if (!subject) return false;
+  return canReadUser(subject, { id: user.id, organizationIds: user.memberships.map((m) => m.organizationId) });
+}
+
+/** `detail` of the user when the viewer may see it, else null; synchronous once the subject is loaded. */
+function ifDetailsVisible<T>(ctx: Context, user: DetailsRow, detail: () => T): MaybePromise<T | null> {
+  const loaded = ctx.loadedSubject();
+  if (loaded !== undefined) return detailsVisible(loaded, user) ? detail() : null;
+  return ctx.subject().then((subject) => (detailsVisible(subject, user) ? detail() : null));
+}
+
 export const UserType = builder.prismaNode("User", {
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need (users are nested in
@@ -21,24 +49,49 @@ export const UserType = builder.prismaNode("User", {
   select: { id: true },
   fields: (t) => ({
     username: t.exposeString("username"),
-    email: t.exposeString("email"),
-    name: t.exposeString("name"),
-    status: t.expose("status", { type: UserStatusEnum }),
-    loginType: t.expose("loginType", { type: LoginTypeEnum }),
+    email: t.string({
+      nullable: true,
+      description:
+        "Null unless the viewer is this user, or may read users (site) or the members of an organization this user belongs to; the same holds for status, loginType, siteRoles and organizations.",
+      select: { email: true, ...DETAILS_SELECT },
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.email),
+    }),
+    name: t.string({
+      nullable: true,
+      description: "Null for a provisioner key, which sees usernames only.",
+      select: { name: true },
+      resolve: (u, _args, ctx) => (ctx.actor.kind === "provisioner" ? null : u.name),
+    }),
+    status: t.field({
+      type: UserStatusEnum,
+      nullable: true,
+      select: { status: true, ...DETAILS_SELECT },
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.status),
+    }),
+    loginType: t.field({
+      type: LoginTypeEnum,
+      nullable: true,
+      select: { loginType: true, ...DETAILS_SELECT },
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.loginType),
+    }),
     siteRoles: t.field({
       type: [RoleType],
-      select: { siteRoles: true },
-      resolve: (u) => {
-        const held = new Set(["member", ...u.siteRoles]);
-        return siteRoleViews().filter((role) => held.has(role.name));
-      },
+      nullable: true,
+      select: { siteRoles: true, ...DETAILS_SELECT },
+      resolve: (u, _args, ctx) =>
+        ifDetailsVisible(ctx, u, () => {
+          const held = new Set(["member", ...u.siteRoles]);
+          return siteRoleViews().filter((role) => held.has(role.name));
+        }),
     }),
     organizations: t.prismaField({
       type: [OrganizationType],
+      nullable: true,
       description: "The organizations this user is a member of that the viewer may read.",
+      select: DETAILS_SELECT,
       resolve: async (query, user, _args, ctx) => {
         const subject = await ctx.subject();
-        if (!subject) return [];
+        if (!subject || !detailsVisible(subject, user)) return null;
         return ctx.prisma.organization.findMany({
           ...query,
           where: allOf({ members: { some: { userId: user.id } } }, organizationWhere(subject)),
@@ -46,7 +99,11 @@ export const UserType = builder.prismaNode("User", {
         });
       },
     }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", {
+      type: "DateTime",
+      // A provisioner key sees usernames only; the field cannot be null (contract).
+      authScopes: { authenticated: true },
+    }),
   }),
 });
 
