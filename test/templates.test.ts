@@ -214,6 +214,19 @@ describe("template visibility", () => {
     expect(asAuditor.data?.node).toEqual({ id: hidden, name: "hidden" });
   });
 
+  it("site-wide readers who are members somewhere still see every organization's templates", async () => {
+    // The owner is a member of the default organization; a site template-admin joins globex.
+    const all = ["by-owner", "by-site-tmpl", "by-tmpl-admin", "docker", "hidden"];
+    expect(await visibleNames(owner.token, acme.id)).toEqual(all);
+    const member = await createUser(app, owner.token, "site-tmpl-member", {
+      organizationIds: [globex.id],
+      siteRoles: ["template-admin"],
+    });
+    expect(await visibleNames(member.token, acme.id)).toEqual(all);
+    const hiddenNode = await app.gql(NODE, { id: hidden }, { token: member.token });
+    expect(hiddenNode.data?.node).toEqual({ id: hidden, name: "hidden" });
+  });
+
   it("a member of another organization sees none of them and cannot name them", async () => {
     expect(await visibleNames(gina.token, acme.id)).toEqual([]);
     expect(await visibleNames(gina.token)).toEqual(["docker"]); // globex's own template

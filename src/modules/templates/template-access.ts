@@ -161,7 +161,8 @@ function aclOrganizationIds(subject: Subject): string[] {
 export function templateReadWhere(subject: Subject): Prisma.TemplateWhereInput {
   const byRole = organizationScopedWhere(subject, "TEMPLATE", "READ") as Prisma.TemplateWhereInput;
   const aclOrganizations = aclOrganizationIds(subject);
-  if (aclOrganizations.length === 0) return byRole;
+  // `{}` reads everything (a site-wide reader); Prisma does not treat `{ OR: [{}, ...] }` as such.
+  if (aclOrganizations.length === 0 || Object.keys(byRole).length === 0) return byRole;
   const byAcl: Prisma.TemplateWhereInput = {
     organizationId: { in: aclOrganizations },
     OR: [{ userAcl: { some: userAclWhere(subject.userId) } }, { groupAcl: { some: groupAclWhere(subject.userId) } }],
