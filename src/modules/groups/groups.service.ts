@@ -5,16 +5,12 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import type { Subject } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
+import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId, globalId, parseId } from "../../graphql/ids.js";
-import {
-  EVERYONE_GROUP_NAME,
-  GROUP_NAMES,
-  lockName,
-  visibleOrganization,
-} from "../organizations/organizations.service.js";
+import { EVERYONE_GROUP_NAME, visibleOrganization } from "../organizations/organizations.service.js";
 import {
   type Check,
   checkDisplayName,
@@ -22,7 +18,6 @@ import {
   checkNonNegativeInt,
   checkUrl,
   ensure,
-  isUniqueViolation,
 } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;
@@ -52,21 +47,9 @@ function checkGroupFields(input: GroupFields): void {
 
 const nameTaken = () => userError("NAME_TAKEN", "A group with this name already exists here.", ["input", "name"]);
 
-async function assertNameFree(tx: Tx, organizationId: string, name: string, exceptId?: string): Promise<void> {
-  await lockName(tx, GROUP_NAMES, name, organizationId);
-  const taken = await tx.group.findFirst({
-    where: {
-      organizationId,
-      name: { equals: name, mode: "insensitive" },
-      ...(exceptId ? { NOT: { id: exceptId } } : {}),
-    },
-    select: { id: true },
-  });
-  if (taken) throw nameTaken();
-}
-
+/** The unique index on (organization, lower(name)) refuses a name another group here has in any case. */
 function rethrowNameTaken(error: unknown): never {
-  if (isUniqueViolation(error)) throw nameTaken();
+  if (violatesUnique(error, NAME_INDEXES.group)) throw nameTaken();
   throw error;
 }
 
@@ -85,7 +68,6 @@ export async function createGroup(ctx: Context, input: GroupFields & { organizat
     await visibleOrganization(tx, subject, organizationId);
     assertAllowed(subject, "CREATE", { type: "GROUP", organizationId });
     checkGroupFields(input);
-    await assertNameFree(tx, organizationId, input.name);
     const data = {
       name: input.name,
       displayName: input.displayName ?? "",
@@ -166,7 +148,6 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput) {
     }
     await assertMembersOf(tx, current.organizationId, adds);
     const name = input.name ?? current.name;
-    if (name !== current.name) await assertNameFree(tx, current.organizationId, name, current.id);
     const wanted = {
       name,
       displayName: input.displayName ?? current.displayName,

@@ -4,19 +4,12 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
+import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Organization, Prisma } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
-import {
-  type Check,
-  checkDisplayName,
-  checkName,
-  checkText,
-  checkUrl,
-  ensure,
-  isUniqueViolation,
-} from "../shared/validation.js";
+import { type Check, checkDisplayName, checkName, checkText, checkUrl, ensure } from "../shared/validation.js";
 
 type Db = Prisma.TransactionClient;
 
@@ -80,25 +73,6 @@ function checkOrganizationFields(input: OrganizationFields, isDefault: boolean):
   ensure(...checks);
 }
 
-// Advisory-lock namespaces: names are unique case-insensitively, which the unique index
-// (case-sensitive) cannot enforce, so writers of the same name take turns.
-const ORGANIZATION_NAMES = 7246913101;
-export const GROUP_NAMES = 7246913102;
-
-/** Holds, until the transaction ends, the right to claim a name (case-insensitively) in a namespace. */
-export async function lockName(db: Db, namespace: number, name: string, scope = ""): Promise<void> {
-  await db.$executeRaw`SELECT pg_advisory_xact_lock(${namespace}::bigint # hashtext(${scope} || lower(${name}))::bigint)`;
-}
-
-async function assertNameFree(db: Db, name: string, exceptId?: string): Promise<void> {
-  await lockName(db, ORGANIZATION_NAMES, name);
-  const taken = await db.organization.findFirst({
-    where: { name: { equals: name, mode: "insensitive" }, ...(exceptId ? { NOT: { id: exceptId } } : {}) },
-    select: { id: true },
-  });
-  if (taken) throw nameTaken();
-}
-
 const nameTaken = () => userError("NAME_TAKEN", "An organization with this name already exists.", ["input", "name"]);
 
 export async function createOrganization(
@@ -118,7 +92,6 @@ export async function createOrganization(
     icon: input.icon ?? "",
   };
   const organization = await inTransaction(ctx.prisma, async (tx) => {
-    await assertNameFree(tx, data.name);
     const created = await tx.organization.create({ data });
     await tx.group.create({ data: { organizationId: created.id, name: EVERYONE_GROUP_NAME, isEveryone: true } });
     // The creator joins as a plain member: a site owner needs no organization role.
@@ -137,8 +110,9 @@ export async function createOrganization(
   return { organization };
 }
 
+/** The unique index on lower(name) refuses a name another organization has in any case. */
 function rethrowNameTaken(error: unknown): never {
-  if (isUniqueViolation(error)) throw nameTaken();
+  if (violatesUnique(error, NAME_INDEXES.organization)) throw nameTaken();
   throw error;
 }
 
@@ -160,7 +134,6 @@ export async function updateOrganization(ctx: Context, input: OrganizationFields
     assertCan(subject, "UPDATE", { type: "ORGANIZATION", organizationId }, "organization");
     checkOrganizationFields(input, current.isDefault);
     const name = input.name ?? current.name;
-    if (name !== current.name) await assertNameFree(tx, name, current.id);
     const wanted = {
       name,
       // An emptied display name falls back to the name, as on creation.

@@ -7,6 +7,7 @@ import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
+import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
   Prisma,
@@ -25,7 +26,7 @@ import {
   idempotentRequest,
   recordResult,
 } from "../idempotency/idempotency.js";
-import { checkNonNegativeInt, ensure, isUniqueViolation } from "../shared/validation.js";
+import { checkName, checkNonNegativeInt, ensure } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
 import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
 import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
@@ -89,12 +90,9 @@ async function createNewProvisionerKey(
   if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) throw notFound("organization");
   assertAllowed(subject, "CREATE", { type: "PROVISIONER_DAEMON", organizationId });
   const name = input.name;
-  const nameProblem = checkLabel(name, ["input", "name"], "Name", KEY_NAME_MAX);
+  // The name rule (ASCII letters, digits, single hyphens) leaves no look-alike of a reserved name.
   ensure(
-    nameProblem ??
-      (RESERVED_KEY_NAMES.includes(name.toLowerCase())
-        ? { code: "RESERVED_NAME", message: `The key name "${name}" is reserved.`, field: ["input", "name"] }
-        : undefined),
+    checkName(name, ["input", "name"], { maxLength: KEY_NAME_MAX, reserved: RESERVED_KEY_NAMES }),
     ...checkTags(input.tags, ["input", "tags"]),
   );
   const tags = tagsObject(input.tags);
@@ -103,15 +101,11 @@ async function createNewProvisionerKey(
     await claimKey(tx, request);
     const organization = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
     if (!organization) throw notFound("organization");
-    const taken = await tx.provisionerKey.findFirst({
-      where: { organizationId, name: { equals: name, mode: "insensitive" } },
-      select: { id: true },
-    });
-    if (taken) throw userError("NAME_TAKEN", "This organization already has a key with this name.", ["input", "name"]);
     const provisionerKey = await tx.provisionerKey
       .create({ data: { organizationId, name, tags, secretHash: sha256(secret) } })
       .catch((error: unknown) => {
-        if (isUniqueViolation(error)) {
+        // The unique index on (organization, lower(name)) refuses a name taken in any case.
+        if (violatesUnique(error, NAME_INDEXES.provisionerKey)) {
           throw userError("NAME_TAKEN", "This organization already has a key with this name.", ["input", "name"]);
         }
         throw error;

@@ -8,11 +8,12 @@ import { can, type Subject } from "../../authz/evaluator.js";
 import type { Action, Permission, ResourceType } from "../../authz/permissions.js";
 import { customRolePermissionProblem, isBuiltInRoleName } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
+import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { CustomRole, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
-import { type Check, checkDisplayName, checkName, ensure, isUniqueViolation } from "../shared/validation.js";
+import { type Check, checkDisplayName, checkName, ensure } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -96,12 +97,6 @@ export async function createCustomRole(ctx: Context, input: CustomRoleInput): Pr
   const displayName = input.displayName ?? input.name;
   try {
     return await inTransaction(ctx.prisma, async (tx) => {
-      const taken = await tx.customRole.findFirst({
-        where: { organizationId, name: { equals: input.name, mode: "insensitive" } },
-        select: { id: true },
-      });
-      if (taken)
-        throw userError("NAME_TAKEN", "This organization already has a role with this name.", ["input", "name"]);
       const role = await tx.customRole.create({ data: { organizationId, name: input.name, displayName, permissions } });
       await recordAudit(tx, auditMeta(ctx), {
         action: "CREATE",
@@ -114,7 +109,8 @@ export async function createCustomRole(ctx: Context, input: CustomRoleInput): Pr
       return { role };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) {
+    // The unique index on (organization, lower(name)) refuses a name taken in any case.
+    if (violatesUnique(error, NAME_INDEXES.customRole)) {
       throw userError("NAME_TAKEN", "This organization already has a role with this name.", ["input", "name"]);
     }
     throw error;

@@ -1,5 +1,6 @@
 // Input rules shared by the modules. Each check returns a UserError (with the input path)
 // or nothing; `ensure` throws them all at once so the user sees every problem in one answer.
+import { violatedUniqueIndex } from "../../db/names.js";
 import { type UserError, UserErrors } from "../../graphql/errors.js";
 
 export const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
@@ -100,7 +101,7 @@ export function checkNonNegativeInt(
   return undefined;
 }
 
-/** Prisma's unique-constraint violation, for races that slip past a prior existence check. */
+/** A unique-constraint violation (on either database), for races that slip past a prior existence check. */
 export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === "P2002";
+  return violatedUniqueIndex(error) !== null;
 }

@@ -4,6 +4,7 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import type { TemplateAclRole } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
+import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
@@ -17,15 +18,7 @@ import {
 } from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
-import {
-  checkDisplayName,
-  checkName,
-  checkNonNegativeInt,
-  checkText,
-  checkUrl,
-  ensure,
-  isUniqueViolation,
-} from "../shared/validation.js";
+import { checkDisplayName, checkName, checkNonNegativeInt, checkText, checkUrl, ensure } from "../shared/validation.js";
 import { applicableAclEntries, bestAclRole } from "./template-access.js";
 
 type Tx = Prisma.TransactionClient;
@@ -44,15 +37,6 @@ export type CreateTemplateInput = {
   disableEveryoneGroupAccess?: boolean | null;
   idempotencyKey?: string | null;
 };
-
-async function assertTemplateNameFree(tx: Tx, organizationId: string, name: string): Promise<void> {
-  const taken = await tx.template.findFirst({
-    where: { organizationId, name: { equals: name, mode: "insensitive" } },
-    select: { id: true },
-  });
-  if (taken)
-    throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
-}
 
 /** With an idempotency key, a retry answers the template created the first time. */
 export async function createTemplate(ctx: Context, input: CreateTemplateInput): Promise<{ template: Template }> {
@@ -91,7 +75,6 @@ async function createNewTemplate(
       if (!(await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
         throw notFound("organization");
       }
-      await assertTemplateNameFree(tx, organizationId, input.name);
       const job = await enqueueJob(tx, { organizationId, type: "TEMPLATE_VERSION_IMPORT", tags });
       const created = await tx.template.create({
         data: {
@@ -138,8 +121,8 @@ async function createNewTemplate(
       return { template };
     });
   } catch (error) {
-    // A concurrent create with the same name got past the check.
-    if (isUniqueViolation(error)) {
+    // The unique index on (organization, lower(name)) refuses a name taken in any case.
+    if (violatesUnique(error, NAME_INDEXES.template)) {
       throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
     }
     throw error;

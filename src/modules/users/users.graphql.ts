@@ -5,6 +5,7 @@ import { requireViewer } from "../../authz/assert.js";
 import { canReadUser, type Subject } from "../../authz/evaluator.js";
 import { allOf, organizationWhere, userWhere } from "../../authz/filters.js";
 import type { Context } from "../../context.js";
+import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
 import type { ApiToken, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
@@ -168,10 +169,9 @@ builder.queryFields((t) => ({
     args: { username: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const { subject } = await requireViewer(ctx);
-      return ctx.prisma.user.findFirst({
-        ...query,
-        where: allOf({ username: { equals: args.username, mode: "insensitive" } }, userWhere(subject)),
-      });
+      const id = await userIdByUsername(ctx.prisma, args.username);
+      if (!id) return null;
+      return ctx.prisma.user.findFirst({ ...query, where: allOf({ id }, userWhere(subject)) });
     },
   }),
 }));
@@ -181,9 +181,9 @@ function searchWhere(search: string | null | undefined) {
   if (!term) return {};
   return {
     OR: [
-      { username: { contains: term, mode: "insensitive" as const } },
-      { email: { contains: term, mode: "insensitive" as const } },
-      { name: { contains: term, mode: "insensitive" as const } },
+      { username: containsIgnoringCase(term) },
+      { email: containsIgnoringCase(term) },
+      { name: containsIgnoringCase(term) },
     ],
   };
 }

@@ -9,12 +9,13 @@ import { unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf, userWhere } from "../../authz/filters.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES, FIRST_USER_SITE_ROLES, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
+import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
 import { defaultOrganizationId } from "../organizations/organizations.service.js";
-import { checkEmail, checkText, checkUsername, ensure, isUniqueViolation } from "../shared/validation.js";
+import { checkEmail, checkText, checkUsername, ensure } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -49,7 +50,7 @@ type NewUserInput = {
   loginType?: LoginType | null;
 };
 
-async function validateNewUser(tx: Tx, input: NewUserInput) {
+function validateNewUser(input: NewUserInput) {
   const loginType = input.loginType ?? "PASSWORD";
   const email = input.email.trim().toLowerCase();
   ensure(
@@ -71,16 +72,18 @@ async function validateNewUser(tx: Tx, input: NewUserInput) {
           }
         : undefined,
   );
-  const taken = await tx.user.findFirst({
-    where: { OR: [{ email }, { username: { equals: input.username, mode: "insensitive" } }] },
-    select: { email: true },
-  });
-  if (taken) {
-    throw taken.email === email
-      ? userError("EMAIL_TAKEN", "A user with this email already exists.", ["input", "email"])
-      : userError("NAME_TAKEN", "This username is taken.", ["input", "username"]);
-  }
   return { email, loginType };
+}
+
+/** A taken email or username, which the unique indexes on lower(email) and lower(username) refuse. */
+function takenError(error: unknown) {
+  if (violatesUnique(error, NAME_INDEXES.email)) {
+    return userError("EMAIL_TAKEN", "A user with this email already exists.", ["input", "email"]);
+  }
+  if (violatesUnique(error, NAME_INDEXES.username)) {
+    return userError("NAME_TAKEN", "This username is taken.", ["input", "username"]);
+  }
+  return error;
 }
 
 async function insertUser(
@@ -88,15 +91,14 @@ async function insertUser(
   input: NewUserInput & { passwordHash: string | null },
   siteRoles: string[],
 ): Promise<User> {
-  const { email, loginType } = await validateNewUser(tx, input);
+  const { email, loginType } = validateNewUser(input);
   const { passwordHash } = input;
   try {
     return await tx.user.create({
       data: { email, username: input.username, name: input.name ?? "", passwordHash, loginType, siteRoles },
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw userError("NAME_TAKEN", "The username or email is taken.", ["input"]);
-    throw error;
+    throw takenError(error);
   }
 }
 
