@@ -1,6 +1,7 @@
 // Organizations: the tenant type, its lookups, and its lifecycle mutations.
 import { requireViewer } from "../../authz/assert.js";
 import { allOf, organizationWhere } from "../../authz/filters.js";
+import type { Context } from "../../context.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import type { Organization } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -15,7 +16,11 @@ import * as organizations from "./organizations.service.js";
  * users-only or answer nothing without a user subject).
  */
 export const DAEMON_ORGANIZATION_GRANT = "daemonOrganization";
-const USERS_ONLY = { authScopes: { authenticated: true } } as const;
+// Decided per field, not by the request's cached `authenticated` scope: a sign-in mutation's
+// payload (createFirstUser) is read by a request that started anonymous.
+const USERS_ONLY = {
+  authScopes: (_org: unknown, _args: unknown, ctx: Context) => ctx.actor.kind !== "provisioner",
+} as const;
 
 export const OrganizationType = builder.prismaNode("Organization", {
   id: { field: "id" },
