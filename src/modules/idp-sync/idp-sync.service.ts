@@ -190,19 +190,20 @@ async function syncGroupsIn(
   return { added, removed };
 }
 
-const inList = (column: Prisma.Sql, values: readonly string[]) =>
-  values.length === 0 ? Prisma.sql`false` : Prisma.sql`${column} IN (${Prisma.join(values)})`;
+/** `column IN (values)`, each value cast or transformed by `value`; false for no values. */
+const inList = (column: Prisma.Sql, values: readonly string[], value: (v: string) => Prisma.Sql) =>
+  values.length === 0 ? Prisma.sql`false` : Prisma.sql`${column} IN (${Prisma.join(values.map(value))})`;
 
 /**
  * The organization's groups with one of the ids, or named like one of the names without regard
- * to case (as group names are unique); never Everyone, whose membership is implicit.
+ * to case (as createGroup compares names); never Everyone, whose membership is implicit.
  */
 function findSyncedGroups(tx: Tx, organizationId: string, ids: string[], names: string[]) {
-  const lowered = [...new Set(names.map((n) => n.toLowerCase()))];
   return tx.$queryRaw<{ id: string; name: string }[]>`
     SELECT id, name FROM "Group"
     WHERE "organizationId" = ${organizationId}::uuid AND NOT "isEveryone"
-      AND (${inList(Prisma.sql`id::text`, ids)} OR ${inList(Prisma.sql`lower(name)`, lowered)})`;
+      AND (${inList(Prisma.sql`id`, ids, (id) => Prisma.sql`${id}::uuid`)}
+        OR ${inList(Prisma.sql`lower(name)`, [...new Set(names)], (name) => Prisma.sql`lower(${name})`)})`;
 }
 
 /**
