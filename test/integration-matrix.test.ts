@@ -487,7 +487,9 @@ const ROWS: Row[] = [
     op: "Mutation.updateRoleSyncSettings",
     query: `mutation($input: UpdateRoleSyncSettingsInput!) { updateRoleSyncSettings(input: $input) { settings { field } userErrors { code } } }`,
     variables: input(() => ({ organizationId: orgA(), field: "roles", mapping: [] })),
-    expect: "owner orgAdmin userAdmin: ok | outsider: NOT_FOUND | *: FORBIDDEN:IDPSYNC_SETTINGS:UPDATE",
+    // Turning role sync on needs the right to assign every role of the organization.
+    expect:
+      "owner orgAdmin: ok | userAdmin: userError:ROLE_NOT_ASSIGNABLE | outsider: NOT_FOUND | *: FORBIDDEN:IDPSYNC_SETTINGS:UPDATE",
   },
 ];
 

@@ -3,10 +3,16 @@
 // Each change is audited with the system as the actor.
 import { type AuditMeta, recordAudit } from "../../audit/audit.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
-import type { Prisma, User } from "../../generated/prisma/client.js";
+import { Prisma, type User } from "../../generated/prisma/client.js";
 import { parseId } from "../../graphql/ids.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
+import {
+  defaultOrganizationId,
+  EVERYONE_GROUP_NAME,
+  GROUP_NAMES,
+  lockName,
+} from "../organizations/organizations.service.js";
 import { checkName } from "../shared/validation.js";
+import { compileIdpRegex } from "./idp-sync.regex.js";
 import { type ClaimMapping, mappingOf, readOrganizationSyncSettings } from "./idp-sync.settings.js";
 
 type Tx = Prisma.TransactionClient;
@@ -125,20 +131,12 @@ async function syncGroups(tx: Tx, meta: AuditMeta, user: User, claims: Claims, s
       summary.groups[settings.organizationId] = "claim malformed";
       continue;
     }
-    const filter = settings.regexFilter ? compileFilter(settings.regexFilter) : null;
-    if (filter === undefined) continue;
-    const values = (claim.kind === "values" ? claim.values : []).filter((v) => filter === null || filter.test(v));
+    const filter = settings.regexFilter ? compileIdpRegex(settings.regexFilter) : null;
+    // A stored pattern that no longer compiles (saved before RE2) skips sync, like a malformed claim.
+    if (filter && "problem" in filter) continue;
+    const values = (claim.kind === "values" ? claim.values : []).filter((v) => filter === null || filter.regex.test(v));
     const change = await syncGroupsIn(tx, meta, user, settings, values);
     summary.groups[settings.organizationId] = change;
-  }
-}
-
-/** The compiled filter; undefined when the stored pattern does not compile (then sync is skipped). */
-function compileFilter(pattern: string): RegExp | undefined {
-  try {
-    return new RegExp(pattern);
-  } catch {
-    return undefined;
   }
 }
 
@@ -154,16 +152,12 @@ async function syncGroupsIn(
   const mappedIds = mapValues(mappingOf(settings.mapping), values, (value) => byName.push(value))
     .map((id) => parseId("Group", id))
     .filter((id): id is string => id !== null);
-  const groups = await tx.group.findMany({
-    where: { organizationId, isEveryone: false, OR: [{ id: { in: mappedIds } }, { name: { in: byName } }] },
-    select: { id: true, name: true },
-  });
+  const groups = await findSyncedGroups(tx, organizationId, mappedIds, byName);
   const expected = new Set(groups.map((g) => g.id));
   if (settings.autoCreateMissingGroups) {
-    const found = new Set(groups.map((g) => g.name));
-    for (const name of byName.filter((n) => !found.has(n) && !checkName(n, [], { maxLength: GROUP_NAME_MAX }))) {
-      const group = await createOidcGroup(tx, meta, organizationId, name);
-      if (group) expected.add(group.id);
+    const found = new Set(groups.map((g) => g.name.toLowerCase()));
+    for (const name of groupNamesToCreate(byName).filter((n) => !found.has(n.toLowerCase()))) {
+      expected.add(await findOrCreateOidcGroup(tx, meta, organizationId, name));
     }
   }
   const current = await tx.groupMember.findMany({
@@ -196,14 +190,48 @@ async function syncGroupsIn(
   return { added, removed };
 }
 
-/** Creates a group named by a claim value (source OIDC); null when the name is already taken (e.g. Everyone). */
-async function createOidcGroup(tx: Tx, meta: AuditMeta, organizationId: string, name: string) {
+/** `column IN (values)`, each value cast or transformed by `value`; false for no values. */
+const inList = (column: Prisma.Sql, values: readonly string[], value: (v: string) => Prisma.Sql) =>
+  values.length === 0 ? Prisma.sql`false` : Prisma.sql`${column} IN (${Prisma.join(values.map(value))})`;
+
+/**
+ * The organization's groups with one of the ids, or named like one of the names without regard
+ * to case (as createGroup compares names); never Everyone, whose membership is implicit.
+ */
+function findSyncedGroups(tx: Tx, organizationId: string, ids: string[], names: string[]) {
+  return tx.$queryRaw<{ id: string; name: string }[]>`
+    SELECT id, name FROM "Group"
+    WHERE "organizationId" = ${organizationId}::uuid AND NOT "isEveryone"
+      AND (${inList(Prisma.sql`id`, ids, (id) => Prisma.sql`${id}::uuid`)}
+        OR ${inList(Prisma.sql`lower(name)`, [...new Set(names)], (name) => Prisma.sql`lower(${name})`)})`;
+}
+
+/**
+ * Claim values that may become groups: those createGroup would accept (name rules, not
+ * Everyone), one per name without regard to case (the first spelling wins), sorted so that
+ * concurrent logins take the name locks in the same order. Other values are skipped.
+ */
+function groupNamesToCreate(values: readonly string[]): string[] {
+  const byLower = new Map<string, string>();
+  for (const value of values) {
+    const problem = checkName(value, [], { maxLength: GROUP_NAME_MAX, reserved: [EVERYONE_GROUP_NAME] });
+    if (!problem && !byLower.has(value.toLowerCase())) byLower.set(value.toLowerCase(), value);
+  }
+  return [...byLower.keys()].sort().map((lower) => byLower.get(lower) as string);
+}
+
+/** The id of the group with this name (any case), created with source OIDC when there is none. */
+async function findOrCreateOidcGroup(tx: Tx, meta: AuditMeta, organizationId: string, name: string) {
+  // The same lock createGroup takes: a group created meanwhile, in any case, is found here.
+  await lockName(tx, GROUP_NAMES, name, organizationId);
+  const existing = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Group" WHERE "organizationId" = ${organizationId}::uuid AND lower(name) = lower(${name})`;
+  if (existing[0]) return existing[0].id;
   const inserted = await tx.$queryRaw<{ id: string }[]>`
     INSERT INTO "Group" (id, "organizationId", name, "displayName", source, "updatedAt")
     VALUES (gen_random_uuid(), ${organizationId}::uuid, ${name}, '', 'OIDC', now())
-    ON CONFLICT DO NOTHING RETURNING id`;
-  const group = inserted[0];
-  if (!group) return null;
+    RETURNING id`;
+  const group = inserted[0] as { id: string };
   await recordAudit(tx, SYSTEM(meta), {
     action: "CREATE",
     resourceType: "GROUP",
@@ -212,7 +240,7 @@ async function createOidcGroup(tx: Tx, meta: AuditMeta, organizationId: string, 
     organizationId,
     diff: { name, source: "OIDC", reason: REASON },
   });
-  return group;
+  return group.id;
 }
 
 async function syncRoles(tx: Tx, meta: AuditMeta, user: User, claims: Claims, summary: SyncSummary) {

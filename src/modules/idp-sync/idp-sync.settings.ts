@@ -4,13 +4,16 @@
 
 import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import { can, canAssignRole } from "../../authz/evaluator.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError } from "../../graphql/errors.js";
 import { decodeId, parseId } from "../../graphql/ids.js";
+import { defaultOrganizationId } from "../organizations/organizations.service.js";
 import { type Check, checkText, ensure } from "../shared/validation.js";
+import { compileIdpRegex } from "./idp-sync.regex.js";
 
 type Db = Prisma.TransactionClient;
 
@@ -29,7 +32,6 @@ const MAX_FIELD_LENGTH = 256;
 const MAX_MAPPINGS = 500;
 const MAX_TARGETS = 100;
 const MAX_CLAIM_VALUE_LENGTH = 1024;
-const MAX_REGEX_LENGTH = 256;
 
 /** A stored mapping, read defensively (it is JSON). */
 export function mappingOf(json: unknown): ClaimMapping[] {
@@ -93,32 +95,33 @@ function checkMappingShape(mapping: readonly ClaimMapping[]): Check[] {
   });
 }
 
-/** Every target for which `known` is false, as an error at its input path. */
-function unknownTargets(mapping: readonly ClaimMapping[], known: (target: string) => boolean, what: string): Check[] {
+type TargetProblem = Omit<UserError, "field"> | undefined;
+
+/** The problem `problemOf` finds with each target, at the target's input path. */
+function targetErrors(mapping: readonly ClaimMapping[], problemOf: (target: string) => TargetProblem): Check[] {
   return mapping.flatMap((entry, i) =>
-    entry.targets.flatMap((target, j) =>
-      known(target)
-        ? []
-        : [invalid(["input", "mapping", String(i), "targets", String(j)], `Unknown ${what}: "${target}".`)],
-    ),
+    entry.targets.flatMap((target, j) => {
+      const problem = problemOf(target);
+      return problem ? [{ ...problem, field: ["input", "mapping", String(i), "targets", String(j)] }] : [];
+    }),
   );
 }
 
-// Nested quantifiers such as (a+)+ backtrack exponentially; JavaScript has no linear-time engine.
-const NESTED_QUANTIFIER = /\([^)]*[+*}][^)]*\)\s*[+*{]/;
+const unknownTarget = (what: string, target: string): TargetProblem => ({
+  code: "INVALID_INPUT",
+  message: `Unknown ${what}: "${target}".`,
+});
+
+// Saving sync settings hands their powers to every future login: the editor must hold each of
+// them (the codes are those of the direct operations: FORBIDDEN, ROLE_NOT_ASSIGNABLE).
+const forbidden = (message: string): TargetProblem => ({ code: "FORBIDDEN", message });
+const notAssignable = (message: string): TargetProblem => ({ code: "ROLE_NOT_ASSIGNABLE", message });
+const atInput = (problem: TargetProblem, field: string): Check => problem && { ...problem, field: ["input", field] };
 
 function checkRegex(pattern: string | null): Check {
   if (pattern === null) return undefined;
-  const field = ["input", "regexFilter"];
-  if (pattern.length > MAX_REGEX_LENGTH)
-    return invalid(field, `The regex filter must be at most ${MAX_REGEX_LENGTH} characters.`);
-  if (NESTED_QUANTIFIER.test(pattern)) return invalid(field, "The regex filter must not nest quantifiers, like (a+)+.");
-  try {
-    new RegExp(pattern);
-    return undefined;
-  } catch (error) {
-    return invalid(field, `The regex filter does not compile: ${(error as Error).message}`);
-  }
+  const compiled = compileIdpRegex(pattern);
+  return "problem" in compiled ? invalid(["input", "regexFilter"], `The regex filter ${compiled.problem}.`) : undefined;
 }
 
 const unique = (values: readonly string[]) => [...new Set(values)];
@@ -143,8 +146,24 @@ export async function updateOrganizationSyncSettings(
       select: { id: true },
     });
     const existing = new Set(found.map((o) => o.id));
-    const valid = new Set(ids.filter(([, id]) => id !== null && existing.has(id)).map(([target]) => target));
-    ensure(...unknownTargets(mapping, (t) => valid.has(t), "organization id"));
+    const idOf = new Map(ids.filter(([, id]) => id !== null && existing.has(id)) as [string, string][]);
+    // Sync adds the user to the mapped organizations (and the default one when assigned).
+    const mayAddMembers = (organizationId: string) =>
+      can(subject, "CREATE", { type: "ORGANIZATION_MEMBER", organizationId });
+    const defaultId = await defaultOrganizationId(tx);
+    ensure(
+      ...targetErrors(mapping, (t) => {
+        const id = idOf.get(t);
+        if (id === undefined) return unknownTarget("organization id", t);
+        return mayAddMembers(id) ? undefined : forbidden("You may not add members to this organization.");
+      }),
+      atInput(
+        settings.assignDefault && !mayAddMembers(defaultId)
+          ? forbidden("You may not add members to the default organization.")
+          : undefined,
+        "assignDefault",
+      ),
+    );
     const before = await readOrganizationSyncSettings(tx);
     const data = { field: settings.field, mapping: settings.mapping, assignDefault: settings.assignDefault };
     await tx.organizationSyncSettings.upsert({ where: { id: ORGANIZATION_SYNC_ID }, create: data, update: data });
@@ -164,7 +183,7 @@ async function writableOrganization(ctx: Context, organizationGlobalId: string) 
   const organizationId = decodeId("Organization", organizationGlobalId, "organization");
   assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "UPDATE", { type: "IDPSYNC_SETTINGS", organizationId });
-  return organizationId;
+  return { subject, organizationId };
 }
 
 async function requireOrganization(tx: Db, organizationId: string) {
@@ -183,7 +202,7 @@ export async function updateGroupSyncSettings(
     autoCreateMissingGroups: boolean;
   },
 ) {
-  const organizationId = await writableOrganization(ctx, input.organizationId);
+  const { subject, organizationId } = await writableOrganization(ctx, input.organizationId);
   const mapping = mappingInput(input.mapping);
   const regexFilter = input.regexFilter ? input.regexFilter : null;
   ensure(checkField(input.field), ...checkMappingShape(mapping), checkRegex(regexFilter));
@@ -203,7 +222,23 @@ export async function updateGroupSyncSettings(
     });
     const existing = new Set(found.map((g) => g.id));
     const valid = new Set(ids.filter(([, id]) => id !== null && existing.has(id)).map(([target]) => target));
-    ensure(...unknownTargets(mapping, (t) => valid.has(t), "group id in this organization"));
+    // Sync changes the members of the mapped groups and, while on, of any group a claim names.
+    const mayManageGroups = can(subject, "UPDATE", { type: "GROUP", organizationId });
+    const mayCreateGroups = can(subject, "CREATE", { type: "GROUP", organizationId });
+    const groupsForbidden = forbidden("You may not change the members of this organization's groups.");
+    ensure(
+      ...targetErrors(mapping, (t) => {
+        if (!valid.has(t)) return unknownTarget("group id in this organization", t);
+        return mayManageGroups ? undefined : groupsForbidden;
+      }),
+      atInput(settings.field !== "" && !mayManageGroups ? groupsForbidden : undefined, "field"),
+      atInput(
+        settings.autoCreateMissingGroups && !mayCreateGroups
+          ? forbidden("You may not create groups in this organization.")
+          : undefined,
+        "autoCreateMissingGroups",
+      ),
+    );
     const before = await readGroupSyncSettings(tx, organizationId);
     const data = {
       field: settings.field,
@@ -227,15 +262,33 @@ export async function updateRoleSyncSettings(
   ctx: Context,
   input: { organizationId: string; field: string; mapping: readonly ClaimMapping[] },
 ) {
-  const organizationId = await writableOrganization(ctx, input.organizationId);
+  const { subject, organizationId } = await writableOrganization(ctx, input.organizationId);
   const mapping = mappingInput(input.mapping);
   ensure(checkField(input.field), ...checkMappingShape(mapping));
   const settings: RoleSyncView = { field: input.field, mapping };
   return inTransaction(ctx.prisma, async (tx) => {
     const org = await requireOrganization(tx, organizationId);
     const custom = await tx.customRole.findMany({ where: { organizationId }, select: { name: true } });
-    const roles = new Set([...EXPLICIT_ORG_ROLE_NAMES, ...custom.map((r) => r.name)]);
-    ensure(...unknownTargets(mapping, (t) => roles.has(t), "organization role"));
+    const customNames = new Set(custom.map((r) => r.name));
+    const roles = new Set([...EXPLICIT_ORG_ROLE_NAMES, ...customNames]);
+    const assignable = (role: string) => canAssignRole(subject, role, organizationId, customNames.has(role));
+    // While on, sync also grants any role a claim value names (unmapped values are tried as role
+    // names), so turning it on needs the right to assign every role of the organization.
+    const unassignable = [...roles].filter((role) => !assignable(role));
+    ensure(
+      ...targetErrors(mapping, (t) => {
+        if (!roles.has(t)) return unknownTarget("organization role", t);
+        return assignable(t) ? undefined : notAssignable(`You may not assign the role "${t}".`);
+      }),
+      atInput(
+        settings.field !== "" && unassignable.length > 0
+          ? notAssignable(
+              `Role sync can grant any role of the organization; you may not assign: ${unassignable.join(", ")}.`,
+            )
+          : undefined,
+        "field",
+      ),
+    );
     const before = await readRoleSyncSettings(tx, organizationId);
     const data = { field: settings.field, mapping: settings.mapping };
     await tx.roleSyncSettings.upsert({ where: { organizationId }, create: { organizationId, ...data }, update: data });
