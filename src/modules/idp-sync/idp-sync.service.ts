@@ -5,12 +5,7 @@ import { type AuditMeta, recordAudit } from "../../audit/audit.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
 import { Prisma, type User } from "../../generated/prisma/client.js";
 import { parseId } from "../../graphql/ids.js";
-import {
-  defaultOrganizationId,
-  EVERYONE_GROUP_NAME,
-  GROUP_NAMES,
-  lockName,
-} from "../organizations/organizations.service.js";
+import { defaultOrganizationId, EVERYONE_GROUP_NAME } from "../organizations/organizations.service.js";
 import { checkName } from "../shared/validation.js";
 import { compileIdpRegex } from "./idp-sync.regex.js";
 import { type ClaimMapping, mappingOf, readOrganizationSyncSettings } from "./idp-sync.settings.js";
@@ -222,16 +217,19 @@ function groupNamesToCreate(values: readonly string[]): string[] {
 
 /** The id of the group with this name (any case), created with source OIDC when there is none. */
 async function findOrCreateOidcGroup(tx: Tx, meta: AuditMeta, organizationId: string, name: string) {
-  // The same lock createGroup takes: a group created meanwhile, in any case, is found here.
-  await lockName(tx, GROUP_NAMES, name, organizationId);
-  const existing = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM "Group" WHERE "organizationId" = ${organizationId}::uuid AND lower(name) = lower(${name})`;
-  if (existing[0]) return existing[0].id;
+  // The unique index on (organizationId, lower(name)) makes a concurrent creation in any case wait
+  // and then do nothing; the group it created is then found by name.
   const inserted = await tx.$queryRaw<{ id: string }[]>`
     INSERT INTO "Group" (id, "organizationId", name, "displayName", source, "updatedAt")
     VALUES (gen_random_uuid(), ${organizationId}::uuid, ${name}, '', 'OIDC', now())
+    ON CONFLICT DO NOTHING
     RETURNING id`;
-  const group = inserted[0] as { id: string };
+  if (!inserted[0]) {
+    const existing = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "Group" WHERE "organizationId" = ${organizationId}::uuid AND lower(name) = lower(${name})`;
+    return (existing[0] as { id: string }).id;
+  }
+  const group = inserted[0];
   await recordAudit(tx, SYSTEM(meta), {
     action: "CREATE",
     resourceType: "GROUP",
