@@ -1,7 +1,9 @@
 // Input that used to reach the database or the resolvers and fail there: a sign-in combined with
 // other root fields, NUL bytes in strings, malformed ids and cursors, and quota sums beyond 32 bits.
 // Each is answered before any SQL (or, for ids, as a missing object), never as an internal error.
+import { isObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { schema } from "../src/graphql/schema.js";
 import { type Actor, createUser, setupOwner } from "./support/actors.js";
 import { addMember, makeOrganization, uuidOf } from "./support/fixtures.js";
 import { createTestApp, errorCodes, type GqlResult, TEST_PASSWORD, type TestApp } from "./support/harness.js";
@@ -139,11 +141,11 @@ describe("malformed ids and cursors", () => {
   ];
   // Every connection of the schema, reached from the root.
   const connections: [string, (page: string) => string][] = [
-    ["organizations", (page) => `organizations(${page})`],
-    ["users", (page) => `users(${page})`],
-    ["auditLogs", (page) => `auditLogs(${page})`],
-    ["templates", (page) => `templates(${page})`],
-    ["workspaces", (page) => `workspaces(${page})`],
+    ["Query.organizations", (page) => `organizations(${page})`],
+    ["Query.users", (page) => `users(${page})`],
+    ["Query.auditLogs", (page) => `auditLogs(${page})`],
+    ["Query.templates", (page) => `templates(${page})`],
+    ["Query.workspaces", (page) => `workspaces(${page})`],
     ["Organization.auditLogs", (page) => `organization(name: "acme") { auditLogs(${page})`],
     ["Organization.templates", (page) => `organization(name: "acme") { templates(${page})`],
     ["Organization.members", (page) => `organization(name: "acme") { members(${page})`],
@@ -152,6 +154,17 @@ describe("malformed ids and cursors", () => {
     ["Organization.provisionerJobs", (page) => `organization(name: "acme") { provisionerJobs(${page})`],
     ["Group.members", (page) => `organization(name: "acme") { groups(first: 1) { edges { node { members(${page})`],
   ];
+  it("the list above holds every connection of the schema", () => {
+    const withCursors = Object.values(schema.getTypeMap()).flatMap((type) =>
+      isObjectType(type) && !type.name.startsWith("__")
+        ? Object.values(type.getFields())
+            .filter((field) => field.args.some((arg) => arg.name === "after"))
+            .map((field) => `${type.name}.${field.name}`)
+        : [],
+    );
+    expect(connections.map(([name]) => name).sort()).toEqual(withCursors.sort());
+  });
+
   const connectionQuery = (open: string) =>
     `query${open.includes("$c") ? "($c: String)" : ""} { ${open} { totalCount pageInfo { endCursor } edges { cursor } } ${"}".repeat(
       (open.match(/\{/g) ?? []).length,

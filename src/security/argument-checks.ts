@@ -113,7 +113,11 @@ function fieldArgumentProblem(
   }
   for (const argument of field.args) {
     const path = nulPath(values[argument.name], argument.type, argument.name);
-    if (path) return badInput(`Argument ${path} of ${field.name} contains a NUL character, which text may not.`, node);
+    if (path)
+      return badInput(
+        `Argument ${path} of ${field.name} contains a NUL character (\\u0000), which no text may hold.`,
+        node,
+      );
   }
   for (const name of CURSOR_ARGUMENTS) {
     const cursor = values[name];
