@@ -64,7 +64,7 @@ describe("createWorkspace with an idempotency key", () => {
 
   it("keeps keys per user and refuses empty or control-character keys", async () => {
     const empty = await workspace({ name: "bad-key", idempotencyKey: "" });
-    const control = await workspace({ name: "bad-key", idempotencyKey: "a\u0000b" });
+    const control = await workspace({ name: "bad-key", idempotencyKey: "a\u0001b" });
     const long = await workspace({ name: "bad-key", idempotencyKey: "k".repeat(256) });
     for (const result of [empty, control, long]) {
       expect(result.data?.createWorkspace.userErrors[0]).toMatchObject({

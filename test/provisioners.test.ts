@@ -88,7 +88,7 @@ describe("createProvisionerKey", () => {
     const cases: [Record<string, unknown>, string, string[]][] = [
       [{ name: "" }, "INVALID_INPUT", ["input", "name"]],
       [{ name: "x".repeat(65) }, "INVALID_INPUT", ["input", "name"]],
-      [{ name: "bad\u0000name" }, "INVALID_INPUT", ["input", "name"]],
+      [{ name: "bad\u0001name" }, "INVALID_INPUT", ["input", "name"]],
       [{ name: "Built-In" }, "RESERVED_NAME", ["input", "name"]],
       [{ name: "USER-AUTH" }, "RESERVED_NAME", ["input", "name"]],
       [{ name: "psk" }, "RESERVED_NAME", ["input", "name"]],

@@ -5,6 +5,8 @@ import { notFound } from "./errors.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export const isUuid = (value: string): boolean => UUID.test(value);
+
 export function globalId(typename: string, id: string): string {
   return encodeGlobalID(typename, id);
 }

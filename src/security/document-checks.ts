@@ -1,7 +1,8 @@
 // Checks on the parsed document that finish before the context is built (building it looks up the
 // credential, which is SQL), so a refused document never reaches the database: query-limit
 // rejections answer like other validation errors, suggestions stay hidden, a subscription must be
-// asked for as an event stream, and the variables must fit the operation, page sizes included.
+// asked for as an event stream, and the variables must fit the operation, page sizes included,
+// with no NUL in any text and no cursor this API did not issue.
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -17,6 +18,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { argumentProblem } from "./argument-checks.js";
 import { acceptsMediaType } from "./http.js";
 
 /** graphql-js phrasings: `Did you mean "x"?`, `Did you mean the enum value "X"?`, several names. */
@@ -139,6 +141,8 @@ export function documentChecksPlugin(options: { maxPage: number }): Plugin {
           maxErrors: 50,
         });
         if (coerced.errors) throw badVariables(coerced.errors);
+        const argumentError = argumentProblem(schema, documentAST, operation, coerced.coerced);
+        if (argumentError) throw argumentError;
         const pages = pageProduct(schema, documentAST, operation, coerced.coerced, options.maxPage);
         if (pages.negative) {
           throw new GraphQLError("Arguments first and last must be non-negative integers.", {

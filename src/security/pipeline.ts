@@ -66,24 +66,32 @@ function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNo
   return names;
 }
 
-const signInCount = (document: DocumentNode, operation: OperationDefinitionNode) =>
-  operation.operation === "mutation"
-    ? rootFieldNames(document, operation).filter((name) => SIGN_IN_FIELDS.has(name)).length
-    : 0;
+/** The root fields that do something: `__typename` alongside a sign-in is harmless. */
+const workingRootFields = (document: DocumentNode, operation: OperationDefinitionNode) =>
+  rootFieldNames(document, operation).filter((name) => name !== "__typename");
 
 function signsIn(document: DocumentNode, operationName?: string | null): boolean {
   const operation = getOperationAST(document, operationName);
-  return operation ? signInCount(document, operation) > 0 : false;
+  return (
+    operation?.operation === "mutation" && workingRootFields(document, operation).some((n) => SIGN_IN_FIELDS.has(n))
+  );
 }
 
-/** One password or identity-token check per operation: aliases would multiply guesses per counted sign-in. */
-const OneSignInPerOperation: ValidationRule = (context) => ({
+/**
+ * A sign-in is the operation's only root field. Aliases would multiply password guesses per
+ * counted sign-in; and a field beside it would run without the new session's credentials, failing
+ * after the sign-in committed, so the token would be lost.
+ */
+const SignInAlone: ValidationRule = (context) => ({
   OperationDefinition(operation) {
-    if (signInCount(context.getDocument(), operation) > 1) {
+    if (operation.operation !== "mutation") return;
+    const fields = workingRootFields(context.getDocument(), operation);
+    if (fields.length > 1 && fields.some((name) => SIGN_IN_FIELDS.has(name))) {
       context.reportError(
-        new GraphQLError(`An operation may sign in once: ${[...SIGN_IN_FIELDS].join(", ")} at most one time.`, {
-          nodes: operation,
-        }),
+        new GraphQLError(
+          `A sign-in (${[...SIGN_IN_FIELDS].join(", ")}) must be the only field of its operation; send other fields in another request.`,
+          { nodes: operation },
+        ),
       );
     }
   },
@@ -117,7 +125,7 @@ function rateLimitPlugin(limiter: RateLimiter, trustProxy: boolean): Plugin<{ ip
 function documentRulesPlugin(introspection: boolean): Plugin {
   return {
     onValidate({ addValidationRule }) {
-      addValidationRule(OneSignInPerOperation);
+      addValidationRule(SignInAlone);
       if (!introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };

@@ -354,7 +354,6 @@ const argumentCases: Case[] = [
       ["empty name", ""],
       ["overlong name", longName],
       ["name with spaces", "my org"],
-      ["name with NUL", "a\u0000b"],
       ["name with newline", "a\nb"],
       ["name with RTL override", "abc\u202Etxt.exe"],
       ["name with zero-width space", "ad\u200Bmin"],
@@ -369,6 +368,12 @@ const argumentCases: Case[] = [
       ["lone surrogate", "a\uD800b"],
     ] as const
   ).map(([name, value]) => ({ name, send: organizationNamed(value), expect: { code: "INVALID_INPUT" } })),
+  // NUL is refused in every text argument before execution, not by the name rules.
+  {
+    name: "name with NUL",
+    send: organizationNamed("a\u0000b"),
+    expect: { status: 400, code: "BAD_USER_INPUT", message: /NUL/ },
+  },
   { name: "name is null", send: organizationNamed(null), expect: COERCION },
   { name: "name is a number", send: organizationNamed(42), expect: COERCION },
   { name: "name is an object", send: organizationNamed({ $ne: "" }), expect: COERCION },

@@ -3,6 +3,7 @@
 import { brandWithType } from "@pothos/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../../graphql/builder.js";
+import { isUuid } from "../../graphql/ids.js";
 import { nodeLoader } from "../../graphql/node-loaders.js";
 
 builder.queryField("node", (t) =>
@@ -19,7 +20,7 @@ builder.queryField("node", (t) =>
         return null;
       }
       const loader = nodeLoader(decoded.typename);
-      if (!loader || !/^[0-9a-f-]{36}$/i.test(decoded.id)) return null;
+      if (!loader || !isUuid(decoded.id)) return null;
       const found = await loader(decoded.id.toLowerCase(), ctx);
       if (found === null || found === undefined) return null;
       brandWithType(found, decoded.typename as never);

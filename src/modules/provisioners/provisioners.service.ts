@@ -320,7 +320,10 @@ export async function completeJob(
   const daemonId = input.daemonId ? decodeId("ProvisionerDaemon", input.daemonId, "provisioner daemon") : null;
   ensure(checkNonNegativeInt(input.dailyCost, ["input", "dailyCost"], "Daily cost"));
   const failed = input.error !== null && input.error !== undefined;
-  const error = failed ? (input.error?.trim().slice(0, MAX_ERROR_LENGTH) ?? "") || DEFAULT_FAILURE : null;
+  // A daemon's log text: NUL (which text columns cannot hold) is dropped, not refused, so the job still fails.
+  const error = failed
+    ? (input.error?.replaceAll("\0", "").trim().slice(0, MAX_ERROR_LENGTH) ?? "") || DEFAULT_FAILURE
+    : null;
   const completed = await inTransaction(ctx.prisma, async (tx) => {
     const job = await tx.provisionerJob.findFirst({
       where: { id: jobId, organizationId: actor.organizationId },

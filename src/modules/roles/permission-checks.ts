@@ -95,8 +95,9 @@ async function checkNamedObject(prisma: PrismaClient, subject: Subject, check: P
 }
 
 function checkDescribedObject(subject: Subject, check: PermissionCheck): boolean {
-  const organizationId = check.organizationId ? parseId("Organization", check.organizationId) : undefined;
-  const ownerId = check.ownerId ? parseId("User", check.ownerId) : undefined;
+  // An empty id is a malformed id (false), not an absent one (a broader check).
+  const organizationId = check.organizationId != null ? parseId("Organization", check.organizationId) : undefined;
+  const ownerId = check.ownerId != null ? parseId("User", check.ownerId) : undefined;
   if (organizationId === null || ownerId === null) return false;
   return can(subject, check.action, { type: check.resource, organizationId, ownerId });
 }
@@ -114,9 +115,8 @@ export async function checkPermissions(
   const results: { key: string; allowed: boolean }[] = [];
   // One at a time: each named object is one indexed lookup, and PGlite has one connection anyway.
   for (const check of checks) {
-    const allowed = check.resourceId
-      ? await checkNamedObject(prisma, subject, check)
-      : checkDescribedObject(subject, check);
+    const allowed =
+      check.resourceId != null ? await checkNamedObject(prisma, subject, check) : checkDescribedObject(subject, check);
     results.push({ key: check.key, allowed });
   }
   return results;

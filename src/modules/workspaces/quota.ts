@@ -14,13 +14,14 @@ export type WorkspaceQuota = { creditsConsumed: number; budget: number };
 
 /** Budget and consumption in one statement (the quota check runs inside the owner's lock). */
 export async function workspaceQuota(db: Db, userId: string, organizationId: string): Promise<WorkspaceQuota> {
-  const rows = await db.$queryRaw<{ budget: number; consumed: number }[]>`
+  // Summed in bigint: a few large allowances exceed a 32-bit int (the API clamps what it reports).
+  const rows = await db.$queryRaw<{ budget: bigint; consumed: bigint }[]>`
     SELECT
       (SELECT COALESCE(SUM(g."quotaAllowance"), 0) FROM "Group" g
         WHERE g."organizationId" = ${organizationId}::uuid
           AND (EXISTS (SELECT 1 FROM "GroupMember" gm WHERE gm."groupId" = g.id AND gm."userId" = ${userId}::uuid)
             OR (g."isEveryone" AND EXISTS (SELECT 1 FROM "OrganizationMember" m
-                  WHERE m."organizationId" = g."organizationId" AND m."userId" = ${userId}::uuid))))::int AS budget,
+                  WHERE m."organizationId" = g."organizationId" AND m."userId" = ${userId}::uuid))))::bigint AS budget,
       (SELECT COALESCE(SUM(latest."dailyCost"), 0)
         FROM "Workspace" w
         CROSS JOIN LATERAL (
@@ -29,7 +30,7 @@ export async function workspaceQuota(db: Db, userId: string, organizationId: str
           ORDER BY b."buildNumber" DESC
           LIMIT 1
         ) latest
-        WHERE w."ownerId" = ${userId}::uuid AND w."organizationId" = ${organizationId}::uuid AND NOT w.deleted)::int AS consumed`;
+        WHERE w."ownerId" = ${userId}::uuid AND w."organizationId" = ${organizationId}::uuid AND NOT w.deleted)::bigint AS consumed`;
   return { budget: Number(rows[0]?.budget ?? 0), creditsConsumed: Number(rows[0]?.consumed ?? 0) };
 }
 

@@ -24,12 +24,19 @@ export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
   values: ["START", "STOP", "DELETE"] as const,
 });
 
+/** GraphQL's Int is 32-bit; sums beyond it are reported as its maximum (the quota check uses the real sums). */
+const INT_MAX = 2 ** 31 - 1;
+
 export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQuota").implement({
   fields: (t) => ({
-    creditsConsumed: t.exposeInt("creditsConsumed"),
-    budget: t.exposeInt("budget", {
+    creditsConsumed: t.int({
+      description: "At most 2147483647 (GraphQL's largest Int), even when the real sum is larger.",
+      resolve: (quota) => Math.min(quota.creditsConsumed, INT_MAX),
+    }),
+    budget: t.int({
       description:
-        "Sum of the quota allowances of the member's groups in the organization, the Everyone group included.",
+        "Sum of the quota allowances of the member's groups in the organization, the Everyone group included; at most 2147483647 (GraphQL's largest Int), even when the real sum is larger.",
+      resolve: (quota) => Math.min(quota.budget, INT_MAX),
     }),
   }),
 });
