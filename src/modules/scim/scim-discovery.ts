@@ -1,0 +1,106 @@
+// SCIM discovery (RFC 7644 section 4): what this service provider supports, so clients such as
+// Entra and Okta can check the attributes before they map them.
+import { USER_SCHEMA } from "./scim-input.js";
+
+const LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+const RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+const MAX_RESULTS = 1000;
+
+const attribute = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  type: "string",
+  multiValued: false,
+  required: false,
+  caseExact: false,
+  mutability: "readWrite",
+  returned: "default",
+  uniqueness: "none",
+  ...extra,
+});
+
+const USER_ATTRIBUTES = [
+  attribute("userName", { required: true, uniqueness: "server" }),
+  attribute("externalId", { caseExact: true, uniqueness: "server" }),
+  attribute("name", {
+    type: "complex",
+    subAttributes: [attribute("formatted"), attribute("givenName"), attribute("familyName")],
+  }),
+  attribute("displayName"),
+  attribute("emails", {
+    type: "complex",
+    multiValued: true,
+    required: true,
+    description: "One email: the primary (or work) one, unique.",
+    subAttributes: [attribute("value"), attribute("type"), attribute("primary", { type: "boolean" })],
+  }),
+  attribute("active", { type: "boolean", required: true }),
+];
+
+function userSchema(base: string) {
+  return {
+    schemas: [SCHEMA_SCHEMA],
+    id: USER_SCHEMA,
+    name: "User",
+    description: "User account",
+    attributes: USER_ATTRIBUTES,
+    meta: { resourceType: "Schema", location: `${base}/Schemas/${USER_SCHEMA}` },
+  };
+}
+
+function userResourceType(base: string) {
+  return {
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: "User",
+    name: "User",
+    endpoint: "/Users",
+    description: "User account",
+    schema: USER_SCHEMA,
+    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/User` },
+  };
+}
+
+function serviceProviderConfig(base: string) {
+  return {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+    patch: { supported: true },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    filter: { supported: true, maxResults: MAX_RESULTS },
+    changePassword: { supported: false },
+    sort: { supported: false },
+    etag: { supported: false },
+    authenticationSchemes: [
+      {
+        type: "oauthbearertoken",
+        name: "Bearer token",
+        description: "The SCIM_API_KEY of this deployment in the Authorization header.",
+        primary: true,
+      },
+    ],
+    meta: { resourceType: "ServiceProviderConfig", location: `${base}/ServiceProviderConfig` },
+  };
+}
+
+const list = (resources: unknown[]) => ({
+  schemas: [LIST_SCHEMA],
+  totalResults: resources.length,
+  startIndex: 1,
+  itemsPerPage: resources.length,
+  Resources: resources,
+});
+
+/** The discovery document at `parts`; null for an unknown schema or type; undefined when `parts` is not discovery. */
+export function discovery(parts: string[], base: string): unknown {
+  const [kind, id, ...rest] = parts;
+  if (rest.length > 0) return undefined;
+  if (kind === "ServiceProviderConfig") return id === undefined ? serviceProviderConfig(base) : undefined;
+  if (kind === "Schemas") {
+    if (id === undefined) return list([userSchema(base)]);
+    return id === USER_SCHEMA ? userSchema(base) : null;
+  }
+  if (kind === "ResourceTypes") {
+    if (id === undefined) return list([userResourceType(base)]);
+    return id === "User" ? userResourceType(base) : null;
+  }
+  return undefined;
+}
