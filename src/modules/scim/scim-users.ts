@@ -166,7 +166,8 @@ export class ScimUsers {
       data: {
         ...(columns as Prisma.UserUncheckedCreateInput),
         email: changes.email,
-        username: await uniqueUsername(tx, usernameFrom(changes.userName, changes.email)),
+        // An email-shaped userName (Entra's UPN, Okta's login) gives its local part.
+        username: await uniqueUsername(tx, usernameFrom(changes.userName.split("@")[0], changes.email)),
         loginType: "OIDC",
         siteRoles: [],
       },

@@ -64,7 +64,11 @@ const EXTERNAL_ID_EQ = new RegExp(String.raw`^externalId\s+eq\s+${QUOTED}$`, "i"
 const EMAIL_EQ = new RegExp(String.raw`^emails(?:\[type\s+eq\s+${QUOTED}\])?\.value\s+eq\s+${QUOTED}$`, "i");
 const ID_EQ = new RegExp(String.raw`^id\s+eq\s+${QUOTED}$`, "i");
 
-const unquote = (raw: string): string => JSON.parse(`"${raw}"`) as string;
+function unquote(raw: string): string {
+  const value = JSON.parse(`"${raw}"`) as string;
+  rejectNul(value);
+  return value;
+}
 
 /**
  * The supported filters, each an exact comparison (no wildcards): `userName eq` (ignoring case,
@@ -90,7 +94,8 @@ function filterWhere(filter: string | null): Prisma.UserWhereInput {
       const id = unquote(byId[1] ?? "");
       return UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
     }
-  } catch {
+  } catch (error) {
+    if (error instanceof ScimError) throw error;
     // A malformed escape in a quoted value: an invalid filter like any other.
   }
   throw new ScimError(
