@@ -130,6 +130,18 @@ describe("who a person is (16.8)", () => {
     const audit = await app.prisma.auditLog.findMany({ where: { resourceId: dave.id, actorId: null } });
     expect(audit.map((a) => [a.action, (a.diff as { reason?: string }).reason])).toEqual([["UPDATE", "scim-link"]]);
   });
+
+  it("two POSTs linking the same account at once: one links it, the other is 409", async () => {
+    const hank = await passwordUser("hank", "hank@corp.example");
+    const answers = await Promise.all(
+      ["hank.a", "hank.b"].map((userName) =>
+        scim("POST", "/Users", scimUser(userName, "hank@corp.example", { externalId: userName })),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+    const winner = answers.find((a) => a.status === 201);
+    expect((await stored(hank.id)).scimExternalId).toBe(winner?.body.externalId);
+  });
 });
 
 describe("exact matching (16.1)", () => {
@@ -205,6 +217,13 @@ describe("SCIM as Okta and Entra call it (16.11)", () => {
     expect(await app.prisma.user.count({ where: { email: { in: ["other@corp.example", "dup2@corp.example"] } } })).toBe(
       0,
     );
+  });
+
+  it("two identical POSTs at once make one user: one 201, one 409", async () => {
+    const body = scimUser("twin@corp.example", "twin@corp.example", { externalId: "twin" });
+    const answers = await Promise.all([scim("POST", "/Users", body), scim("POST", "/Users", body)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+    expect(await app.prisma.user.count({ where: { email: "twin@corp.example" } })).toBe(1);
   });
 
   it('Entra\'s PATCH (op Replace/Add, paths, emails[type eq "work"].value, active "False") applies every attribute in one audited write', async () => {

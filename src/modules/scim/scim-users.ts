@@ -144,6 +144,8 @@ export class ScimUsers {
       if (await tx.user.count({ where: userNameIs(changes.userName) })) {
         throw new ScimError(409, "A user with this userName exists.", "uniqueness");
       }
+      // Locked: two POSTs linking the same account one after the other, the second sees the first's link.
+      await tx.$queryRaw`SELECT id FROM "User" WHERE email = ${changes.email} FOR UPDATE`;
       const existing = await tx.user.findUnique({ where: { email: changes.email } });
       return existing ? this.link(tx, existing, changes) : this.insert(tx, changes);
     });
@@ -232,7 +234,9 @@ export class ScimUsers {
     });
   }
 
+  /** The user, locked until the transaction ends so concurrent writes apply one after the other. */
   private async find(tx: Tx, id: string): Promise<User> {
+    await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${id}::uuid FOR UPDATE`;
     const user = await tx.user.findUnique({ where: { id } });
     if (!user) throw new ScimError(404, "User not found.");
     return user;
