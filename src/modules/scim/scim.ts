@@ -9,7 +9,7 @@ import type { Plugin } from "graphql-yoga";
 import type { AuditMeta } from "../../audit/audit.js";
 import type { Config } from "../../config.js";
 import { requestIdOf } from "../../context.js";
-import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import type { Prisma, PrismaClient, User } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
 import { clientIp } from "../../security/pipeline.js";
 import { credentialKey, type RateLimiter } from "../../security/rate-limit.js";
@@ -158,7 +158,7 @@ class ScimHandler {
     return readJson(this.request, this.deps.config.maxBodyBytes);
   }
 
-  private respond(status: 200 | 201, user: Parameters<typeof toScimUser>[0]): Response {
+  private respond(status: 200 | 201, user: User): Response {
     const resource = toScimUser(user, `${this.url.origin}${SCIM_BASE}/Users/${user.id}`);
     return scimResponse(status, resource, status === 201 ? { location: resource.meta.location } : {});
   }
