@@ -11,6 +11,7 @@ const KEY = "scim-identity-key-0123456789abcdefghijklmnop";
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 let provider: OidcProvider;
 let app: TestApp;
@@ -330,15 +331,18 @@ describe("SCIM as Okta and Entra call it (16.11)", () => {
   it("serves /Schemas and /ResourceTypes", async () => {
     const schemas = await scim("GET", "/Schemas");
     expect(schemas.status).toBe(200);
-    expect(schemas.body.Resources.map((s: { id: string }) => s.id)).toEqual([USER_SCHEMA]);
+    expect(schemas.body.Resources.map((s: { id: string }) => s.id)).toEqual([USER_SCHEMA, GROUP_SCHEMA]);
     const attributes = schemas.body.Resources[0].attributes.map((a: { name: string }) => a.name);
     expect(attributes).toEqual(expect.arrayContaining(["userName", "externalId", "name", "emails", "active"]));
     expect((await scim("GET", `/Schemas/${USER_SCHEMA}`)).body.id).toBe(USER_SCHEMA);
     const types = await scim("GET", "/ResourceTypes");
-    expect(types.body.Resources).toMatchObject([{ id: "User", endpoint: "/Users", schema: USER_SCHEMA }]);
+    expect(types.body.Resources).toMatchObject([
+      { id: "User", endpoint: "/Users", schema: USER_SCHEMA },
+      { id: "Group", endpoint: "/Groups", schema: GROUP_SCHEMA },
+    ]);
     expect((await scim("GET", "/ResourceTypes/User")).body.name).toBe("User");
     expectScimError(await scim("GET", "/Schemas/urn:nope"), 404);
-    expectScimError(await scim("GET", "/ResourceTypes/Group"), 404);
+    expectScimError(await scim("GET", "/ResourceTypes/Nope"), 404);
     expectScimError(await scim("POST", "/Schemas", {}), 405);
   });
 });
@@ -444,5 +448,71 @@ describe("the pipeline's defences (15.7)", () => {
       for (const n of [1, 2, 3]) expectScimError(await from(n), 401);
       expectScimError(await from(4), 429);
     });
+  });
+});
+
+describe("Groups: the default organization's groups (16.11, optional)", () => {
+  it("create, filter, PATCH members as Entra sends them, PUT, DELETE; Everyone is not a SCIM group", async () => {
+    const [alice, bob] = await Promise.all(
+      ["alice.g@corp.example", "bob.g@corp.example"].map((email) => scim("POST", "/Users", scimUser(email, email))),
+    );
+    const aliceId = alice?.body.id as string;
+    const bobId = bob?.body.id as string;
+    const created = await scim("POST", "/Groups", {
+      schemas: [GROUP_SCHEMA],
+      displayName: "Data Engineers",
+      members: [{ value: aliceId }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ displayName: "Data Engineers", members: [{ value: aliceId }] });
+    const organization = await app.prisma.organization.findFirstOrThrow({ where: { isDefault: true } });
+    expect(await app.prisma.group.findUniqueOrThrow({ where: { id: created.body.id } })).toMatchObject({
+      organizationId: organization.id,
+      name: "Data-Engineers",
+    });
+    expectScimError(await scim("POST", "/Groups", { displayName: "data engineers" }), 409, "uniqueness");
+
+    const byName = await scim("GET", `/Groups?filter=${encodeURIComponent('displayName eq "DATA engineers"')}`);
+    expect(byName.body.Resources.map((g: { id: string }) => g.id)).toEqual([created.body.id]);
+    expect((await scim("GET", `/Groups?filter=${encodeURIComponent('displayName eq "%"')}`)).body.totalResults).toBe(0);
+    const all = await scim("GET", "/Groups?excludedAttributes=members");
+    expect(all.body.Resources.map((g: { displayName: string }) => g.displayName)).toEqual(["Data Engineers"]);
+    expect(all.body.Resources[0].members).toBeUndefined();
+
+    const patched = await scim(
+      "PATCH",
+      `/Groups/${created.body.id}`,
+      patch(
+        { op: "Add", path: "members", value: [{ value: bobId }] },
+        { op: "Remove", path: `members[value eq "${aliceId}"]` },
+        { op: "Replace", path: "displayName", value: "Data Platform" },
+      ),
+    );
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ displayName: "Data Platform", members: [{ value: bobId }] });
+    const audit = await app.prisma.auditLog.findMany({
+      where: { resourceId: created.body.id, resourceType: "GROUP" },
+      orderBy: { time: "asc" },
+    });
+    expect(audit.map((a) => [a.action, a.actorId, a.organizationId])).toEqual([
+      ["CREATE", null, organization.id],
+      ["UPDATE", null, organization.id],
+    ]);
+
+    // A member that is not a user of the default organization: refused, nothing changes.
+    const stranger = patch({ op: "add", path: "members", value: [{ value: "00000000-0000-4000-8000-000000000000" }] });
+    expectScimError(await scim("PATCH", `/Groups/${created.body.id}`, stranger), 400, "invalidValue");
+    const put = await scim("PUT", `/Groups/${created.body.id}`, {
+      displayName: "Data Platform",
+      members: [{ value: aliceId }, { value: bobId }],
+    });
+    expect(put.body.members.map((m: { value: string }) => m.value).sort()).toEqual([aliceId, bobId].sort());
+
+    const everyone = await app.prisma.group.findFirstOrThrow({ where: { isEveryone: true } });
+    expectScimError(await scim("GET", `/Groups/${everyone.id}`), 404);
+    expectScimError(await scim("DELETE", `/Groups/${everyone.id}`), 404);
+    expect((await scim("DELETE", `/Groups/${created.body.id}`)).status).toBe(204);
+    expectScimError(await scim("GET", `/Groups/${created.body.id}`), 404);
+    expect(await app.prisma.groupMember.count({ where: { groupId: created.body.id } })).toBe(0);
   });
 });

@@ -92,7 +92,7 @@ describe("authentication", () => {
       filter: { supported: true },
       bulk: { supported: false },
     });
-    expectScimError(await scim("GET", "/Groups"), 404);
+    expectScimError(await scim("GET", "/Bulk"), 404);
     expectScimError(await scim("DELETE", "/Users"), 405);
   });
 });

@@ -1,5 +1,6 @@
 // SCIM discovery (RFC 7644 section 4): what this service provider supports, so clients such as
 // Entra and Okta can check the attributes before they map them.
+import { GROUP_SCHEMA } from "./scim-groups.js";
 import { USER_SCHEMA } from "./scim-input.js";
 
 const LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -37,26 +38,49 @@ const USER_ATTRIBUTES = [
   attribute("active", { type: "boolean", required: true }),
 ];
 
-function userSchema(base: string) {
+const GROUP_ATTRIBUTES = [
+  attribute("displayName", { required: true, uniqueness: "server" }),
+  attribute("members", {
+    type: "complex",
+    multiValued: true,
+    description: "Users of the default organization.",
+    subAttributes: [attribute("value", { caseExact: true }), attribute("display", { mutability: "readOnly" })],
+  }),
+];
+
+const RESOURCES = [
+  { id: "User", endpoint: "/Users", schema: USER_SCHEMA, description: "User account", attributes: USER_ATTRIBUTES },
+  {
+    id: "Group",
+    endpoint: "/Groups",
+    schema: GROUP_SCHEMA,
+    description: "Group of the default organization",
+    attributes: GROUP_ATTRIBUTES,
+  },
+];
+
+type Resource = (typeof RESOURCES)[number];
+
+function schemaOf(resource: Resource, base: string) {
   return {
     schemas: [SCHEMA_SCHEMA],
-    id: USER_SCHEMA,
-    name: "User",
-    description: "User account",
-    attributes: USER_ATTRIBUTES,
-    meta: { resourceType: "Schema", location: `${base}/Schemas/${USER_SCHEMA}` },
+    id: resource.schema,
+    name: resource.id,
+    description: resource.description,
+    attributes: resource.attributes,
+    meta: { resourceType: "Schema", location: `${base}/Schemas/${resource.schema}` },
   };
 }
 
-function userResourceType(base: string) {
+function resourceTypeOf(resource: Resource, base: string) {
   return {
     schemas: [RESOURCE_TYPE_SCHEMA],
-    id: "User",
-    name: "User",
-    endpoint: "/Users",
-    description: "User account",
-    schema: USER_SCHEMA,
-    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/User` },
+    id: resource.id,
+    name: resource.id,
+    endpoint: resource.endpoint,
+    description: resource.description,
+    schema: resource.schema,
+    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/${resource.id}` },
   };
 }
 
@@ -95,12 +119,14 @@ export function discovery(parts: string[], base: string): unknown {
   if (rest.length > 0) return undefined;
   if (kind === "ServiceProviderConfig") return id === undefined ? serviceProviderConfig(base) : undefined;
   if (kind === "Schemas") {
-    if (id === undefined) return list([userSchema(base)]);
-    return id === USER_SCHEMA ? userSchema(base) : null;
+    if (id === undefined) return list(RESOURCES.map((r) => schemaOf(r, base)));
+    const resource = RESOURCES.find((r) => r.schema === id);
+    return resource ? schemaOf(resource, base) : null;
   }
   if (kind === "ResourceTypes") {
-    if (id === undefined) return list([userResourceType(base)]);
-    return id === "User" ? userResourceType(base) : null;
+    if (id === undefined) return list(RESOURCES.map((r) => resourceTypeOf(r, base)));
+    const resource = RESOURCES.find((r) => r.id === id);
+    return resource ? resourceTypeOf(resource, base) : null;
   }
   return undefined;
 }

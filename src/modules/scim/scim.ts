@@ -1,6 +1,6 @@
 // SCIM 2.0 (RFC 7643/7644) user provisioning at /scim/v2, for identity providers that push
-// users: discovery (ServiceProviderConfig, Schemas, ResourceTypes) and Users (create, list with
-// filters, get, PATCH, PUT, DELETE). Authenticated by the shared SCIM_API_KEY; off (404) when it
+// users: discovery (ServiceProviderConfig, Schemas, ResourceTypes), Users (create, list with
+// filters, get, PATCH, PUT, DELETE) and Groups (the default organization's; scim-groups.ts). Authenticated by the shared SCIM_API_KEY; off (404) when it
 // is unset. Rate limited like GraphQL; every change is audited with no actor (SCIM). Who a
 // request means and what SCIM may not do: scim-users.ts.
 
@@ -14,6 +14,7 @@ import type { Logger } from "../../logger.js";
 import { clientIp } from "../../security/pipeline.js";
 import { credentialKey, type RateLimiter } from "../../security/rate-limit.js";
 import { discovery } from "./scim-discovery.js";
+import { displayNameIs, groupChangesFromPatch, groupFromBody, ScimGroups, toScimGroup } from "./scim-groups.js";
 import { changesFromPatch, readJson, rejectNul, ScimError, userFromBody } from "./scim-input.js";
 import { ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
 
@@ -105,6 +106,26 @@ function filterWhere(filter: string | null): Prisma.UserWhereInput {
   );
 }
 
+const DISPLAY_NAME_EQ = new RegExp(String.raw`^displayName\s+eq\s+${QUOTED}$`, "i");
+
+/** Group filters: `displayName eq` (exact, ignoring case) and `id eq`. */
+function groupFilterWhere(filter: string | null): Prisma.GroupWhereInput {
+  const text = filter?.trim();
+  if (!text) return {};
+  try {
+    const byName = DISPLAY_NAME_EQ.exec(text);
+    if (byName) return displayNameIs(unquote(byName[1] ?? ""));
+    const byId = ID_EQ.exec(text);
+    if (byId) {
+      const id = unquote(byId[1] ?? "");
+      return UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
+    }
+  } catch (error) {
+    if (error instanceof ScimError) throw error;
+  }
+  throw new ScimError(400, 'Unsupported filter; use displayName eq "x" or id eq "x".', "invalidFilter");
+}
+
 function positiveInt(raw: string | null, fallback: number, min: number, max: number): number {
   if (raw === null || raw === "") return fallback;
   const value = Number(raw);
@@ -121,7 +142,7 @@ class ScimHandler {
     private readonly deps: Deps,
     private readonly request: Request,
     private readonly url: URL,
-    meta: AuditMeta,
+    private readonly meta: AuditMeta,
   ) {
     this.users = new ScimUsers(deps.prisma, meta);
   }
@@ -135,6 +156,7 @@ class ScimHandler {
       if (document === null) throw new ScimError(404, "No such schema or resource type.");
       return scimResponse(200, document);
     }
+    if (parts[0] === "Groups" && parts.length <= 2) return this.groupsRoute(parts[1]);
     if (parts[0] !== "Users" || parts.length > 2) throw new ScimError(404, "No such SCIM resource.");
     if (parts.length === 1) {
       if (method === "GET") return this.listUsers();
@@ -152,6 +174,52 @@ class ScimHandler {
       return scimResponse(204, null);
     }
     throw new ScimError(405, "Method not allowed.");
+  }
+
+  private async groupsRoute(raw: string | undefined): Promise<Response> {
+    const method = this.request.method;
+    const groups = new ScimGroups(this.deps.prisma, this.meta);
+    const respond = (status: 200 | 201, group: Parameters<typeof toScimGroup>[0]) => {
+      const resource = toScimGroup(group, this.base);
+      return scimResponse(status, resource, status === 201 ? { location: resource.meta.location } : {});
+    };
+    if (raw === undefined) {
+      if (method === "GET") return this.listGroups(groups);
+      if (method === "POST") return respond(201, await groups.create(groupFromBody(await this.body())));
+      throw new ScimError(405, "Method not allowed.");
+    }
+    if (!UUID.test(raw)) throw new ScimError(404, "Group not found.");
+    const id = raw.toLowerCase();
+    if (method === "GET") return respond(200, await groups.get(id));
+    if (method === "PATCH") return respond(200, await groups.update(id, groupChangesFromPatch(await this.body())));
+    if (method === "PUT") return respond(200, await groups.update(id, groupFromBody(await this.body())));
+    if (method === "DELETE") {
+      await groups.delete(id);
+      return scimResponse(204, null);
+    }
+    throw new ScimError(405, "Method not allowed.");
+  }
+
+  private async listGroups(groups: ScimGroups): Promise<Response> {
+    const params = this.url.searchParams;
+    rejectNul(params.get("filter"));
+    const where = groupFilterWhere(params.get("filter"));
+    const startIndex = positiveInt(params.get("startIndex"), 1, 1, Number.MAX_SAFE_INTEGER);
+    const count = positiveInt(params.get("count"), DEFAULT_COUNT, 0, MAX_COUNT);
+    const { total, groups: page } = await groups.list(where, startIndex - 1, count);
+    // Entra asks for groups without their members (excludedAttributes=members).
+    const withMembers = !/\bmembers\b/i.test(params.get("excludedAttributes") ?? "");
+    return scimResponse(200, {
+      schemas: [LIST_SCHEMA],
+      totalResults: total,
+      startIndex,
+      itemsPerPage: page.length,
+      Resources: page.map((g) => toScimGroup(g, this.base, withMembers)),
+    });
+  }
+
+  private get base(): string {
+    return `${this.url.origin}${SCIM_BASE}`;
   }
 
   private body() {
