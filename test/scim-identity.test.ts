@@ -265,6 +265,13 @@ describe("SCIM as Okta and Entra call it (16.11)", () => {
       ["email", "name", "reason", "scimExternalId", "scimFamilyName", "scimGivenName", "scimUserName", "status"].sort(),
     );
 
+    const renamed = await scim(
+      "PATCH",
+      `/Users/${created.body.id}`,
+      patch({ op: "replace", path: "name.familyName", value: "Lee" }),
+    );
+    expect(renamed.body).toMatchObject({ displayName: "Ryan Lee", name: { givenName: "Ryan", familyName: "Lee" } });
+
     const removed = await scim("PATCH", `/Users/${created.body.id}`, patch({ op: "remove", path: "externalId" }));
     expect(removed.body.externalId).toBeUndefined();
     expectScimError(await scim("PATCH", `/Users/${created.body.id}`, patch({ op: "remove", path: "emails" })), 400);

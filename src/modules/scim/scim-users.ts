@@ -57,16 +57,19 @@ export function toScimUser(user: User, location: string) {
 }
 
 /** The display name a change implies: displayName, else name.formatted, else "given family". */
-function displayNameOf(changes: ScimChanges): string | undefined {
+function displayNameOf(user: User | null, changes: ScimChanges): string | undefined {
   if (changes.displayName !== undefined) return changes.displayName ?? "";
   if (changes.formatted !== undefined) return changes.formatted ?? "";
   if (changes.givenName === undefined && changes.familyName === undefined) return undefined;
-  return [changes.givenName, changes.familyName].filter(Boolean).join(" ");
+  // A change of one part keeps the other.
+  const given = changes.givenName !== undefined ? changes.givenName : user?.scimGivenName;
+  const family = changes.familyName !== undefined ? changes.familyName : user?.scimFamilyName;
+  return [given, family].filter(Boolean).join(" ");
 }
 
 /** The column values a change sets (undefined: unchanged). */
 function columnsOf(user: User | null, changes: ScimChanges): Prisma.UserUncheckedUpdateInput {
-  const name = displayNameOf(changes);
+  const name = displayNameOf(user, changes);
   const status: UserStatus | undefined =
     changes.active === undefined
       ? undefined
