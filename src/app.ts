@@ -145,7 +145,7 @@ export function createApp({
       requestIdPlugin,
       healthPlugin(db, log),
       // SCIM answers its own errors (size limit included) in SCIM's format.
-      scimPlugin({ prisma: db.prisma, config, log }),
+      scimPlugin({ prisma: db.prisma, config, log, limiter }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
     ],

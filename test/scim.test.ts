@@ -92,7 +92,7 @@ describe("authentication", () => {
       filter: { supported: true },
       bulk: { supported: false },
     });
-    expectScimError(await scim("GET", "/Groups"), 404);
+    expectScimError(await scim("GET", "/Bulk"), 404);
     expectScimError(await scim("DELETE", "/Users"), 405);
   });
 });
@@ -117,7 +117,7 @@ describe("provisioning users", () => {
     expect(answer.headers.get("content-type")).toBe("application/scim+json");
     expect(answer.body).toMatchObject({
       schemas: [USER_SCHEMA],
-      userName: "frank-castle",
+      userName: "frank.castle",
       emails: [{ value: "frank@example.com", primary: true }],
       active: true,
       meta: { resourceType: "User" },
@@ -127,19 +127,21 @@ describe("provisioning users", () => {
       where: { id: answer.body.id },
       include: { memberships: { include: { organization: true } } },
     });
-    expect(stored).toMatchObject({ loginType: "OIDC", status: "ACTIVE", name: "Frank Castle", passwordHash: null });
+    expect(stored).toMatchObject({
+      username: "frank-castle",
+      loginType: "OIDC",
+      status: "ACTIVE",
+      name: "Frank Castle",
+      passwordHash: null,
+    });
     expect(stored.memberships.map((m) => m.organization.name)).toEqual(["default"]);
     const audit = await app.prisma.auditLog.findMany({ where: { resourceId: stored.id } });
     expect(audit.map((a) => [a.action, a.actorId])).toEqual([["CREATE", null]]);
   });
 
-  it("returns the existing user (200) when the email or the username exists", async () => {
-    const byEmail = await scim("POST", "/Users", newUser("someone-else", "FRANK@example.com"));
-    expect(byEmail.status).toBe(200);
-    expect(byEmail.body.userName).toBe("frank-castle");
-    const byName = await scim("POST", "/Users", newUser("Frank-Castle", "other@example.com"));
-    expect(byName.status).toBe(200);
-    expect(byName.body.id).toBe(byEmail.body.id);
+  it("answers 409 uniqueness when SCIM already has a user with the email or the userName", async () => {
+    expectScimError(await scim("POST", "/Users", newUser("someone-else", "FRANK@example.com")), 409, "uniqueness");
+    expectScimError(await scim("POST", "/Users", newUser("Frank.CASTLE", "other@example.com")), 409, "uniqueness");
     expect(await app.prisma.user.count({ where: { email: "other@example.com" } })).toBe(0);
   });
 
@@ -173,17 +175,17 @@ describe("reading users", () => {
       startIndex: 1,
       itemsPerPage: 3,
     });
-    expect(all.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(["owner", "frank-castle", "grace"]);
+    expect(all.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(["owner", "frank.castle", "grace"]);
     const page = await scim("GET", "/Users?startIndex=2&count=1");
     expect(page.body).toMatchObject({ totalResults: 3, startIndex: 2, itemsPerPage: 1 });
-    expect(page.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(["frank-castle"]);
+    expect(page.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(["frank.castle"]);
     expect((await scim("GET", "/Users?count=0")).body).toMatchObject({ totalResults: 3, Resources: [] });
     expectScimError(await scim("GET", "/Users?count=abc"), 400, "invalidValue");
   });
 
   it.each([
-    ['userName eq "Frank-Castle"', ["frank-castle"]],
-    ['emails[type eq "work"].value eq "frank@example.com"', ["frank-castle"]],
+    ['userName eq "Frank.CASTLE"', ["frank.castle"]],
+    ['emails[type eq "work"].value eq "frank@example.com"', ["frank.castle"]],
     ['emails.value eq "GRACE@example.com"', ["grace"]],
     ['emails[type eq "home"].value eq "grace@example.com"', []],
     ['userName eq "nobody"', []],
@@ -204,7 +206,7 @@ describe("reading users", () => {
     const frank = await app.prisma.user.findUniqueOrThrow({ where: { email: "frank@example.com" } });
     const answer = await scim("GET", `/Users/${frank.id}`);
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ id: frank.id, userName: "frank-castle", active: true });
+    expect(answer.body).toMatchObject({ id: frank.id, userName: "frank.castle", active: true });
     expectScimError(await scim("GET", "/Users/00000000-0000-4000-8000-000000000000"), 404);
     expectScimError(await scim("GET", "/Users/not-a-uuid"), 404);
   });
