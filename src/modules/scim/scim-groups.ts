@@ -4,12 +4,12 @@
 // Every write is one transaction with its audit event (no actor).
 import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
+import { equalsIgnoringCase } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { defaultOrganizationId } from "../organizations/organizations.service.js";
-import { checkText, isUniqueViolation } from "../shared/validation.js";
-import { ScimError } from "./scim-input.js";
-import { exactPattern } from "./scim-users.js";
+import { checkText } from "../shared/validation.js";
+import { ScimError, writeRetryingUnique } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;
 type Json = Record<string, unknown>;
@@ -52,7 +52,7 @@ export function toScimGroup(group: GroupWithMembers, base: string, includeMember
 
 /** Groups with this displayName, compared ignoring case and nothing else. */
 export function displayNameIs(displayName: string): Prisma.GroupWhereInput {
-  const same = { equals: exactPattern(displayName), mode: "insensitive" } as const;
+  const same = equalsIgnoringCase(displayName);
   // A group made without a display name shows its name as displayName.
   return { OR: [{ displayName: same }, { displayName: "", name: same }] };
 }
@@ -244,15 +244,8 @@ export class ScimGroups {
   }
 
   /** One transaction; a name taken by a concurrent write (a GraphQL one too) is retried once, then 409. */
-  private async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await inTransaction(this.prisma, work);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        if (attempt > 1) throw new ScimError(409, "A group with this name exists.", "uniqueness");
-      }
-    }
+  private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return writeRetryingUnique(this.prisma, work, "A group with this name exists.");
   }
 
   private async find(db: Tx | PrismaClient, id: string, { lock = false } = {}): Promise<GroupWithMembers> {

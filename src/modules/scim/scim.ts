@@ -71,60 +71,60 @@ function unquote(raw: string): string {
   return value;
 }
 
-/**
- * The supported filters, each an exact comparison (no wildcards): `userName eq` (ignoring case,
- * SCIM's userNames only), `externalId eq` (case-exact), `emails.value eq`,
- * `emails[type eq "work"].value eq` (ignoring case), `id eq`.
- */
-function filterWhere(filter: string | null): Prisma.UserWhereInput {
+type FilterRule<W> = [RegExp, (groups: string[]) => W];
+
+/** The `where` of the first rule matching the whole filter; 400 invalidFilter when none does. */
+function parseFilter<W>(filter: string | null, rules: FilterRule<W>[], unsupported: string): W | Record<string, never> {
   const text = filter?.trim();
   if (!text) return {};
   try {
-    const byName = USERNAME_EQ.exec(text);
-    if (byName) return userNameIs(unquote(byName[1] ?? ""));
-    const byExternalId = EXTERNAL_ID_EQ.exec(text);
-    if (byExternalId) return { scimExternalId: unquote(byExternalId[1] ?? "") };
-    const byEmail = EMAIL_EQ.exec(text);
-    if (byEmail) {
-      // Every user has exactly one email, of type work.
-      const type = byEmail[1] === undefined ? "work" : unquote(byEmail[1]).toLowerCase();
-      return type === "work" ? { email: unquote(byEmail[2] ?? "").toLowerCase() } : { id: { in: [] } };
-    }
-    const byId = ID_EQ.exec(text);
-    if (byId) {
-      const id = unquote(byId[1] ?? "");
-      return UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
+    for (const [pattern, where] of rules) {
+      const match = pattern.exec(text);
+      if (match) return where(match.slice(1).map((raw) => (raw === undefined ? raw : unquote(raw))) as string[]);
     }
   } catch (error) {
     if (error instanceof ScimError) throw error;
     // A malformed escape in a quoted value: an invalid filter like any other.
   }
-  throw new ScimError(
-    400,
-    'Unsupported filter; use userName eq "x", externalId eq "x", emails.value eq "x", emails[type eq "work"].value eq "x" or id eq "x".',
-    "invalidFilter",
-  );
+  throw new ScimError(400, `Unsupported filter; use ${unsupported}.`, "invalidFilter");
 }
+
+const byId = (id = "") => (UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } });
+
+/**
+ * The supported user filters, each an exact comparison (no wildcards): `userName eq` (ignoring
+ * case, SCIM's userNames only), `externalId eq` (case-exact), `emails.value eq`,
+ * `emails[type eq "work"].value eq` (ignoring case), `id eq`.
+ */
+const filterWhere = (filter: string | null): Prisma.UserWhereInput =>
+  parseFilter<Prisma.UserWhereInput>(
+    filter,
+    [
+      [USERNAME_EQ, ([userName = ""]) => userNameIs(userName)],
+      [EXTERNAL_ID_EQ, ([externalId = ""]) => ({ scimExternalId: externalId })],
+      // Every user has exactly one email, of type work.
+      [
+        EMAIL_EQ,
+        ([type = "work", email = ""]) =>
+          type.toLowerCase() === "work" ? { email: email.toLowerCase() } : { id: { in: [] } },
+      ],
+      [ID_EQ, ([id]) => byId(id)],
+    ],
+    'userName eq "x", externalId eq "x", emails.value eq "x", emails[type eq "work"].value eq "x" or id eq "x"',
+  );
 
 const DISPLAY_NAME_EQ = new RegExp(String.raw`^displayName\s+eq\s+${QUOTED}$`, "i");
 
 /** Group filters: `displayName eq` (exact, ignoring case) and `id eq`. */
-function groupFilterWhere(filter: string | null): Prisma.GroupWhereInput {
-  const text = filter?.trim();
-  if (!text) return {};
-  try {
-    const byName = DISPLAY_NAME_EQ.exec(text);
-    if (byName) return displayNameIs(unquote(byName[1] ?? ""));
-    const byId = ID_EQ.exec(text);
-    if (byId) {
-      const id = unquote(byId[1] ?? "");
-      return UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
-    }
-  } catch (error) {
-    if (error instanceof ScimError) throw error;
-  }
-  throw new ScimError(400, 'Unsupported filter; use displayName eq "x" or id eq "x".', "invalidFilter");
-}
+const groupFilterWhere = (filter: string | null): Prisma.GroupWhereInput =>
+  parseFilter<Prisma.GroupWhereInput>(
+    filter,
+    [
+      [DISPLAY_NAME_EQ, ([displayName = ""]) => displayNameIs(displayName)],
+      [ID_EQ, ([id]) => byId(id)],
+    ],
+    'displayName eq "x" or id eq "x"',
+  );
 
 function positiveInt(raw: string | null, fallback: number, min: number, max: number): number {
   if (raw === null || raw === "") return fallback;
