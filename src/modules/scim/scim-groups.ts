@@ -4,9 +4,9 @@
 // Every write is one transaction with its audit event (no actor).
 import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
 import { checkText, isUniqueViolation } from "../shared/validation.js";
 import { ScimError } from "./scim-input.js";
 import { exactPattern } from "./scim-users.js";

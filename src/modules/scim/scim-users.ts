@@ -7,11 +7,11 @@
 // A username alone never links: a different person's username only makes the new one `name-2`.
 import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
 import { isUniqueViolation } from "../shared/validation.js";
 import { type ScimChanges, ScimError, USER_SCHEMA } from "./scim-input.js";
 
