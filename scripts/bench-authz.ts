@@ -14,9 +14,9 @@ import type { Permission } from "../src/authz/permissions.js";
 import { loadSubject } from "../src/authz/subject-loader.js";
 import { loadConfig } from "../src/config.js";
 import { type Database, openPglite, openPostgres } from "../src/db/database.js";
+import { ensureDefaultOrganization } from "../src/db/default-organization.js";
 import { migrate } from "../src/db/migrate.js";
 import { createLogger } from "../src/logger.js";
-import { ensureDefaultOrganization } from "../src/modules/organizations/organizations.service.js";
 
 const MEMBERS = 1000;
 const iterationsArg = process.argv.indexOf("--iterations");

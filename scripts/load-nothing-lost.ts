@@ -13,9 +13,9 @@ import pg from "pg";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { openPostgres } from "../src/db/database.js";
+import { ensureDefaultOrganization } from "../src/db/default-organization.js";
 import { migrate } from "../src/db/migrate.js";
 import { createLogger } from "../src/logger.js";
-import { ensureDefaultOrganization } from "../src/modules/organizations/organizations.service.js";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CLIENTS = Math.min(env("LOAD_CLIENTS", 8), 64);

@@ -1,6 +1,5 @@
 // The per-request context, built once at the edge: who is asking (actor), what they may do
 // (subject, loaded on first use), and the database to use. Nothing below reads the request.
-import { randomUUID } from "node:crypto";
 import type { YogaInitialContext } from "graphql-yoga";
 import { type Actor, resolveActor } from "./auth/actor.js";
 import type { SessionTokens } from "./auth/session-tokens.js";
@@ -8,9 +7,10 @@ import type { Subject } from "./authz/evaluator.js";
 import { loadSubject } from "./authz/subject-loader.js";
 import type { Config } from "./config.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { clientIp } from "./http/client-ip.js";
+import { requestIdOf } from "./http/request-id.js";
+import type { LiveEvents } from "./live/live-events.js";
 import type { Logger } from "./logger.js";
-import type { LiveEvents } from "./modules/live/live-events.js";
-import { clientIp } from "./security/pipeline.js";
 
 export type AppDeps = {
   prisma: PrismaClient;
@@ -37,25 +37,6 @@ export type Context = AppDeps & {
   /** After a successful sign-in, the rest of the request is answered as the signed-in user. */
   signedIn(actor: Extract<Actor, { kind: "user" }>): void;
 };
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-const requestIds = new WeakMap<Request, string>();
-
-/** The client's X-Request-Id when it is sane, else a new one. */
-export function acceptRequestId(given: string | null | undefined): string {
-  return given && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/** The request's id, the same for the whole request. */
-export function requestIdOf(request: Request): string {
-  let id = requestIds.get(request);
-  if (!id) {
-    id = acceptRequestId(request.headers.get("x-request-id"));
-    requestIds.set(request, id);
-  }
-  return id;
-}
 
 export async function buildContext(initial: YogaInitialContext, deps: AppDeps): Promise<Context> {
   const { request } = initial;

@@ -2,8 +2,8 @@
 import { createServer } from "node:http";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { acceptRequestId } from "./context.js";
 import { openConfiguredDatabase } from "./db/open.js";
+import { acceptRequestId } from "./http/request-id.js";
 import { createLogger } from "./logger.js";
 import { startStaleJobReaper } from "./modules/provisioners/provisioner-queue.js";
 import { handleNodeRequest } from "./node-http.js";

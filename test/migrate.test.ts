@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { openPglite, openPostgres } from "../src/db/database.js";
+import { ensureDefaultOrganization } from "../src/db/default-organization.js";
 import { migrate } from "../src/db/migrate.js";
-import { ensureDefaultOrganization } from "../src/modules/organizations/organizations.service.js";
 
 describe("migrations", () => {
   it("apply once on an empty PGlite database and are then up to date", async () => {

@@ -2,8 +2,8 @@
 // server at BENCH_DATABASE_URL (dropped by `drop`), or an in-memory PGlite in this process.
 import pg from "pg";
 import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
+import { ensureDefaultOrganization } from "../../src/db/default-organization.js";
 import { migrate } from "../../src/db/migrate.js";
-import { ensureDefaultOrganization } from "../../src/modules/organizations/organizations.service.js";
 
 export type DatabaseKind = "postgres" | "pglite";
 

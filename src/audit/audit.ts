@@ -1,42 +1,7 @@
-// The audit log. Services record a typed event in the same transaction as the change it
-// describes; the diff is scrubbed of anything that looks like a secret.
+// The audit log. Services record a typed event (src/audit/events.ts) in the same transaction as
+// the change it describes; the diff is scrubbed of anything that looks like a secret.
 import type { Prisma } from "../generated/prisma/client.js";
-
-export type AuditAction =
-  | "CREATE"
-  | "UPDATE"
-  | "DELETE"
-  | "LOGIN"
-  | "LOGOUT"
-  | "REGISTER"
-  | "ADD_MEMBER"
-  | "REMOVE_MEMBER"
-  | "ASSIGN_ROLES"
-  | "START"
-  | "STOP";
-
-export type AuditResourceType =
-  | "USER"
-  | "API_KEY"
-  | "SESSION"
-  | "ORGANIZATION"
-  | "ORGANIZATION_MEMBER"
-  | "CUSTOM_ROLE"
-  | "GROUP"
-  | "PROVISIONER_KEY"
-  | "PROVISIONER_DAEMON"
-  | "TEMPLATE"
-  | "WORKSPACE"
-  | "IDPSYNC_SETTINGS";
-
-export type AuditEvent = {
-  action: AuditAction;
-  resourceType: AuditResourceType;
-  resourceId?: string | null;
-  resourceName?: string | null;
-  organizationId?: string | null;
-  diff?: Record<string, unknown>;
-};
+import type { AuditRegistry, AuditResourceType, EventOf } from "./events.js";
 
 /** Who did it and in which request; null actor for the system, SCIM or a daemon. */
 export type AuditMeta = { actorId: string | null; requestId: string | null; ip: string | null };
@@ -56,7 +21,12 @@ export function scrubDiff(value: unknown): unknown {
   return value;
 }
 
-export async function recordAudit(tx: Prisma.TransactionClient, meta: AuditMeta, event: AuditEvent): Promise<void> {
+/** Records a registered event: the (resourceType, action) pair must be in AuditRegistry, the diff its shape. */
+export async function recordAudit<R extends AuditResourceType, A extends keyof AuditRegistry[R] & string>(
+  tx: Prisma.TransactionClient,
+  meta: AuditMeta,
+  event: EventOf<R, A>,
+): Promise<void> {
   await tx.auditLog.create({
     data: {
       action: event.action,

@@ -1,8 +1,8 @@
 // Opens, migrates and seeds the configured database at start.
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { ensureDefaultOrganization } from "../modules/organizations/organizations.service.js";
 import { type Database, openPglite, openPostgres } from "./database.js";
+import { ensureDefaultOrganization } from "./default-organization.js";
 import { migrate } from "./migrate.js";
 
 export async function openConfiguredDatabase(config: Config, log: Logger): Promise<Database> {

@@ -9,11 +9,9 @@ import type { Action } from "../authz/permissions.js";
 import type { Context } from "../context.js";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../limits.js";
 import { viewerCanOnTemplate } from "../modules/templates/template-access.js";
 import { notFound, unauthenticated } from "./errors.js";
-
-export const MAX_PAGE_SIZE = 1000;
-export const DEFAULT_PAGE_SIZE = 50;
 
 export type PermissionScope = AuthzObject & { action: Action };
 

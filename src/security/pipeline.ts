@@ -1,5 +1,5 @@
 // Defences that run before any resolver: query limits, introspection and suggestion control,
-// CSRF prevention, media types, variables, rate limits, and the client address they key on.
+// CSRF prevention, media types, variables and rate limits.
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import {
@@ -15,23 +15,14 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
-import { MAX_PAGE_SIZE } from "../graphql/builder.js";
+import { clientIp } from "../http/client-ip.js";
+import { MAX_PAGE_SIZE } from "../limits.js";
 import { documentChecksPlugin } from "./document-checks.js";
 import { httpRefusalsPlugin } from "./http.js";
 import { credentialKey, type RateDecision, type RateLimiter } from "./rate-limit.js";
 
 /** Operations that check a password or an identity token: the brute-force targets. */
 const SIGN_IN_FIELDS = new Set(["login", "loginWithOidc", "createFirstUser"]);
-
-type NodeServerContext = { req?: { socket?: { remoteAddress?: string } } };
-
-export function clientIp(request: Request, serverContext: unknown, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded.slice(0, 64);
-  }
-  return (serverContext as NodeServerContext)?.req?.socket?.remoteAddress ?? "unknown";
-}
 
 function rateLimited(decision: Extract<RateDecision, { allowed: false }>): GraphQLError {
   return new GraphQLError(`Too many requests: try again in ${decision.retryAfterSeconds} s.`, {

@@ -8,8 +8,8 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
+import { ensureDefaultOrganization } from "../../src/db/default-organization.js";
 import { migrate } from "../../src/db/migrate.js";
-import { ensureDefaultOrganization } from "../../src/modules/organizations/organizations.service.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -5,12 +5,13 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import type { Subject } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
+import { EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId, globalId, parseId } from "../../graphql/ids.js";
-import { EVERYONE_GROUP_NAME, visibleOrganization } from "../organizations/organizations.service.js";
+import { visibleOrganization } from "../organizations/organizations.service.js";
 import {
   type Check,
   checkDisplayName,

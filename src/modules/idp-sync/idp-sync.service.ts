@@ -3,9 +3,9 @@
 // Each change is audited with the system as the actor.
 import { type AuditMeta, recordAudit } from "../../audit/audit.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
+import { defaultOrganizationId, EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
 import { Prisma, type User } from "../../generated/prisma/client.js";
 import { parseId } from "../../graphql/ids.js";
-import { defaultOrganizationId, EVERYONE_GROUP_NAME } from "../organizations/organizations.service.js";
 import { checkName } from "../shared/validation.js";
 import { compileIdpRegex } from "./idp-sync.regex.js";
 import { type ClaimMapping, mappingOf, readOrganizationSyncSettings } from "./idp-sync.settings.js";

@@ -7,11 +7,11 @@ import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/
 import { can, canAssignRole } from "../../authz/evaluator.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError } from "../../graphql/errors.js";
 import { decodeId, parseId } from "../../graphql/ids.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
 import { type Check, checkText, ensure } from "../shared/validation.js";
 import { compileIdpRegex } from "./idp-sync.regex.js";
 

@@ -9,11 +9,11 @@ import { allOf, organizationScopedWhere } from "../../authz/filters.js";
 import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
+import type { LiveTopic } from "../../live/live-events.js";
 import { canReadDaemons, daemonScopes, jobScopes, jobWhere } from "../provisioners/provisioner-access.js";
 import { ProvisionerDaemonType, ProvisionerJobType } from "../provisioners/provisioners.graphql.js";
 import { WorkspaceBuildType } from "../workspaces/workspaces.graphql.js";
 import { refreshViewer } from "./live-access.js";
-import type { LiveTopic } from "./live-events.js";
 
 /**
  * The object's current state, then its state after each change event, while `load` (which

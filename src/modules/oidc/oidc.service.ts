@@ -6,12 +6,12 @@ import { OidcProviderError, OidcTokenError, oidcVerifier, type VerifiedIdToken }
 import { auditMeta } from "../../authz/assert.js";
 import type { OidcConfig } from "../../config.js";
 import type { Context } from "../../context.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, User } from "../../generated/prisma/client.js";
 import { userError } from "../../graphql/errors.js";
 import { runIdpSync } from "../idp-sync/idp-sync.service.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
 import { isUniqueViolation } from "../shared/validation.js";
 import { openSession, withToken } from "../users/users.service.js";
 import { createExternalUser, displayNameFrom, emailFrom, usernameFrom } from "./oidc-users.js";

@@ -1,9 +1,10 @@
-// Organization writes, and the default organization every deployment has.
+// Organization writes.
 
 import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
+import { DEFAULT_ORGANIZATION_NAME, EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Organization, Prisma } from "../../generated/prisma/client.js";
@@ -13,32 +14,7 @@ import { type Check, checkDisplayName, checkName, checkText, checkUrl, ensure } 
 
 type Db = Prisma.TransactionClient;
 
-export const DEFAULT_ORGANIZATION_NAME = "default";
-export const EVERYONE_GROUP_NAME = "Everyone";
 const DESCRIPTION_MAX = 1024;
-
-/** Creates the default organization and its Everyone group when they do not exist yet. */
-export async function ensureDefaultOrganization(db: Db): Promise<string> {
-  const existing = await db.organization.findFirst({ where: { isDefault: true }, select: { id: true } });
-  if (existing) return existing.id;
-  // Concurrent first starts: the partial unique index lets one insert win; the other re-reads.
-  const inserted = await db.$queryRaw<{ id: string }[]>`
-    INSERT INTO "Organization" (id, name, "displayName", "isDefault", "updatedAt")
-    VALUES (gen_random_uuid(), ${DEFAULT_ORGANIZATION_NAME}, 'Default', true, now())
-    ON CONFLICT DO NOTHING RETURNING id`;
-  const id = inserted[0]?.id ?? (await defaultOrganizationId(db));
-  await db.$executeRaw`
-    INSERT INTO "Group" (id, "organizationId", name, "displayName", "isEveryone", "updatedAt")
-    VALUES (gen_random_uuid(), ${id}::uuid, ${EVERYONE_GROUP_NAME}, '', true, now())
-    ON CONFLICT DO NOTHING`;
-  return id;
-}
-
-export async function defaultOrganizationId(db: Db): Promise<string> {
-  const row = await db.organization.findFirst({ where: { isDefault: true }, select: { id: true } });
-  if (!row) throw new Error("the default organization is missing");
-  return row.id;
-}
 
 /**
  * The organization named by a mutation, when the viewer may read it. Another tenant's

@@ -7,7 +7,7 @@ import { recordAudit } from "../../audit/audit.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { checkText } from "../shared/validation.js";
 import { ScimError, writeRetryingUnique } from "./scim-input.js";
 

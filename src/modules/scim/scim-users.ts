@@ -11,7 +11,7 @@ import { equalsIgnoringCase } from "../../db/names.js";
 import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { type ScimChanges, ScimError, USER_SCHEMA, writeRetryingUnique } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;

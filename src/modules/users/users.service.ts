@@ -9,12 +9,12 @@ import { unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf, userWhere } from "../../authz/filters.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES, FIRST_USER_SITE_ROLES, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
-import { defaultOrganizationId } from "../organizations/organizations.service.js";
 import { checkEmail, checkText, checkUsername, ensure } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;

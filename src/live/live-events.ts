@@ -6,8 +6,8 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
-import type { PrismaClient } from "../../generated/prisma/client.js";
-import type { Logger } from "../../logger.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Logger } from "../logger.js";
 
 type Changed = { at: number };
 

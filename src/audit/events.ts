@@ -1,0 +1,133 @@
+// The audit events the service records: every (resource type, action) pair, with the shape of its
+// diff. recordAudit accepts only these pairs and the diff of each; a new event starts here.
+// Nested values owned by a module (sync settings, sync summaries, ACL changes) stay `unknown`:
+// the audit layer imports no module.
+import type { LoginType, UserStatus, WorkspaceTransition } from "../generated/prisma/enums.js";
+
+/** A value before and after the change. */
+export type Change<T = unknown> = { from: T; to: T };
+
+/** `{ field: { from, to } }` for the fields that changed, built at run time. */
+export type ChangedFields = Record<string, unknown>;
+
+/** A change the identity provider's claims made at sign-in (the row has no actor). */
+type IdpSyncReason = { reason: "idp-sync" };
+
+/** No diff: the row's resource columns say it all. */
+type NoDiff = undefined;
+
+type OrganizationFields = { name: string; displayName: string; description: string; icon: string };
+type GroupFields = { name: string; displayName: string; avatarUrl: string; quotaAllowance: number };
+type SyncSettingsChange = { from: unknown; to: unknown };
+type WorkspaceBuilt = {
+  transition: WorkspaceTransition;
+  buildNumber: number;
+  buildId: string;
+  dailyCost: number;
+};
+
+export type AuditRegistry = {
+  USER: {
+    CREATE:
+      | { username: string; email: string; loginType: LoginType; organizationIds: string[] }
+      | { username: string; email: string; loginType: "OIDC"; reason: "oidc-login" }
+      | {
+          username: string;
+          scimUserName: string | null;
+          scimExternalId: string | null;
+          email: string;
+          loginType: "OIDC";
+          status: UserStatus;
+          organizationIds: string[];
+          reason: "scim";
+        };
+    REGISTER: { username: string; email: string; siteRoles: string[]; firstUser: true };
+    LOGIN:
+      | { loginType: "PASSWORD" }
+      | {
+          loginType: "OIDC";
+          linkedBy: string;
+          email?: Change<string>;
+          status?: Change<UserStatus>;
+          sync: unknown;
+        };
+    ASSIGN_ROLES: { siteRoles: Change<string[]> };
+    /** SCIM: the attributes that changed, and `reason` "scim", "scim-link" or "scim-delete". */
+    UPDATE: ChangedFields;
+    DELETE: { email: string; reason: "scim" };
+  };
+  SESSION: { LOGOUT: NoDiff };
+  API_KEY: { CREATE: { name: string; expiresAt: Date | null }; LOGOUT: NoDiff };
+  ORGANIZATION: {
+    CREATE: OrganizationFields;
+    UPDATE: ChangedFields;
+    DELETE: { name: string };
+  };
+  ORGANIZATION_MEMBER: {
+    ADD_MEMBER: NoDiff | IdpSyncReason;
+    REMOVE_MEMBER: { roles: string[]; groups: string[] } | IdpSyncReason;
+    ASSIGN_ROLES: { roles: Change<string[]> } | ({ roles: Change<string[]> } & IdpSyncReason);
+  };
+  CUSTOM_ROLE: {
+    CREATE: { name: string; displayName: string; permissions: unknown };
+    UPDATE: { displayName: Change<string>; permissions: Change<unknown> };
+    DELETE: { name: string; permissions: unknown; removedFromMembers: number };
+  };
+  GROUP: {
+    CREATE:
+      | GroupFields
+      | ({ name: string; source: "OIDC" } & IdpSyncReason)
+      | { name: string; displayName: string; members: unknown; reason: "scim" };
+    /** The fields that changed and the members added or removed (by the API or SCIM). */
+    UPDATE: ChangedFields;
+    DELETE: { name: string } | { name: string; reason: "scim" };
+    ADD_MEMBER: { userId: string; username: string } & IdpSyncReason;
+    REMOVE_MEMBER: { userId: string; username: string } & IdpSyncReason;
+  };
+  PROVISIONER_KEY: {
+    CREATE: { name: string; tags: Record<string, string> };
+    DELETE: { name: string; daemons: number; failedJobs: number };
+  };
+  PROVISIONER_DAEMON: {
+    REGISTER: { keyName: string; version: string; provisioners: string[]; tags: Record<string, string> };
+  };
+  TEMPLATE: {
+    CREATE: {
+      name: string;
+      displayName: string;
+      description: string;
+      icon: string;
+      dailyCost: number;
+      tags: Record<string, string>;
+      everyoneGroupAccess: boolean;
+      importJobId: string;
+    };
+    UPDATE: { acl: { users: unknown; groups: unknown } };
+  };
+  WORKSPACE: {
+    CREATE: { name: string; ownerId: string; templateId: string; buildId: string; dailyCost: number };
+    START: WorkspaceBuilt;
+    STOP: WorkspaceBuilt;
+    DELETE: WorkspaceBuilt;
+  };
+  IDPSYNC_SETTINGS: { UPDATE: SyncSettingsChange };
+};
+
+export type AuditResourceType = keyof AuditRegistry;
+
+/** Every action some resource type records. */
+export type AuditAction = { [R in AuditResourceType]: keyof AuditRegistry[R] }[AuditResourceType];
+
+/** An event of resource type R and action A (a union of actions allows the union of their diffs). */
+export type EventOf<R extends AuditResourceType, A extends keyof AuditRegistry[R]> = {
+  resourceType: R;
+  action: A;
+  resourceId?: string | null;
+  resourceName?: string | null;
+  organizationId?: string | null;
+} & (undefined extends AuditRegistry[R][A] ? { diff?: AuditRegistry[R][A] } : { diff: AuditRegistry[R][A] });
+
+/** One registered event: its (resource type, action) pair decides the diff's shape. */
+export type AuditEvent = {
+  [R in AuditResourceType]: { [A in keyof AuditRegistry[R]]: EventOf<R, A> }[keyof AuditRegistry[R]];
+}[AuditResourceType];
