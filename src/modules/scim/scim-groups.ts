@@ -4,10 +4,10 @@
 // Every write is one transaction with its audit event (no actor).
 import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
-import { defaultOrganizationId } from "../../db/default-organization.js";
 import { checkText } from "../shared/validation.js";
 import { ScimError, writeRetryingUnique } from "./scim-input.js";
 

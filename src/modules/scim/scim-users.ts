@@ -7,11 +7,11 @@
 // A username alone never links: a different person's username only makes the new one `name-2`.
 import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
-import { defaultOrganizationId } from "../../db/default-organization.js";
 import { type ScimChanges, ScimError, USER_SCHEMA, writeRetryingUnique } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;
