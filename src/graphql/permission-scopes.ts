@@ -11,7 +11,7 @@ type PermissionScopes = { permission: PermissionScope };
 const mapsBySubject = new WeakMap<Subject, Map<string, PermissionScopes>>();
 
 export function permissionScopes(ctx: Context, scope: PermissionScope): PermissionScopes {
-  const subject = ctx.loadedSubject();
+  const subject = ctx.viewer.loaded();
   if (!subject) return { permission: scope };
   let maps = mapsBySubject.get(subject);
   if (!maps) {
