@@ -1,7 +1,8 @@
 // Who may see and use a template. Roles grant template permissions at site or organization
 // level; everyone else needs an ACL entry (for them, or for a group they are in, the Everyone
-// group included). The evaluator decides; this module only finds the viewer's best ACL role and
-// turns the same rule into a Prisma `where` for lists.
+// group included). The evaluator decides; this policy finds the viewer's best ACL role (batched
+// per request for type checks), turns the same rule into a Prisma `where` for lists, and loads or
+// locates a template (and a version, readable with its template) by id.
 import type { Context } from "../../context.js";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../evaluator.js";
