@@ -48,8 +48,6 @@ export default {
           "^src/generated/",
           "^src/(context|limits)\\.ts$",
           "^src/graphql/errors\\.ts$",
-          // Removed by the policies move (issue 17 item 1): the template scope's ACL check goes to src/authz/policies.
-          "^src/modules/templates/template-access\\.ts$",
         ],
       },
     },

@@ -1,10 +1,12 @@
-// The per-request context, built once at the edge: who is asking (actor), what they may do
-// (subject, loaded on first use), and the database to use. Nothing below reads the request.
+// The per-request context, built once at the edge: who is asking (actor), what they may do (the
+// viewer, whose subject is loaded on first use), and the database to use. Nothing below reads
+// the request.
+import { RequestCache } from "@pothos/plugin-scope-auth";
 import type { YogaInitialContext } from "graphql-yoga";
 import { type Actor, resolveActor } from "./auth/actor.js";
 import type { SessionTokens } from "./auth/session-tokens.js";
-import type { Subject } from "./authz/evaluator.js";
 import { loadSubject } from "./authz/subject-loader.js";
+import { createViewer, type Viewer } from "./authz/viewer.js";
 import type { Config } from "./config.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { clientIp } from "./http/client-ip.js";
@@ -25,18 +27,18 @@ export type Context = AppDeps & {
   requestId: string;
   ip: string | null;
   actor: Actor;
-  /** The authorization subject of a user actor; null for anyone else. Loaded once per request. */
-  subject(): Promise<Subject | null>;
-  /**
-   * The subject once `subject()` has settled, else undefined: lets a check on every object of a
-   * long list answer synchronously instead of awaiting a promise per object.
-   */
-  loadedSubject(): Subject | null | undefined;
-  /** Drops the loaded subject, after a write changed the viewer's own memberships or roles. */
-  forgetSubject(): void;
+  /** Who is asking, as the evaluator sees them: the subject, loaded once, and the checks on it. */
+  viewer: Viewer;
   /** After a successful sign-in, the rest of the request is answered as the signed-in user. */
   signedIn(actor: Extract<Actor, { kind: "user" }>): void;
 };
+
+/**
+ * What services need of a request: the database, who is asking (actor and viewer), the audit
+ * metadata (request id, client address), live events and configuration. Not the GraphQL context:
+ * a service can be called from any edge (GraphQL, SCIM, the CLI) that builds these.
+ */
+export type ServiceContext = Pick<Context, "prisma" | "viewer" | "actor" | "requestId" | "ip" | "live" | "config">;
 
 export async function buildContext(initial: YogaInitialContext, deps: AppDeps): Promise<Context> {
   const { request } = initial;
@@ -47,41 +49,25 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     sessionTokens: deps.sessionTokens,
     onBackgroundError: (error) => log.warn("background write failed", { error }),
   });
-  let subject: Promise<Subject | null> | undefined;
-  let loaded: { from: Promise<Subject | null>; value: Subject | null } | undefined;
+  const viewer = createViewer({
+    actor: () => ctx.actor,
+    replaceActor: (actor) => {
+      ctx.actor = actor;
+    },
+    loadSubject: (user) => loadSubject(deps.prisma, user.user, user.memberships),
+    // Scope-auth remembers scope outcomes for the request; they were the old subject's.
+    onReset: () => RequestCache.clearForContext(ctx),
+  });
   const ctx: Context = {
     ...deps,
     log,
     requestId,
     ip: clientIp(request, initial, deps.config.trustProxy),
     actor,
-    subject: () => {
-      const current = ctx.actor;
-      if (subject) return subject;
-      const loading =
-        current.kind === "user" ? loadSubject(deps.prisma, current.user, current.memberships) : Promise.resolve(null);
-      subject = loading;
-      // Remembered only while it is still the current subject (forgetSubject may come first).
-      void loading.then(
-        (value) => {
-          if (subject === loading) loaded = { from: loading, value };
-        },
-        () => {},
-      );
-      return loading;
-    },
-    loadedSubject: () => (loaded && loaded.from === subject ? loaded.value : undefined),
-    forgetSubject: () => {
-      subject = undefined;
-      // The memberships read with the credential may be stale now.
-      if (ctx.actor.kind === "user") {
-        const { memberships: _stale, ...actor } = ctx.actor;
-        ctx.actor = actor;
-      }
-    },
+    viewer,
     signedIn: (user) => {
       ctx.actor = user;
-      subject = undefined;
+      viewer.signedIn();
     },
   };
   return ctx;

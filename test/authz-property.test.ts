@@ -4,8 +4,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type AuthzObject, can, compileSubject, type Subject, type TemplateAclRole } from "../src/authz/evaluator.js";
-import { organizationScopedWhere, organizationWhere, userWhere } from "../src/authz/filters.js";
+import { organizationScopedWhere } from "../src/authz/filters.js";
 import { ALL_PERMISSIONS, type Permission, RESOURCE_TYPES } from "../src/authz/permissions.js";
+import { organizationWhere } from "../src/authz/policies/organization.js";
+import { userWhere } from "../src/authz/policies/user.js";
 import { BUILT_IN_ROLES, ORGANIZATION_RESOURCES } from "../src/authz/roles.js";
 
 const ME = "00000000-0000-4000-8000-00000000000a";

@@ -134,7 +134,7 @@ describe("a member's quota as others see it (OrganizationMember.workspaceQuota)"
   async function asViewer(viewer: Actor): Promise<Context> {
     const user = await app.prisma.user.findUniqueOrThrow({ where: { id: uuidOf(viewer.id) } });
     const subject = await loadSubject(app.prisma, user);
-    return { prisma: app.prisma, subject: async () => subject } as unknown as Context;
+    return { prisma: app.prisma, viewer: { subject: async () => subject } } as unknown as Context;
   }
 
   it("is shown to the member and to those who may manage members, and null to other members", async () => {

@@ -1,22 +1,11 @@
-// Permission assertions for services: every write calls one of these before it writes.
+// Permission assertions for services: every write calls one of these (or `ctx.viewer.assert`)
+// before it writes.
 
 import type { AuditMeta } from "../audit/audit.js";
 import type { Actor } from "../auth/actor.js";
-import type { Context } from "../context.js";
-import type { User } from "../generated/prisma/client.js";
-import { forbidden, notFound, unauthenticated } from "../graphql/errors.js";
+import { forbidden, notFound } from "../graphql/errors.js";
 import { type AuthzObject, can, type Subject } from "./evaluator.js";
 import type { Action } from "./permissions.js";
-
-export type Viewer = { user: User; subject: Subject };
-
-export async function requireViewer(ctx: Context): Promise<Viewer> {
-  if (ctx.actor.kind === "invalid") throw unauthenticated(ctx.actor.reason);
-  if (ctx.actor.kind !== "user") throw unauthenticated();
-  const subject = await ctx.subject();
-  if (!subject) throw unauthenticated();
-  return { user: ctx.actor.user, subject };
-}
 
 /**
  * The viewer may do `action` on `object`. When they may not even read it, it does not exist
@@ -33,7 +22,7 @@ export function assertAllowed(subject: Subject, action: Action, object: AuthzObj
   if (!can(subject, action, object)) throw forbidden(object.type, action);
 }
 
-export function auditMeta(ctx: Pick<Context, "requestId" | "ip"> & { actor: Actor }): AuditMeta {
+export function auditMeta(ctx: { actor: Actor; requestId: string; ip: string | null }): AuditMeta {
   return {
     actorId: ctx.actor.kind === "user" ? ctx.actor.user.id : null,
     requestId: ctx.requestId,

@@ -3,7 +3,7 @@
 //
 // Every fragment is {} (no restriction) or a single top-level AND (organizations, organization
 // rows) or OR (users) condition, never a field key: spreading one next to a caller's own field
-// conditions (`{ id, ...organizationWhere(subject) }`, `{ organizationId, ...scoped }`) can
+// conditions (`{ id, ...scoped }`, `{ organizationId, ...scoped }`) can
 // then never override them. Still, prefer `allOf(a, b)` to combine conditions.
 import { type Subject, scopeOf } from "./evaluator.js";
 import type { Action, ResourceType } from "./permissions.js";
@@ -44,25 +44,4 @@ export function organizationScopedWhere(
   }
   if (branches.length === 0) return NOTHING;
   return all(branches.length === 1 ? (branches[0] as Where) : { OR: branches });
-}
-
-/** Organizations themselves, by id. */
-export function organizationWhere(subject: Subject, action: Action = "READ"): Where {
-  const scope = scopeOf(subject, "ORGANIZATION", action);
-  return scope.all ? {} : all({ id: { in: scope.organizationIds } });
-}
-
-/**
- * Users: all with site-level USER READ; otherwise oneself and members of organizations whose
- * members one may read. An OR, so that it spreads next to a caller's AND (e.g. a search).
- */
-export function userWhere(subject: Subject): Where {
-  if (scopeOf(subject, "USER", "READ").all) return {};
-  const memberScope = scopeOf(subject, "ORGANIZATION_MEMBER", "READ");
-  if (memberScope.all) return {};
-  const branches: Where[] = [{ id: subject.userId }];
-  if (memberScope.organizationIds.length > 0) {
-    branches.push({ memberships: { some: { organizationId: { in: memberScope.organizationIds } } } });
-  }
-  return { OR: branches };
 }

@@ -4,16 +4,16 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError, Kind } from "graphql";
-import { type AuthzObject, can } from "../authz/evaluator.js";
 import type { Action } from "../authz/permissions.js";
+import type { PermissionScope } from "../authz/policies/policy.js";
+import { viewerCanOnTemplate } from "../authz/policies/template.js";
 import type { Context } from "../context.js";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../limits.js";
-import { viewerCanOnTemplate } from "../modules/templates/template-access.js";
 import { notFound, unauthenticated } from "./errors.js";
 
-export type PermissionScope = AuthzObject & { action: Action };
+export type { PermissionScope };
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -50,12 +50,8 @@ export const builder = new SchemaBuilder<{
       public: true,
       authenticated: ctx.actor.kind === "user",
       provisioner: ctx.actor.kind === "provisioner",
-      permission: ({ action, ...object }) => {
-        // Synchronous once the subject is loaded: type checks run once per object of a list.
-        const loaded = ctx.loadedSubject();
-        if (loaded !== undefined) return loaded !== null && can(loaded, action, object);
-        return ctx.subject().then((subject) => subject !== null && can(subject, action, object));
-      },
+      // Synchronous once the subject is loaded: type checks run once per object of a list.
+      permission: ({ action, ...object }) => ctx.viewer.can(action, object),
       template: ({ template, action }) => viewerCanOnTemplate(ctx, template, action),
     }),
     // Root fields fail on missing credentials; an object the viewer may not read does not exist.

@@ -7,11 +7,11 @@ import type { PermissionScope } from "./builder.js";
 
 type PermissionScopes = { permission: PermissionScope };
 
-/** Keyed by the subject: a request that reloads it (forgetSubject) gets fresh maps, evaluated afresh. */
+/** Keyed by the subject: a request that reloads it (viewer.reset) gets fresh maps, evaluated afresh. */
 const mapsBySubject = new WeakMap<Subject, Map<string, PermissionScopes>>();
 
 export function permissionScopes(ctx: Context, scope: PermissionScope): PermissionScopes {
-  const subject = ctx.loadedSubject();
+  const subject = ctx.viewer.loaded();
   if (!subject) return { permission: scope };
   let maps = mapsBySubject.get(subject);
   if (!maps) {

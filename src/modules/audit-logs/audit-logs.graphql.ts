@@ -1,26 +1,17 @@
 // The audit log, newest first: site-wide for site auditors and owners, per organization for
 // whoever may read that organization's audit log.
-import { requireViewer } from "../../authz/assert.js";
-import { can, type Subject, scopeOf } from "../../authz/evaluator.js";
-import { allOf } from "../../authz/filters.js";
+
+import { auditLogObject, auditLogWhere } from "../../authz/policies/audit-log.js";
+import { organizationObject } from "../../authz/policies/organization.js";
 import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 
-/** Events the subject may read; site-level events (no organization) need site-wide permission. */
-function auditLogWhere(subject: Subject, organizationId?: string | null) {
-  const scope = scopeOf(subject, "AUDIT_LOG", "READ");
-  const visible = scope.all ? {} : { organizationId: { in: scope.organizationIds } };
-  return organizationId === undefined ? visible : allOf(visible, { organizationId });
-}
-
 export const AuditLogType = builder.prismaNode("AuditLog", {
   id: { field: "id" },
-  authScopes: (log, ctx) =>
-    permissionScopes(ctx, { action: "READ", type: "AUDIT_LOG", organizationId: log.organizationId }),
+  authScopes: (log, ctx) => permissionScopes(ctx, { action: "READ", ...auditLogObject(log) }),
   fields: (t) => ({
     time: t.expose("time", { type: "DateTime" }),
     action: t.exposeString("action", { description: "e.g. CREATE, UPDATE, DELETE, LOGIN, REGISTER" }),
@@ -35,13 +26,12 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
       type: OrganizationType,
       nullable: true,
       // No foreign key: the organization may be gone, or not readable by the viewer.
-      resolve: async (query, log, _args, ctx) => {
-        if (!log.organizationId) return null;
-        const subject = await ctx.subject();
-        if (!subject || !can(subject, "READ", { type: "ORGANIZATION", organizationId: log.organizationId }))
-          return null;
-        return ctx.prisma.organization.findUnique({ ...query, where: { id: log.organizationId } });
-      },
+      authScopes: (log, _args, ctx) =>
+        log.organizationId !== null &&
+        permissionScopes(ctx, { action: "READ", ...organizationObject({ id: log.organizationId }) }),
+      unauthorizedResolver: () => null,
+      resolve: (query, log, _args, ctx) =>
+        log.organizationId ? ctx.prisma.organization.findUnique({ ...query, where: { id: log.organizationId } }) : null,
     }),
     diff: t.string({
       description: "A JSON document of the fields that changed, secrets left out.",
@@ -53,13 +43,8 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
 
 export const AuditLogConnection = builder.connectionObject({ type: AuditLogType, name: "AuditLogConnection" });
 
-registerNodeLoader("AuditLog", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.auditLog.findFirst({ where: allOf({ id }, auditLogWhere(subject)) }) : null;
-});
-
 async function auditLogFilter(ctx: Context, organizationGlobalId: string | null | undefined) {
-  const { subject } = await requireViewer(ctx);
+  const { subject } = await ctx.viewer.require();
   if (organizationGlobalId === null || organizationGlobalId === undefined) return auditLogWhere(subject);
   // An unknown or malformed organization id simply matches nothing.
   return auditLogWhere(
@@ -94,14 +79,14 @@ builder.prismaObjectField(OrganizationType, "auditLogs", (t) =>
       type: "AuditLog",
       cursor: "id",
       totalCount: async (org, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
-        return ctx.prisma.auditLog.count({ where: auditLogWhere(subject, org.id) });
+        const where = await ctx.viewer.readWhere((subject) => auditLogWhere(subject, org.id));
+        return ctx.prisma.auditLog.count({ where });
       },
       resolve: async (query, org, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
+        const where = await ctx.viewer.readWhere((subject) => auditLogWhere(subject, org.id));
         return ctx.prisma.auditLog.findMany({
           ...query,
-          where: auditLogWhere(subject, org.id),
+          where,
           orderBy: { id: "desc" },
         });
       },

@@ -1,11 +1,9 @@
 // Groups: the Group type with its members, Organization.groups, and the group writes.
-import { requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
-import { organizationScopedWhere } from "../../authz/filters.js";
+import { groupObject, groupReadWhere } from "../../authz/policies/group.js";
 import type { Context } from "../../context.js";
 import type { Group } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
@@ -22,7 +20,7 @@ function groupMembersWhere(group: Pick<Group, "id" | "organizationId" | "isEvery
 }
 
 async function mayReadGroupMembers(ctx: Context, organizationId: string): Promise<boolean> {
-  const subject = await ctx.subject();
+  const subject = await ctx.viewer.subject();
   return subject !== null && can(subject, "READ", { type: "GROUP_MEMBER", organizationId });
 }
 
@@ -33,8 +31,7 @@ async function countGroupMembers(ctx: Context, group: Group): Promise<number> {
 
 export const GroupType = builder.prismaNode("Group", {
   id: { field: "id" },
-  authScopes: (group, ctx) =>
-    permissionScopes(ctx, { action: "READ", type: "GROUP", organizationId: group.organizationId }),
+  authScopes: (group, ctx) => permissionScopes(ctx, { action: "READ", ...groupObject(group) }),
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),
@@ -67,12 +64,6 @@ export const GroupType = builder.prismaNode("Group", {
   }),
 });
 
-registerNodeLoader("Group", async (id, ctx) => {
-  const subject = await ctx.subject();
-  if (!subject) return null;
-  return ctx.prisma.group.findFirst({ where: { AND: [{ id }, organizationScopedWhere(subject, "GROUP", "READ")] } });
-});
-
 builder.prismaObjectFields(OrganizationType, (t) => ({
   groups: t.prismaConnection(
     {
@@ -80,16 +71,16 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       cursor: "id",
       description: "The organization's groups the viewer may read.",
       totalCount: async (org, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
+        const readable = await ctx.viewer.readWhere(groupReadWhere);
         return ctx.prisma.group.count({
-          where: { AND: [{ organizationId: org.id }, organizationScopedWhere(subject, "GROUP", "READ")] },
+          where: { AND: [{ organizationId: org.id }, readable] },
         });
       },
       resolve: async (query, org, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
+        const readable = await ctx.viewer.readWhere(groupReadWhere);
         return ctx.prisma.group.findMany({
           ...query,
-          where: { AND: [{ organizationId: org.id }, organizationScopedWhere(subject, "GROUP", "READ")] },
+          where: { AND: [{ organizationId: org.id }, readable] },
           orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         });
       },

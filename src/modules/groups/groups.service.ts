@@ -2,9 +2,9 @@
 // and avatar may change; its membership is implicit (every member), so it stores no rows.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import type { Subject } from "../../authz/evaluator.js";
-import type { Context } from "../../context.js";
+import type { ServiceContext } from "../../context.js";
 import { EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
@@ -62,8 +62,8 @@ async function visibleGroup(tx: Tx, subject: Subject, groupId: string, action: "
   return group;
 }
 
-export async function createGroup(ctx: Context, input: GroupFields & { organizationId: string; name: string }) {
-  const { subject } = await requireViewer(ctx);
+export async function createGroup(ctx: ServiceContext, input: GroupFields & { organizationId: string; name: string }) {
+  const { subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   const group = await inTransaction(ctx.prisma, async (tx) => {
     await visibleOrganization(tx, subject, organizationId);
@@ -133,8 +133,8 @@ async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: strin
   if (errors.length > 0) throw new UserErrors(errors);
 }
 
-export async function updateGroup(ctx: Context, input: UpdateGroupInput) {
-  const { subject } = await requireViewer(ctx);
+export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) {
+  const { subject } = await ctx.viewer.require();
   const groupId = decodeId("Group", input.groupId, "group");
   const adds = decodeUserIds(input.addUserIds);
   const removes = decodeUserIds(input.removeUserIds).flatMap((r) => (r.id ? [r.id] : []));
@@ -190,8 +190,8 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput) {
   return { group };
 }
 
-export async function deleteGroup(ctx: Context, input: { groupId: string }) {
-  const { subject } = await requireViewer(ctx);
+export async function deleteGroup(ctx: ServiceContext, input: { groupId: string }) {
+  const { subject } = await ctx.viewer.require();
   const groupId = decodeId("Group", input.groupId, "group");
   await inTransaction(ctx.prisma, async (tx) => {
     const group = await visibleGroup(tx, subject, groupId, "DELETE");

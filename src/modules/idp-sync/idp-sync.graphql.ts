@@ -1,7 +1,8 @@
 // IdP sync settings: types, the queries next to them (site-level organization sync, per-org
 // group and role sync on Organization), and their mutations.
-import { can } from "../../authz/evaluator.js";
+import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import {
@@ -64,32 +65,32 @@ builder.queryField("organizationSyncSettings", (t) =>
     description: "Null unless the viewer may read IdP sync settings (owner, user-admin).",
     authScopes: { authenticated: true },
     resolve: async (_root, _args, ctx) => {
-      const subject = await ctx.subject();
-      if (!subject || !can(subject, "READ", { type: "IDPSYNC_SETTINGS" })) return null;
+      if (!(await ctx.viewer.can("READ", { type: "IDPSYNC_SETTINGS" }))) return null;
       return readOrganizationSyncSettings(ctx.prisma);
     },
   }),
 );
+
+/** An organization's sync settings answer null unless the viewer may read them there. */
+const SYNC_SETTINGS_GUARD = {
+  authScopes: (org: { id: string }, _args: unknown, ctx: Context) =>
+    permissionScopes(ctx, { action: "READ", type: "IDPSYNC_SETTINGS", organizationId: org.id }),
+  unauthorizedResolver: () => null,
+} as const;
 
 builder.prismaObjectFields(OrganizationType, (t) => ({
   groupSyncSettings: t.field({
     type: GroupSyncSettingsType,
     nullable: true,
     description: "Null unless the viewer may read IdP sync settings here.",
-    resolve: async (org, _args, ctx) => {
-      const subject = await ctx.subject();
-      if (!subject || !can(subject, "READ", { type: "IDPSYNC_SETTINGS", organizationId: org.id })) return null;
-      return readGroupSyncSettings(ctx.prisma, org.id);
-    },
+    ...SYNC_SETTINGS_GUARD,
+    resolve: (org, _args, ctx) => readGroupSyncSettings(ctx.prisma, org.id),
   }),
   roleSyncSettings: t.field({
     type: RoleSyncSettingsType,
     nullable: true,
-    resolve: async (org, _args, ctx) => {
-      const subject = await ctx.subject();
-      if (!subject || !can(subject, "READ", { type: "IDPSYNC_SETTINGS", organizationId: org.id })) return null;
-      return readRoleSyncSettings(ctx.prisma, org.id);
-    },
+    ...SYNC_SETTINGS_GUARD,
+    resolve: (org, _args, ctx) => readRoleSyncSettings(ctx.prisma, org.id),
   }),
 }));
 

@@ -3,10 +3,10 @@
 // organizations and groups, names for roles) and validated against what exists when saved.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import { can, canAssignRole } from "../../authz/evaluator.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
-import type { Context } from "../../context.js";
+import type { ServiceContext } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
@@ -131,10 +131,10 @@ const mappingInput = (mapping: readonly ClaimMapping[]): ClaimMapping[] =>
 // ---- writes
 
 export async function updateOrganizationSyncSettings(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { field: string; mapping: readonly ClaimMapping[]; assignDefault: boolean },
 ) {
-  const { subject } = await requireViewer(ctx);
+  const { subject } = await ctx.viewer.require();
   assertAllowed(subject, "UPDATE", { type: "IDPSYNC_SETTINGS" });
   const mapping = mappingInput(input.mapping);
   ensure(checkField(input.field), ...checkMappingShape(mapping));
@@ -178,8 +178,8 @@ export async function updateOrganizationSyncSettings(
 }
 
 /** The organization named by the input: readable (else NOT_FOUND), and its sync settings writable (else FORBIDDEN). */
-async function writableOrganization(ctx: Context, organizationGlobalId: string) {
-  const { subject } = await requireViewer(ctx);
+async function writableOrganization(ctx: ServiceContext, organizationGlobalId: string) {
+  const { subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", organizationGlobalId, "organization");
   assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "UPDATE", { type: "IDPSYNC_SETTINGS", organizationId });
@@ -193,7 +193,7 @@ async function requireOrganization(tx: Db, organizationId: string) {
 }
 
 export async function updateGroupSyncSettings(
-  ctx: Context,
+  ctx: ServiceContext,
   input: {
     organizationId: string;
     field: string;
@@ -259,7 +259,7 @@ export async function updateGroupSyncSettings(
 }
 
 export async function updateRoleSyncSettings(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { organizationId: string; field: string; mapping: readonly ClaimMapping[] },
 ) {
   const { subject, organizationId } = await writableOrganization(ctx, input.organizationId);

@@ -27,7 +27,7 @@ async function currentUser(ctx: Context, actor: UserActor): Promise<User | null>
 
 /**
  * Re-resolves the subscriber's credential; true when it still holds, and then the context answers
- * with the user's current roles (the next `ctx.subject()` reloads them).
+ * with the user's current roles (the next `ctx.viewer.subject()` reloads them).
  */
 export async function refreshViewer(ctx: Context): Promise<boolean> {
   const actor = ctx.actor;

@@ -5,12 +5,13 @@
 // ends without another event.
 import { Repeater } from "graphql-yoga";
 import type { Subject } from "../../authz/evaluator.js";
-import { allOf, organizationScopedWhere } from "../../authz/filters.js";
+import { allOf } from "../../authz/filters.js";
+import { canReadDaemons, daemonScopes, jobScopes, jobWhere } from "../../authz/policies/provisioner.js";
+import { workspaceObject, workspaceReadWhereWithDeleted } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
 import type { LiveTopic } from "../../live/live-events.js";
-import { canReadDaemons, daemonScopes, jobScopes, jobWhere } from "../provisioners/provisioner-access.js";
 import { ProvisionerDaemonType, ProvisionerJobType } from "../provisioners/provisioners.graphql.js";
 import { WorkspaceBuildType } from "../workspaces/workspaces.graphql.js";
 import { refreshViewer } from "./live-access.js";
@@ -37,7 +38,7 @@ function liveStream<T>(
         if (event.done) break;
         next = events.next();
       }
-      const subject = (await refreshViewer(ctx)) ? await ctx.subject() : null;
+      const subject = (await refreshViewer(ctx)) ? await ctx.viewer.subject() : null;
       const current = subject ? await load(subject) : null;
       if (current === null) break;
       await push(current);
@@ -82,14 +83,13 @@ builder.subscriptionFields((t) => ({
       const id = decoded("Workspace", args.workspaceId);
       const workspace = id ? await ctx.prisma.workspace.findUnique({ where: { id } }) : null;
       if (!workspace || workspace.deleted) return notAUser(ctx) ?? false;
-      const { organizationId, ownerId } = workspace;
-      return notAUser(ctx) ?? { permission: { action: "READ", type: "WORKSPACE", organizationId, ownerId } };
+      return notAUser(ctx) ?? { permission: { action: "READ", ...workspaceObject(workspace) } };
     },
     subscribe: (_root, args, ctx) => {
       const id = decoded("Workspace", args.workspaceId) as string;
       return liveStream(ctx, "live:workspace", id, async (subject) => {
         // Deleted workspaces stay readable here: the DELETE build is followed to its end.
-        const readable = allOf({ id }, organizationScopedWhere(subject, "WORKSPACE", "READ", "ownerId"));
+        const readable = allOf({ id }, workspaceReadWhereWithDeleted(subject));
         const workspace = await ctx.prisma.workspace.findFirst({ where: readable, select: { id: true } });
         if (!workspace) return null;
         return ctx.prisma.workspaceBuild.findFirst({ where: { workspaceId: id }, orderBy: { buildNumber: "desc" } });

@@ -1,7 +1,7 @@
 // Organization members: the membership type, Organization.members/member, and the member writes.
-import { requireViewer } from "../../authz/assert.js";
-import { can } from "../../authz/evaluator.js";
-import { allOf, organizationScopedWhere } from "../../authz/filters.js";
+import { allOf } from "../../authz/filters.js";
+import { groupReadWhere } from "../../authz/policies/group.js";
+import { memberObject } from "../../authz/policies/member.js";
 import { builtInRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import type { CustomRole, Group, OrganizationMember } from "../../generated/prisma/client.js";
@@ -67,12 +67,12 @@ async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, 
 const groupsOfMember = requestBatch<MemberKey, Group[]>(
   memberKey,
   async (ctx, members) => {
-    const { subject } = await requireViewer(ctx);
+    const readable = await ctx.viewer.readWhere(groupReadWhere);
     const result = new Map<string, Group[]>();
     for (const [organizationId, inOrganization] of byOrganization(members)) {
       const userIds = inOrganization.map((m) => m.userId);
       const rows = await ctx.prisma.group.findMany({
-        where: allOf({ organizationId }, organizationScopedWhere(subject, "GROUP", "READ"), {
+        where: allOf({ organizationId }, readable, {
           OR: [{ isEveryone: true }, { members: { some: { userId: { in: userIds } } } }],
         }),
         include: { members: { where: { userId: { in: userIds } }, select: { userId: true } } },
@@ -94,8 +94,7 @@ const groupsOfMember = requestBatch<MemberKey, Group[]>(
 );
 
 export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
-  authScopes: (member, ctx) =>
-    permissionScopes(ctx, { action: "READ", type: "ORGANIZATION_MEMBER", organizationId: member.organizationId }),
+  authScopes: (member, ctx) => permissionScopes(ctx, { action: "READ", ...memberObject(member) }),
   fields: (t) => ({
     user: t.relation("user"),
     organization: t.relation("organization"),
@@ -118,8 +117,7 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
 
 /** Whether the viewer may see the members of an organization: all of them, or none. */
 async function mayReadMembers(ctx: Context, organizationId: string): Promise<boolean> {
-  const subject = await ctx.subject();
-  return subject !== null && can(subject, "READ", { type: "ORGANIZATION_MEMBER", organizationId });
+  return ctx.viewer.can("READ", memberObject({ organizationId }));
 }
 
 builder.prismaObjectFields(OrganizationType, (t) => ({

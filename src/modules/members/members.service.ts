@@ -1,11 +1,12 @@
 // Membership writes: add, remove, and replace a member's explicit organization roles.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import { type Subject, unassignableRoleChanges } from "../../authz/evaluator.js";
-import { allOf, userWhere } from "../../authz/filters.js";
+import { allOf } from "../../authz/filters.js";
+import { userWhere } from "../../authz/policies/user.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
-import type { Context } from "../../context.js";
+import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
@@ -38,8 +39,8 @@ async function visibleMembership(tx: Tx, subject: Subject, organizationId: strin
   return membership;
 }
 
-export async function addOrganizationMember(ctx: Context, input: MemberInput) {
-  const { user: viewer, subject } = await requireViewer(ctx);
+export async function addOrganizationMember(ctx: ServiceContext, input: MemberInput) {
+  const { user: viewer, subject } = await ctx.viewer.require();
   const { organizationId, userId } = decodeMemberInput(input);
   const member = await inTransaction(ctx.prisma, async (tx) => {
     await visibleOrganization(tx, subject, organizationId);
@@ -64,15 +65,15 @@ export async function addOrganizationMember(ctx: Context, input: MemberInput) {
     });
     return created;
   });
-  if (userId === viewer.id) ctx.forgetSubject();
+  if (userId === viewer.id) ctx.viewer.reset();
   return { member };
 }
 
 const alreadyMember = () =>
   userError("ALREADY_MEMBER", "The user is already a member of this organization.", ["input", "userId"]);
 
-export async function removeOrganizationMember(ctx: Context, input: MemberInput) {
-  const { user: viewer, subject } = await requireViewer(ctx);
+export async function removeOrganizationMember(ctx: ServiceContext, input: MemberInput) {
+  const { user: viewer, subject } = await ctx.viewer.require();
   const { organizationId, userId } = decodeMemberInput(input);
   await inTransaction(ctx.prisma, async (tx) => {
     const membership = await visibleMembership(tx, subject, organizationId, userId);
@@ -108,8 +109,11 @@ async function customRoleNames(tx: Tx, organizationId: string, candidates: strin
   return new Set(rows.map((r) => r.name));
 }
 
-export async function updateOrganizationMemberRoles(ctx: Context, input: MemberInput & { roles: readonly string[] }) {
-  const { user: viewer, subject } = await requireViewer(ctx);
+export async function updateOrganizationMemberRoles(
+  ctx: ServiceContext,
+  input: MemberInput & { roles: readonly string[] },
+) {
+  const { user: viewer, subject } = await ctx.viewer.require();
   const { organizationId, userId } = decodeMemberInput(input);
   const roles = [...new Set(input.roles)];
   const member = await inTransaction(ctx.prisma, async (tx) => {

@@ -1,11 +1,10 @@
 // Organizations: the tenant type, its lookups, and its lifecycle mutations.
-import { requireViewer } from "../../authz/assert.js";
-import { allOf, organizationWhere } from "../../authz/filters.js";
+import { allOf } from "../../authz/filters.js";
+import { organizationObject, organizationWhere } from "../../authz/policies/organization.js";
 import type { Context } from "../../context.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import type { Organization } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
@@ -29,7 +28,7 @@ export const OrganizationType = builder.prismaNode("Organization", {
   authScopes: (org, ctx) =>
     ctx.actor.kind === "provisioner"
       ? ctx.actor.organizationId === org.id && { $granted: DAEMON_ORGANIZATION_GRANT }
-      : permissionScopes(ctx, { action: "READ", type: "ORGANIZATION", organizationId: org.id }),
+      : permissionScopes(ctx, { action: "READ", ...organizationObject(org) }),
   fields: (t) => ({
     name: t.exposeString("name", {
       description:
@@ -49,11 +48,6 @@ export const OrganizationConnection = builder.connectionObject({
   name: "OrganizationConnection",
 });
 
-registerNodeLoader("Organization", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.organization.findFirst({ where: allOf({ id }, organizationWhere(subject)) }) : null;
-});
-
 builder.queryFields((t) => ({
   organizations: t.prismaConnection(
     {
@@ -62,14 +56,13 @@ builder.queryFields((t) => ({
       description: "Organizations the viewer may read.",
       authScopes: { authenticated: true },
       totalCount: async (_root, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
-        return ctx.prisma.organization.count({ where: organizationWhere(subject) });
+        return ctx.prisma.organization.count({ where: await ctx.viewer.readWhere(organizationWhere) });
       },
       resolve: async (query, _root, _args, ctx) => {
-        const { subject } = await requireViewer(ctx);
+        const where = await ctx.viewer.readWhere(organizationWhere);
         return ctx.prisma.organization.findMany({
           ...query,
-          where: organizationWhere(subject),
+          where,
           orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         });
       },
@@ -82,11 +75,11 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     args: { name: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const { subject } = await requireViewer(ctx);
+      const readable = await ctx.viewer.readWhere(organizationWhere);
       // One statement (escaped ILIKE) rather than an indexed id lookup first: organizations are few.
       return ctx.prisma.organization.findFirst({
         ...query,
-        where: allOf({ name: equalsIgnoringCase(args.name) }, organizationWhere(subject)),
+        where: allOf({ name: equalsIgnoringCase(args.name) }, readable),
       });
     },
   }),
@@ -95,10 +88,10 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { authenticated: true },
     resolve: async (query, _root, _args, ctx) => {
-      const { subject } = await requireViewer(ctx);
+      const readable = await ctx.viewer.readWhere(organizationWhere);
       return ctx.prisma.organization.findFirst({
         ...query,
-        where: allOf({ isDefault: true }, organizationWhere(subject)),
+        where: allOf({ isDefault: true }, readable),
       });
     },
   }),

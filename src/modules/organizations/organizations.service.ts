@@ -1,9 +1,9 @@
 // Organization writes.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
-import type { Context } from "../../context.js";
+import type { ServiceContext } from "../../context.js";
 import { DEFAULT_ORGANIZATION_NAME, EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
@@ -52,10 +52,10 @@ function checkOrganizationFields(input: OrganizationFields, isDefault: boolean):
 const nameTaken = () => userError("NAME_TAKEN", "An organization with this name already exists.", ["input", "name"]);
 
 export async function createOrganization(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { name: string; displayName?: string | null; description?: string | null; icon?: string | null },
 ) {
-  const { user, subject } = await requireViewer(ctx);
+  const { user, subject } = await ctx.viewer.require();
   assertAllowed(subject, "CREATE", { type: "ORGANIZATION" });
   if (!ctx.config.multiOrganization) {
     throw userError("FEATURE_DISABLED", "Multiple organizations are turned off in this deployment.");
@@ -82,7 +82,7 @@ export async function createOrganization(
     });
     return created;
   }).catch(rethrowNameTaken);
-  ctx.forgetSubject();
+  ctx.viewer.reset();
   return { organization };
 }
 
@@ -102,8 +102,8 @@ function changes<T extends object>(before: T, after: Partial<T>): Record<string,
   return diff;
 }
 
-export async function updateOrganization(ctx: Context, input: OrganizationFields & { organizationId: string }) {
-  const { subject } = await requireViewer(ctx);
+export async function updateOrganization(ctx: ServiceContext, input: OrganizationFields & { organizationId: string }) {
+  const { subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   const organization = await inTransaction(ctx.prisma, async (tx) => {
     const current = await visibleOrganization(tx, subject, organizationId);
@@ -146,8 +146,8 @@ async function remainingContents(tx: Db, organizationId: string, callerId: strin
   return counts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}${n === 1 ? "" : "s"}`);
 }
 
-export async function deleteOrganization(ctx: Context, input: { organizationId: string }) {
-  const { user, subject } = await requireViewer(ctx);
+export async function deleteOrganization(ctx: ServiceContext, input: { organizationId: string }) {
+  const { user, subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   await inTransaction(ctx.prisma, async (tx) => {
     const organization = await visibleOrganization(tx, subject, organizationId);
@@ -182,6 +182,6 @@ export async function deleteOrganization(ctx: Context, input: { organizationId: 
       diff: { name: organization.name },
     });
   });
-  ctx.forgetSubject();
+  ctx.viewer.reset();
   return { deletedId: globalId("Organization", organizationId) };
 }

@@ -1,26 +1,24 @@
 // Provisioner keys, daemons and jobs: types, the organization's lists, key mutations (users) and
-// daemon mutations (Provisioner-Key actors). Read rules are in provisioner-access.ts.
+// daemon mutations (Provisioner-Key actors). Read rules are in src/authz/policies/provisioner.ts.
 
+import {
+  canReadJobs,
+  daemonObject,
+  daemonScopes,
+  isProvisionerOf,
+  jobScopes,
+  KEY_READ_ACTION,
+  keyObject,
+  keyScopes,
+} from "../../authz/policies/provisioner.js";
 import type { Context } from "../../context.js";
 import type { ProvisionerDaemon } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
-import {
-  canReadDaemons,
-  canReadJobs,
-  canReadKeys,
-  daemonScopes,
-  daemonWhere,
-  isProvisionerOf,
-  jobScopes,
-  jobWhere,
-  keyScopes,
-  keyWhere,
-} from "./provisioner-access.js";
 import { isOnline, matchProvisioners } from "./provisioner-queue.js";
 import * as provisioners from "./provisioners.service.js";
 import { TagInput, type Tags, TagType, tagList } from "./tags.js";
@@ -37,6 +35,13 @@ export const ProvisionerJobStatusEnum = builder.enumType("ProvisionerJobStatus",
 
 const FINISHED_STATUSES = ["SUCCEEDED", "FAILED", "CANCELED"] as const;
 
+// Field guards for users only (a provisioner actor has no subject and is refused), on the shared
+// per-organization scope maps.
+const keyListScopes = (ctx: Context, organizationId: string) =>
+  permissionScopes(ctx, { action: KEY_READ_ACTION, ...keyObject({ organizationId }) });
+const daemonListScopes = (ctx: Context, organizationId: string) =>
+  permissionScopes(ctx, { action: "READ", ...daemonObject({ organizationId }) });
+
 export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
   id: { field: "id" },
   authScopes: (key) => keyScopes(key.organizationId),
@@ -48,10 +53,10 @@ export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
     daemons: t.prismaField({
       type: ["ProvisionerDaemon"],
       description: "Daemons that authenticated with this key.",
-      resolve: async (query, key, _args, ctx) => {
-        if (!canReadDaemons(await ctx.subject(), key.organizationId)) return [];
-        return ctx.prisma.provisionerDaemon.findMany({ ...query, where: { keyId: key.id }, orderBy: { name: "asc" } });
-      },
+      authScopes: (key, _args, ctx) => daemonListScopes(ctx, key.organizationId),
+      unauthorizedResolver: () => [],
+      resolve: (query, key, _args, ctx) =>
+        ctx.prisma.provisionerDaemon.findMany({ ...query, where: { keyId: key.id }, orderBy: { name: "asc" } }),
     }),
   }),
 });
@@ -130,10 +135,10 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
       type: ProvisionerKeyType,
       nullable: true,
       description: "Null unless the viewer may read the organization's provisioner keys.",
-      resolve: async (query, daemon, _args, ctx) => {
-        if (!daemon.keyId || !canReadKeys(await ctx.subject(), daemon.organizationId)) return null;
-        return ctx.prisma.provisionerKey.findUnique({ ...query, where: { id: daemon.keyId } });
-      },
+      authScopes: (daemon, _args, ctx) => daemon.keyId !== null && keyListScopes(ctx, daemon.organizationId),
+      unauthorizedResolver: () => null,
+      resolve: (query, daemon, _args, ctx) =>
+        daemon.keyId ? ctx.prisma.provisionerKey.findUnique({ ...query, where: { id: daemon.keyId } }) : null,
     }),
     tags: t.field({ type: [TagType], resolve: (daemon) => tagList(daemon.tags) }),
     provisioners: t.exposeStringList("provisioners"),
@@ -171,20 +176,9 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
   }),
 });
 
-registerNodeLoader("ProvisionerKey", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.provisionerKey.findFirst({ where: { id, ...keyWhere(subject) } }) : null;
-});
-registerNodeLoader("ProvisionerDaemon", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.provisionerDaemon.findFirst({ where: { id, ...daemonWhere(subject) } }) : null;
-});
-registerNodeLoader("ProvisionerJob", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.provisionerJob.findFirst({ where: { id, ...jobWhere(subject) } }) : null;
-});
-
 // ---- the organization's provisioner lists (the organization itself is readable here)
+// Guarded by field scopes (empty when refused), for users only: a daemon lists nothing. The jobs
+// connection checks in its resolvers, since its totalCount is guarded too.
 
 type JobStatus = (typeof ProvisionerJobStatusEnum)["$inferType"];
 
@@ -196,25 +190,17 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
   provisionerKeys: t.prismaField({
     type: [ProvisionerKeyType],
     description: "Empty unless the viewer may create provisioner keys here; never a secret.",
-    resolve: async (query, org, _args, ctx) => {
-      if (!canReadKeys(await ctx.subject(), org.id)) return [];
-      return ctx.prisma.provisionerKey.findMany({
-        ...query,
-        where: { organizationId: org.id },
-        orderBy: { name: "asc" },
-      });
-    },
+    authScopes: (org, _args, ctx) => keyListScopes(ctx, org.id),
+    unauthorizedResolver: () => [],
+    resolve: (query, org, _args, ctx) =>
+      ctx.prisma.provisionerKey.findMany({ ...query, where: { organizationId: org.id }, orderBy: { name: "asc" } }),
   }),
   provisionerDaemons: t.prismaField({
     type: [ProvisionerDaemonType],
-    resolve: async (query, org, _args, ctx) => {
-      if (!canReadDaemons(await ctx.subject(), org.id)) return [];
-      return ctx.prisma.provisionerDaemon.findMany({
-        ...query,
-        where: { organizationId: org.id },
-        orderBy: { name: "asc" },
-      });
-    },
+    authScopes: (org, _args, ctx) => daemonListScopes(ctx, org.id),
+    unauthorizedResolver: () => [],
+    resolve: (query, org, _args, ctx) =>
+      ctx.prisma.provisionerDaemon.findMany({ ...query, where: { organizationId: org.id }, orderBy: { name: "asc" } }),
   }),
   provisionerJobs: t.prismaConnection(
     {
@@ -223,11 +209,11 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       description: "Newest first.",
       args: { status: t.arg({ type: [ProvisionerJobStatusEnum] }) },
       totalCount: async (org, args, ctx) => {
-        if (!canReadJobs(await ctx.subject(), org.id)) return 0;
+        if (!canReadJobs(await ctx.viewer.subject(), org.id)) return 0;
         return ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) });
       },
       resolve: async (query, org, args, ctx) => {
-        if (!canReadJobs(await ctx.subject(), org.id)) return [];
+        if (!canReadJobs(await ctx.viewer.subject(), org.id)) return [];
         return ctx.prisma.provisionerJob.findMany({
           ...query,
           where: jobsWhere(org.id, args.status),

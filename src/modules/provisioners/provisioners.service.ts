@@ -4,9 +4,10 @@
 import { recordAudit } from "../../audit/audit.js";
 import { type Actor, PROVISIONER_KEY_PREFIX } from "../../auth/actor.js";
 import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
-import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
-import type { Context } from "../../context.js";
+import { canReadKeys } from "../../authz/policies/provisioner.js";
+import type { ServiceContext } from "../../context.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
@@ -27,7 +28,6 @@ import {
   recordResult,
 } from "../idempotency/idempotency.js";
 import { checkName, checkNonNegativeInt, ensure } from "../shared/validation.js";
-import { canReadKeys } from "./provisioner-access.js";
 import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
 import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
 
@@ -63,10 +63,10 @@ type CreatedProvisionerKey = { provisionerKey: ProvisionerKey; key: string | nul
  * the secret is shown once and never stored, so a client that lost it deletes the key and makes another.
  */
 export async function createProvisionerKey(
-  ctx: Context,
+  ctx: ServiceContext,
   input: CreateProvisionerKeyInput,
 ): Promise<CreatedProvisionerKey> {
-  const { user } = await requireViewer(ctx);
+  const { user } = await ctx.viewer.require();
   const request = idempotentRequest(user.id, "createProvisionerKey", input);
   return idempotently(
     ctx.prisma,
@@ -81,11 +81,11 @@ export async function createProvisionerKey(
 }
 
 async function createNewProvisionerKey(
-  ctx: Context,
+  ctx: ServiceContext,
   input: CreateProvisionerKeyInput,
   request: IdempotentRequest | null,
 ): Promise<CreatedProvisionerKey> {
-  const { subject } = await requireViewer(ctx);
+  const { subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) throw notFound("organization");
   assertAllowed(subject, "CREATE", { type: "PROVISIONER_DAEMON", organizationId });
@@ -126,8 +126,8 @@ async function createNewProvisionerKey(
 export const KEY_DELETED_ERROR = "The provisioner key this daemon used was deleted.";
 
 /** Deletes a key: its daemons are refused from their next request, and their running jobs fail now. */
-export async function deleteProvisionerKey(ctx: Context, input: { provisionerKeyId: string }) {
-  const { subject } = await requireViewer(ctx);
+export async function deleteProvisionerKey(ctx: ServiceContext, input: { provisionerKeyId: string }) {
+  const { subject } = await ctx.viewer.require();
   const id = decodeId("ProvisionerKey", input.provisionerKeyId, "provisioner key");
   const deleted = await inTransaction(ctx.prisma, async (tx) => {
     const key = await tx.provisionerKey.findUnique({ where: { id } });
@@ -158,7 +158,7 @@ export async function deleteProvisionerKey(ctx: Context, input: { provisionerKey
 
 // ---- daemon operations
 
-function requireProvisioner(ctx: Context): ProvisionerActor {
+function requireProvisioner(ctx: ServiceContext): ProvisionerActor {
   if (ctx.actor.kind === "invalid") throw unauthenticated(ctx.actor.reason);
   if (ctx.actor.kind !== "provisioner") throw unauthenticated("a provisioner key is required");
   return ctx.actor;
@@ -181,7 +181,7 @@ type Registration = { daemon: ProvisionerDaemon; registered: boolean; failedJobs
  * conditional write, so of concurrent registrations of one name by two keys exactly one wins.
  */
 export async function registerDaemon(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { name: string; version: string; provisioners?: readonly string[] | null },
 ) {
   const actor = requireProvisioner(ctx);
@@ -275,7 +275,7 @@ export type AcquiredJobView = {
  * the daemon being seen.
  */
 export async function acquireJob(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { daemonId: string },
 ): Promise<{ acquired: AcquiredJobView | null }> {
   const actor = requireProvisioner(ctx);
@@ -312,7 +312,7 @@ const DEFAULT_FAILURE = "The provisioner reported a failure.";
  * (a DELETE transition marks its workspace deleted when queued) belongs to their module.
  */
 export async function completeJob(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { jobId: string; daemonId?: string | null; error?: string | null; dailyCost?: number | null },
 ) {
   const actor = requireProvisioner(ctx);

@@ -3,11 +3,11 @@
 // takes it away from every member in the same transaction.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { Action, Permission, ResourceType } from "../../authz/permissions.js";
 import { customRolePermissionProblem, isBuiltInRoleName } from "../../authz/roles.js";
-import type { Context } from "../../context.js";
+import type { ServiceContext } from "../../context.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { CustomRole, Prisma } from "../../generated/prisma/client.js";
@@ -28,7 +28,11 @@ export type CustomRoleInput = {
 const MAX_PERMISSION_ENTRIES = 200;
 
 /** The organization, when the viewer may see it at all (else it does not exist for them). */
-async function visibleOrganization(ctx: Context, subject: Subject, globalOrganizationId: string): Promise<string> {
+async function visibleOrganization(
+  ctx: ServiceContext,
+  subject: Subject,
+  globalOrganizationId: string,
+): Promise<string> {
   const organizationId = decodeId("Organization", globalOrganizationId, "organization");
   const org = await ctx.prisma.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
   if (!org || !can(subject, "READ", { type: "ORGANIZATION", organizationId })) throw notFound("organization");
@@ -88,8 +92,8 @@ function refuseBuiltIn(name: string): void {
   }
 }
 
-export async function createCustomRole(ctx: Context, input: CustomRoleInput): Promise<{ role: CustomRole }> {
-  const { subject } = await requireViewer(ctx);
+export async function createCustomRole(ctx: ServiceContext, input: CustomRoleInput): Promise<{ role: CustomRole }> {
+  const { subject } = await ctx.viewer.require();
   const organizationId = await visibleOrganization(ctx, subject, input.organizationId);
   assertAllowed(subject, "CREATE", { type: "ASSIGN_ORG_ROLE", organizationId });
   ensure(checkRoleName(input.name), checkDisplayName(input.displayName, ["input", "displayName"]));
@@ -118,8 +122,8 @@ export async function createCustomRole(ctx: Context, input: CustomRoleInput): Pr
 }
 
 /** Replaces the role's permissions; the display name changes only when given. */
-export async function updateCustomRole(ctx: Context, input: CustomRoleInput): Promise<{ role: CustomRole }> {
-  const { subject } = await requireViewer(ctx);
+export async function updateCustomRole(ctx: ServiceContext, input: CustomRoleInput): Promise<{ role: CustomRole }> {
+  const { subject } = await ctx.viewer.require();
   const organizationId = await visibleOrganization(ctx, subject, input.organizationId);
   refuseBuiltIn(input.name);
   if (!can(subject, "READ", { type: "ASSIGN_ORG_ROLE", organizationId })) throw notFound("role");
@@ -144,16 +148,16 @@ export async function updateCustomRole(ctx: Context, input: CustomRoleInput): Pr
     return { role };
   });
   // The viewer may hold the role: later fields of this request must see its new permissions.
-  ctx.forgetSubject();
+  ctx.viewer.reset();
   return result;
 }
 
 /** Deletes the role and removes it from every member of the organization who held it. */
 export async function deleteCustomRole(
-  ctx: Context,
+  ctx: ServiceContext,
   input: { organizationId: string; name: string },
 ): Promise<{ role: CustomRole; removedFromMembers: number }> {
-  const { subject } = await requireViewer(ctx);
+  const { subject } = await ctx.viewer.require();
   const organizationId = await visibleOrganization(ctx, subject, input.organizationId);
   refuseBuiltIn(input.name);
   if (!can(subject, "READ", { type: "ASSIGN_ORG_ROLE", organizationId })) throw notFound("role");
@@ -174,6 +178,6 @@ export async function deleteCustomRole(
     });
     return { role, removedFromMembers };
   });
-  ctx.forgetSubject();
+  ctx.viewer.reset();
   return result;
 }

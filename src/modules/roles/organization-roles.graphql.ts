@@ -1,7 +1,8 @@
 // The role fields of an organization: its roles (built-in organization roles and its custom
 // roles) and what the viewer may do in it.
-import { can, permissionsIn } from "../../authz/evaluator.js";
+import { permissionsIn } from "../../authz/evaluator.js";
 import { builder } from "../../graphql/builder.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { organizationRoleViews, PermissionType, RoleType } from "./roles.graphql.js";
 
@@ -12,18 +13,17 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       "Built-in organization roles and this organization's custom roles. Empty unless the viewer may read the organization's roles (ASSIGN_ORG_ROLE READ there; every member may).",
     // Loaded with the organization itself: no query per organization in a list.
     select: { customRoles: true },
-    resolve: async (org, _args, ctx) => {
-      const subject = await ctx.subject();
-      if (!subject || !can(subject, "READ", { type: "ASSIGN_ORG_ROLE", organizationId: org.id })) return [];
-      return organizationRoleViews(org.id, org.customRoles);
-    },
+    authScopes: (org, _args, ctx) =>
+      permissionScopes(ctx, { action: "READ", type: "ASSIGN_ORG_ROLE", organizationId: org.id }),
+    unauthorizedResolver: () => [],
+    resolve: (org) => organizationRoleViews(org.id, org.customRoles),
   }),
   viewerPermissions: t.field({
     type: [PermissionType],
     description:
       "Every permission the viewer holds in this organization, after denials: on all its objects or only on their own (e.g. their workspaces). Template ACL entries are per template: see checkPermissions.",
     resolve: async (org, _args, ctx) => {
-      const subject = await ctx.subject();
+      const subject = await ctx.viewer.subject();
       return subject ? permissionsIn(subject, org.id) : [];
     },
   }),

@@ -1,11 +1,10 @@
 // `checkPermissions`: many `can` questions in one request. A check names a resource type and an
 // action, and either describes the object (organizationId, ownerId) or names it (resourceId);
-// a named object is looked up so that its real organization, owner and template ACL decide.
+// a named object is located by its policy so that its real organization, owner and template ACL decide.
 import { GraphQLError } from "graphql";
 import { type AuthzObject, can, type Subject } from "../../authz/evaluator.js";
-import { userWhere } from "../../authz/filters.js";
 import type { Action, ResourceType } from "../../authz/permissions.js";
-import { templateAclRoles } from "../../authz/template-acl.js";
+import { LOCATORS } from "../../authz/policies/index.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { parseId } from "../../graphql/ids.js";
 
@@ -19,57 +18,6 @@ export type PermissionCheck = {
 };
 
 export const MAX_PERMISSION_CHECKS = 200;
-
-/** The object's attributes; `readable` when visibility is decided by a list filter, not by `can`. */
-type Located = (Omit<AuthzObject, "type"> & { readable?: boolean }) | null;
-type Locator = (prisma: PrismaClient, subject: Subject, id: string) => Promise<Located>;
-
-// For each resource type that has objects of its own: the global id type naming them and how to
-// find the object's organization and owner. Other resource types take no resourceId.
-const LOCATORS: Partial<Record<ResourceType, Record<string, Locator>>> = {
-  // Users are visible through shared organizations too (userWhere), which `can` alone cannot see.
-  USER: {
-    User: async (p, s, id) =>
-      (await p.user.findFirst({ where: { id, ...userWhere(s) }, select: { id: true } }))
-        ? { ownerId: id, readable: true }
-        : null,
-  },
-  API_KEY: {
-    ApiToken: async (p, _s, id) => {
-      const row = await p.apiToken.findUnique({ where: { id }, select: { userId: true } });
-      return row && { ownerId: row.userId };
-    },
-  },
-  ORGANIZATION: {
-    Organization: async (p, _s, id) =>
-      (await p.organization.findUnique({ where: { id }, select: { id: true } })) ? { organizationId: id } : null,
-  },
-  GROUP: { Group: (p, _s, id) => p.group.findUnique({ where: { id }, select: { organizationId: true } }) },
-  GROUP_MEMBER: { Group: (p, _s, id) => p.group.findUnique({ where: { id }, select: { organizationId: true } }) },
-  TEMPLATE: {
-    Template: async (p, s, id) => {
-      const row = await p.template.findUnique({ where: { id }, select: { organizationId: true } });
-      if (!row) return null;
-      const aclRole = (await templateAclRoles(p, s.userId, [id])).get(id) ?? null;
-      return { organizationId: row.organizationId, aclRole };
-    },
-  },
-  WORKSPACE: {
-    Workspace: (p, _s, id) =>
-      p.workspace.findFirst({ where: { id, deleted: false }, select: { organizationId: true, ownerId: true } }),
-  },
-  PROVISIONER_DAEMON: {
-    ProvisionerDaemon: (p, _s, id) =>
-      p.provisionerDaemon.findUnique({ where: { id }, select: { organizationId: true } }),
-    ProvisionerKey: (p, _s, id) => p.provisionerKey.findUnique({ where: { id }, select: { organizationId: true } }),
-  },
-  PROVISIONER_JOBS: {
-    ProvisionerJob: (p, _s, id) => p.provisionerJob.findUnique({ where: { id }, select: { organizationId: true } }),
-  },
-  AUDIT_LOG: {
-    AuditLog: (p, _s, id) => p.auditLog.findUnique({ where: { id }, select: { organizationId: true } }),
-  },
-};
 
 /** The global id's type name, when it is a well-formed id of one of the given types. */
 function idOf(value: string, typenames: string[]): { typename: string; id: string } | null {

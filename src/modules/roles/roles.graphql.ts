@@ -1,9 +1,9 @@
 // Roles and permissions as the API shows them: built-in roles from src/authz, custom roles from
 // the database, both described by the same evaluator data; the custom-role mutations and the
 // batch permission check.
-import { requireViewer } from "../../authz/assert.js";
-import { can, canAssignRole } from "../../authz/evaluator.js";
+import { canAssignRole } from "../../authz/evaluator.js";
 import { ACTIONS, type Permission, RESOURCE_TYPES } from "../../authz/permissions.js";
+import { organizationObject } from "../../authz/policies/organization.js";
 import { type BuiltInRole, ORGANIZATION_ROLES, SITE_ROLES } from "../../authz/roles.js";
 import { storedPermissions } from "../../authz/subject-loader.js";
 import type { CustomRole } from "../../generated/prisma/client.js";
@@ -90,10 +90,9 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
       description: "Null for site roles.",
       // findUnique calls of one tick are batched by Prisma: a list of roles costs one query.
       resolve: async (role, _args, ctx) => {
-        const subject = await ctx.subject();
         const organizationId = role.organizationId;
-        if (!subject || organizationId === null) return null;
-        if (!can(subject, "READ", { type: "ORGANIZATION", organizationId })) return null;
+        if (organizationId === null) return null;
+        if (!(await ctx.viewer.can("READ", organizationObject({ id: organizationId })))) return null;
         return ctx.prisma.organization.findUnique({ where: { id: organizationId } });
       },
     }),
@@ -101,7 +100,7 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
     assignable: t.boolean({
       description: "Whether the viewer may assign this role.",
       resolve: async (role, _args, ctx) => {
-        const subject = await ctx.subject();
+        const subject = await ctx.viewer.subject();
         return subject !== null && canAssignRole(subject, role.name, role.organizationId, !role.builtIn);
       },
     }),
@@ -198,7 +197,7 @@ builder.queryField("checkPermissions", (t) =>
     authScopes: { authenticated: true },
     args: { checks: t.arg({ type: [PermissionCheckInput], required: true }) },
     resolve: async (_root, { checks }, ctx) => {
-      const { subject } = await requireViewer(ctx);
+      const { subject } = await ctx.viewer.require();
       return checkPermissions(ctx.prisma, subject, checks);
     },
   }),

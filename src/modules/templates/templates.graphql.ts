@@ -1,18 +1,16 @@
 // Templates, their versions and access lists. Reads go through templateReadWhere (roles or an
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
-import { requireViewer } from "../../authz/assert.js";
+import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
+import { templateReadWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { globalId, parseId } from "../../graphql/ids.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { TagInput } from "../provisioners/tags.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
-import { templateReadWhere, viewerCanOnTemplate } from "./template-access.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
@@ -110,8 +108,9 @@ export const TemplateType = builder.prismaNode("Template", {
       type: TemplateAclType,
       nullable: true,
       description: "Null unless the viewer may administer the template.",
-      resolve: async (template, _args, ctx) =>
-        (await viewerCanOnTemplate(ctx, template, "UPDATE")) ? { templateId: template.id } : null,
+      authScopes: (template) => ({ template: { template, action: "UPDATE" } }),
+      unauthorizedResolver: () => null,
+      resolve: (template) => ({ templateId: template.id }),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -126,20 +125,9 @@ export const TemplateConnection = builder.connectionObject(
   { name: "TemplateEdge" },
 );
 
-registerNodeLoader("Template", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.template.findFirst({ where: { AND: [{ id }, templateReadWhere(subject)] } }) : null;
-});
-
-registerNodeLoader("TemplateVersion", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.templateVersion.findFirst({ where: { id, template: templateReadWhere(subject) } }) : null;
-});
-
 /** The templates a list shows: readable ones, optionally in one organization (by uuid). */
 async function templateListWhere(ctx: Context, organizationId?: string | null): Promise<Prisma.TemplateWhereInput> {
-  const { subject } = await requireViewer(ctx);
-  const readable = templateReadWhere(subject);
+  const readable = await ctx.viewer.readWhere(templateReadWhere);
   return organizationId ? { AND: [readable, { organizationId }] } : readable;
 }
 

@@ -1,9 +1,10 @@
 // Template writes: creation (template, first version and its import job together) and the ACL.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import type { TemplateAclRole } from "../../authz/evaluator.js";
-import type { Context } from "../../context.js";
+import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
+import type { ServiceContext } from "../../context.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
@@ -19,7 +20,6 @@ import {
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
 import { checkDisplayName, checkName, checkNonNegativeInt, checkText, checkUrl, ensure } from "../shared/validation.js";
-import { applicableAclEntries, bestAclRole } from "./template-access.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -39,8 +39,8 @@ export type CreateTemplateInput = {
 };
 
 /** With an idempotency key, a retry answers the template created the first time. */
-export async function createTemplate(ctx: Context, input: CreateTemplateInput): Promise<{ template: Template }> {
-  const { user } = await requireViewer(ctx);
+export async function createTemplate(ctx: ServiceContext, input: CreateTemplateInput): Promise<{ template: Template }> {
+  const { user } = await ctx.viewer.require();
   const request = idempotentRequest(user.id, "createTemplate", input);
   return idempotently(
     ctx.prisma,
@@ -51,11 +51,11 @@ export async function createTemplate(ctx: Context, input: CreateTemplateInput): 
 }
 
 async function createNewTemplate(
-  ctx: Context,
+  ctx: ServiceContext,
   input: CreateTemplateInput,
   request: IdempotentRequest | null,
 ): Promise<{ template: Template }> {
-  const { user, subject } = await requireViewer(ctx);
+  const { user, subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "CREATE", { type: "TEMPLATE", organizationId });
@@ -207,8 +207,11 @@ async function assertAclTargets(
   if (errors.length > 0) throw new UserErrors(errors);
 }
 
-export async function updateTemplateAcl(ctx: Context, input: UpdateTemplateAclInput): Promise<{ template: Template }> {
-  const { user, subject } = await requireViewer(ctx);
+export async function updateTemplateAcl(
+  ctx: ServiceContext,
+  input: UpdateTemplateAclInput,
+): Promise<{ template: Template }> {
+  const { user, subject } = await ctx.viewer.require();
   const templateId = decodeId("Template", input.templateId, "template");
   // The viewer's ACL entries on the template come with it, in one statement.
   const found = await ctx.prisma.template.findUnique({

@@ -1,15 +1,16 @@
 // Users, authentication and API tokens.
 
 import type { MaybePromise } from "@pothos/core";
-import { requireViewer } from "../../authz/assert.js";
 import { canReadUser, type Subject } from "../../authz/evaluator.js";
-import { allOf, organizationWhere, userWhere } from "../../authz/filters.js";
+import { allOf } from "../../authz/filters.js";
+import { apiTokenObject } from "../../authz/policies/api-token.js";
+import { organizationWhere } from "../../authz/policies/organization.js";
+import { userWhere } from "../../authz/policies/user.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
 import type { ApiToken, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
@@ -38,9 +39,9 @@ function detailsVisible(subject: Subject | null, user: DetailsRow): boolean {
 
 /** `detail` of the user when the viewer may see it, else null; synchronous once the subject is loaded. */
 function ifDetailsVisible<T>(ctx: Context, user: DetailsRow, detail: () => T): MaybePromise<T | null> {
-  const loaded = ctx.loadedSubject();
+  const loaded = ctx.viewer.loaded();
   if (loaded !== undefined) return detailsVisible(loaded, user) ? detail() : null;
-  return ctx.subject().then((subject) => (detailsVisible(subject, user) ? detail() : null));
+  return ctx.viewer.subject().then((subject) => (detailsVisible(subject, user) ? detail() : null));
 }
 
 export const UserType = builder.prismaNode("User", {
@@ -91,7 +92,7 @@ export const UserType = builder.prismaNode("User", {
       description: "The organizations this user is a member of that the viewer may read.",
       select: DETAILS_SELECT,
       resolve: async (query, user, _args, ctx) => {
-        const subject = await ctx.subject();
+        const subject = await ctx.viewer.subject();
         if (!subject || !detailsVisible(subject, user)) return null;
         return ctx.prisma.organization.findMany({
           ...query,
@@ -110,25 +111,15 @@ export const UserType = builder.prismaNode("User", {
 
 export const UserConnection = builder.connectionObject({ type: UserType, name: "UserConnection" });
 
-registerNodeLoader("User", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.user.findFirst({ where: allOf({ id }, userWhere(subject)) }) : null;
-});
-
 export const ApiTokenType = builder.prismaNode("ApiToken", {
   id: { field: "id" },
-  authScopes: (token, ctx) => permissionScopes(ctx, { action: "READ", type: "API_KEY", ownerId: token.userId }),
+  authScopes: (token, ctx) => permissionScopes(ctx, { action: "READ", ...apiTokenObject(token) }),
   fields: (t) => ({
     name: t.exposeString("name"),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
   }),
-});
-
-registerNodeLoader("ApiToken", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.apiToken.findFirst({ where: { id, userId: subject.userId } }) : null;
 });
 
 builder.queryFields((t) => ({
@@ -156,8 +147,8 @@ builder.queryFields((t) => ({
       args: { search: t.arg.string() },
       totalCount: (_root, args, ctx) => countUsers(ctx, args.search),
       resolve: async (query, _root, args, ctx) => {
-        const { subject } = await requireViewer(ctx);
-        return ctx.prisma.user.findMany({ ...query, where: allOf(userWhere(subject), searchWhere(args.search)) });
+        const readable = await ctx.viewer.readWhere(userWhere);
+        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, searchWhere(args.search)) });
       },
     },
     UserConnection,
@@ -168,10 +159,10 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     args: { username: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const { subject } = await requireViewer(ctx);
+      const readable = await ctx.viewer.readWhere(userWhere);
       const id = await userIdByUsername(ctx.prisma, args.username);
       if (!id) return null;
-      return ctx.prisma.user.findFirst({ ...query, where: allOf({ id }, userWhere(subject)) });
+      return ctx.prisma.user.findFirst({ ...query, where: allOf({ id }, readable) });
     },
   }),
 }));
@@ -188,9 +179,9 @@ function searchWhere(search: string | null | undefined) {
   };
 }
 
-async function countUsers(ctx: Parameters<typeof requireViewer>[0], search: string | null | undefined) {
-  const { subject } = await requireViewer(ctx);
-  return ctx.prisma.user.count({ where: allOf(userWhere(subject), searchWhere(search)) });
+async function countUsers(ctx: Context, search: string | null | undefined) {
+  const readable = await ctx.viewer.readWhere(userWhere);
+  return ctx.prisma.user.count({ where: allOf(readable, searchWhere(search)) });
 }
 
 // ---- mutations

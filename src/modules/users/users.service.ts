@@ -4,11 +4,12 @@ import { recordAudit } from "../../audit/audit.js";
 import { API_TOKEN_PREFIX } from "../../auth/actor.js";
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from "../../auth/passwords.js";
 import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
-import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { unassignableRoleChanges } from "../../authz/evaluator.js";
-import { allOf, userWhere } from "../../authz/filters.js";
+import { allOf } from "../../authz/filters.js";
+import { userWhere } from "../../authz/policies/user.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES, FIRST_USER_SITE_ROLES, isImplicitRole } from "../../authz/roles.js";
-import type { Context } from "../../context.js";
+import type { Context, ServiceContext } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
@@ -19,10 +20,18 @@ import { checkEmail, checkText, checkUsername, ensure } from "../shared/validati
 
 type Tx = Prisma.TransactionClient;
 
+/** Signing in answers the rest of the request as the new user: the edge's context, not a service's. */
+type SigningInContext = Pick<Context, "sessionTokens" | "signedIn">;
+
 export type OpenedSession = { userId: string; sessionId: string; expiresAt: Date };
 
 /** Records a session inside the caller's transaction; sign its token once that has committed. */
-export async function openSession(ctx: Context, tx: Tx, user: User, loginType: LoginType): Promise<OpenedSession> {
+export async function openSession(
+  ctx: ServiceContext,
+  tx: Tx,
+  user: User,
+  loginType: LoginType,
+): Promise<OpenedSession> {
   const expiresAt = new Date(Date.now() + ctx.config.sessionTtlSeconds * 1000);
   const session = await tx.session.create({ data: { userId: user.id, loginType, expiresAt } });
   return { userId: user.id, sessionId: session.id, expiresAt };
@@ -30,14 +39,14 @@ export async function openSession(ctx: Context, tx: Tx, user: User, loginType: L
 
 // Signing may read the key table through the main client: never inside a transaction, which on
 // the single-connection PGlite would wait for itself.
-export async function withToken(ctx: Context, result: { user: User; session: OpenedSession }) {
+export async function withToken(ctx: SigningInContext, result: { user: User; session: OpenedSession }) {
   const token = await ctx.sessionTokens.sign(result.session);
   ctx.signedIn({ kind: "user", user: result.user, sessionId: result.session.sessionId, apiTokenId: null });
   return { user: result.user, token };
 }
 
 /** Hashing is slow on purpose: done before a transaction opens, and only for acceptable passwords. */
-async function passwordHashFor(ctx: Context, password: string | null | undefined): Promise<string | null> {
+async function passwordHashFor(ctx: ServiceContext, password: string | null | undefined): Promise<string | null> {
   if (!password || passwordProblem(password)) return null;
   return hashPassword(password, ctx.config.passwordHashCost);
 }
@@ -102,7 +111,10 @@ async function insertUser(
   }
 }
 
-export async function createFirstUser(ctx: Context, input: NewUserInput & { name?: string | null }) {
+export async function createFirstUser(
+  ctx: ServiceContext & SigningInContext,
+  input: NewUserInput & { name?: string | null },
+) {
   const passwordHash = await passwordHashFor(ctx, input.password);
   const result = await inTransaction(ctx.prisma, async (tx) => {
     // Two concurrent first-user requests: the lock makes the second see the first's user.
@@ -128,7 +140,7 @@ export async function createFirstUser(ctx: Context, input: NewUserInput & { name
 
 const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "Incorrect email or password.");
 
-export async function login(ctx: Context, input: { email: string; password: string }) {
+export async function login(ctx: ServiceContext & SigningInContext, input: { email: string; password: string }) {
   const email = input.email.trim().toLowerCase();
   if (email.length > 254 || input.password.length > 256) throw INVALID_CREDENTIALS();
   const user = await ctx.prisma.user.findUnique({ where: { email } });
@@ -158,8 +170,8 @@ export async function login(ctx: Context, input: { email: string; password: stri
   return withToken(ctx, result);
 }
 
-export async function logout(ctx: Context): Promise<boolean> {
-  const { user } = await requireViewer(ctx);
+export async function logout(ctx: ServiceContext): Promise<boolean> {
+  const { user } = await ctx.viewer.require();
   if (ctx.actor.kind !== "user") return false;
   const { sessionId, apiTokenId } = ctx.actor;
   await inTransaction(ctx.prisma, async (tx) => {
@@ -178,8 +190,11 @@ export async function logout(ctx: Context): Promise<boolean> {
   return true;
 }
 
-export async function createUser(ctx: Context, input: NewUserInput & { organizationIds?: readonly string[] | null }) {
-  const { subject } = await requireViewer(ctx);
+export async function createUser(
+  ctx: ServiceContext,
+  input: NewUserInput & { organizationIds?: readonly string[] | null },
+) {
+  const { subject } = await ctx.viewer.require();
   assertAllowed(subject, "CREATE", { type: "USER" });
   const requested = input.organizationIds?.map((id) => decodeId("Organization", id));
   const passwordHash = await passwordHashFor(ctx, input.password);
@@ -206,8 +221,8 @@ export async function createUser(ctx: Context, input: NewUserInput & { organizat
   });
 }
 
-export async function updateUserSiteRoles(ctx: Context, input: { userId: string; roles: readonly string[] }) {
-  const { user: viewer, subject } = await requireViewer(ctx);
+export async function updateUserSiteRoles(ctx: ServiceContext, input: { userId: string; roles: readonly string[] }) {
+  const { user: viewer, subject } = await ctx.viewer.require();
   const userId = decodeId("User", input.userId, "user");
   const roles = [...new Set(input.roles)].filter((r) => !isImplicitRole(r));
   const unknown = roles.filter((r) => !ASSIGNABLE_SITE_ROLE_NAMES.includes(r));
@@ -246,8 +261,8 @@ export async function updateUserSiteRoles(ctx: Context, input: { userId: string;
 
 const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
-export async function createApiToken(ctx: Context, input: { name: string; lifetimeSeconds?: number | null }) {
-  const { user, subject } = await requireViewer(ctx);
+export async function createApiToken(ctx: ServiceContext, input: { name: string; lifetimeSeconds?: number | null }) {
+  const { user, subject } = await ctx.viewer.require();
   assertAllowed(subject, "CREATE", { type: "API_KEY", ownerId: user.id });
   const name = input.name.trim();
   ensure(

@@ -4,7 +4,7 @@
 // workspaces there. Writes that may raise consumption take the owner's lock first, so the check
 // and the insert are atomic on PostgreSQL and PGlite alike.
 import { can } from "../../authz/evaluator.js";
-import type { Context } from "../../context.js";
+import type { ServiceContext } from "../../context.js";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { userError } from "../../graphql/errors.js";
 
@@ -68,10 +68,10 @@ export async function assertQuotaAllows(
  * member or may manage the organization's members.
  */
 export async function memberWorkspaceQuota(
-  ctx: Context,
+  ctx: ServiceContext,
   member: { userId: string; organizationId: string },
 ): Promise<WorkspaceQuota | null> {
-  const subject = await ctx.subject();
+  const subject = await ctx.viewer.subject();
   if (!subject) return null;
   const allowed =
     subject.userId === member.userId ||

@@ -1,24 +1,20 @@
 // Workspaces, their builds, and quotas. Lists use workspaceReadWhere: deleted workspaces and
 // those the viewer may not read never reach pagination or counts.
 
-import { requireViewer } from "../../authz/assert.js";
-
-import { can } from "../../authz/evaluator.js";
+import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
+import { canReadBuild as buildReadable, workspaceObject, workspaceReadWhere } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import type { Prisma, Workspace } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
-import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
 import * as workspaces from "./workspaces.service.js";
-import { workspaceReadWhere } from "./workspaces.service.js";
 
 export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
   values: ["START", "STOP", "DELETE"] as const,
@@ -60,12 +56,8 @@ async function ownerOf(ctx: Context, workspaceId: string): Promise<string | null
 /** A build is readable with its workspace; daemons read the builds of their own organization. */
 async function canReadBuild(ctx: Context, build: { workspaceId: string; organizationId: string }): Promise<boolean> {
   if (ctx.actor.kind === "provisioner") return ctx.actor.organizationId === build.organizationId;
-  const subject = await ctx.subject();
-  if (!subject) return false;
-  const object = { type: "WORKSPACE" as const, organizationId: build.organizationId };
-  if (can(subject, "READ", object)) return true;
-  const ownerId = await ownerOf(ctx, build.workspaceId);
-  return ownerId !== null && can(subject, "READ", { ...object, ownerId });
+  const subject = await ctx.viewer.subject();
+  return subject !== null && buildReadable(subject, build, (workspaceId) => ownerOf(ctx, workspaceId));
 }
 
 export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
@@ -86,13 +78,7 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
   id: { field: "id" },
   // Granted once the workspace is readable; its template field's Template tests the grant.
   grantScopes: () => [WORKSPACE_TEMPLATE_GRANT],
-  authScopes: (workspace, ctx) =>
-    permissionScopes(ctx, {
-      action: "READ",
-      type: "WORKSPACE",
-      organizationId: workspace.organizationId,
-      ownerId: workspace.ownerId,
-    }),
+  authScopes: (workspace, ctx) => permissionScopes(ctx, { action: "READ", ...workspaceObject(workspace) }),
   fields: (t) => ({
     name: t.exposeString("name"),
     owner: t.relation("owner"),
@@ -125,18 +111,6 @@ export const WorkspaceConnection = builder.connectionObject(
   { name: "WorkspaceEdge" },
 );
 
-registerNodeLoader("Workspace", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject ? ctx.prisma.workspace.findFirst({ where: { AND: [{ id }, workspaceReadWhere(subject)] } }) : null;
-});
-
-registerNodeLoader("WorkspaceBuild", async (id, ctx) => {
-  const subject = await ctx.subject();
-  return subject
-    ? ctx.prisma.workspaceBuild.findFirst({ where: { id, workspace: workspaceReadWhere(subject) } })
-    : null;
-});
-
 const NO_MATCH = "00000000-0000-0000-0000-000000000000";
 
 /** A filter argument's uuid; a malformed id matches nothing, like one the viewer cannot see. */
@@ -148,12 +122,12 @@ async function workspaceListWhere(
   ctx: Context,
   filter: { organizationId?: string; ownerId?: string },
 ): Promise<Prisma.WorkspaceWhereInput> {
-  const { subject } = await requireViewer(ctx);
+  const readable = await ctx.viewer.readWhere(workspaceReadWhere);
   const narrowed: Prisma.WorkspaceWhereInput = {
     ...(filter.organizationId ? { organizationId: filter.organizationId } : {}),
     ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
   };
-  return { AND: [workspaceReadWhere(subject), narrowed] };
+  return { AND: [readable, narrowed] };
 }
 
 builder.queryField("workspaces", (t) =>
@@ -196,7 +170,7 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     type: WorkspaceQuotaType,
     description: "The viewer's quota in this organization.",
     resolve: async (org, _args, ctx) => {
-      const { user } = await requireViewer(ctx);
+      const { user } = await ctx.viewer.require();
       return workspaceQuota(ctx.prisma, user.id, org.id);
     },
   }),

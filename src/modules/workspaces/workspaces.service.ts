@@ -3,10 +3,10 @@
 // slip past either check.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
-import type { Subject } from "../../authz/evaluator.js";
-import { organizationScopedWhere } from "../../authz/filters.js";
-import type { Context } from "../../context.js";
+import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
+import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
+import { workspaceReadWhere } from "../../authz/policies/workspace.js";
+import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
   Prisma,
@@ -26,20 +26,9 @@ import {
 } from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
 import { checkName, ensure, isUniqueViolation } from "../shared/validation.js";
-import { applicableAclEntries, bestAclRole } from "../templates/template-access.js";
 import { assertQuotaAllows, lockOwnerWorkspaces } from "./quota.js";
 
 type Tx = Prisma.TransactionClient;
-
-/** Non-deleted workspaces the subject may read. */
-export function workspaceReadWhere(subject: Subject): Prisma.WorkspaceWhereInput {
-  return {
-    AND: [
-      { deleted: false },
-      organizationScopedWhere(subject, "WORKSPACE", "READ", "ownerId") as Prisma.WorkspaceWhereInput,
-    ],
-  };
-}
 
 const nameTaken = () => userError("NAME_TAKEN", "The owner already has a workspace with this name.", ["input", "name"]);
 
@@ -65,7 +54,7 @@ function assertVersionReady(version: VersionWithJob | null, field: string[]): as
 
 async function queueBuild(
   tx: Tx,
-  ctx: Context,
+  ctx: ServiceContext,
   build: {
     workspace: Workspace;
     buildNumber: number;
@@ -103,8 +92,11 @@ export type CreateWorkspaceInput = {
 };
 
 /** With an idempotency key, a retry answers the workspace created the first time. */
-export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput): Promise<{ workspace: Workspace }> {
-  const { user } = await requireViewer(ctx);
+export async function createWorkspace(
+  ctx: ServiceContext,
+  input: CreateWorkspaceInput,
+): Promise<{ workspace: Workspace }> {
+  const { user } = await ctx.viewer.require();
   const request = idempotentRequest(user.id, "createWorkspace", input);
   return idempotently(
     ctx.prisma,
@@ -115,11 +107,11 @@ export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput)
 }
 
 async function createNewWorkspace(
-  ctx: Context,
+  ctx: ServiceContext,
   input: CreateWorkspaceInput,
   request: IdempotentRequest | null,
 ): Promise<{ workspace: Workspace }> {
-  const { user, subject } = await requireViewer(ctx);
+  const { user, subject } = await ctx.viewer.require();
   const templateId = decodeId("Template", input.templateId, "template");
   // The viewer's ACL entries on the template come with it, in one statement.
   const template = await ctx.prisma.template.findUnique({
@@ -196,8 +188,11 @@ export type TransitionInput = { workspaceId: string; transition: WorkspaceTransi
  * STOP and DELETE rebuild the current version at no cost. DELETE marks the workspace deleted at
  * once (it leaves lists and quota without waiting for the build), which also frees its name.
  */
-export async function transitionWorkspace(ctx: Context, input: TransitionInput): Promise<{ workspace: Workspace }> {
-  const { subject } = await requireViewer(ctx);
+export async function transitionWorkspace(
+  ctx: ServiceContext,
+  input: TransitionInput,
+): Promise<{ workspace: Workspace }> {
+  const { subject } = await ctx.viewer.require();
   const id = decodeId("Workspace", input.workspaceId, "workspace");
   const found = await ctx.prisma.workspace.findFirst({
     where: { AND: [{ id }, workspaceReadWhere(subject)] },

@@ -1,12 +1,15 @@
 // Who may see and use a template. Roles grant template permissions at site or organization
 // level; everyone else needs an ACL entry (for them, or for a group they are in, the Everyone
-// group included). The evaluator decides; this module only finds the viewer's best ACL role and
-// turns the same rule into a Prisma `where` for lists.
-import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../../authz/evaluator.js";
-import { organizationScopedWhere } from "../../authz/filters.js";
-import type { Action } from "../../authz/permissions.js";
+// group included). The evaluator decides; this policy finds the viewer's best ACL role (batched
+// per request for type checks), turns the same rule into a Prisma `where` for lists, and loads or
+// locates a template (and a version, readable with its template) by id.
 import type { Context } from "../../context.js";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../evaluator.js";
+import { organizationScopedWhere } from "../filters.js";
+import type { Action } from "../permissions.js";
+import { templateAclRoles } from "../template-acl.js";
+import type { Locator, NodeLoad } from "./policy.js";
 
 type Db = Prisma.TransactionClient | PrismaClient;
 
@@ -145,7 +148,7 @@ export async function templateObjectFor(
 
 /** Whether the request's viewer may do `action` on the template (false for non-users). */
 export async function viewerCanOnTemplate(ctx: Context, template: TemplateRef, action: Action): Promise<boolean> {
-  const subject = await ctx.subject();
+  const subject = await ctx.viewer.subject();
   if (!subject) return false;
   return can(subject, action, await templateObjectFor(ctx, subject, template, action));
 }
@@ -169,3 +172,16 @@ export function templateReadWhere(subject: Subject): Prisma.TemplateWhereInput {
   };
   return { OR: [byRole, byAcl] };
 }
+
+export const loadTemplate: NodeLoad = (prisma, subject, id) =>
+  prisma.template.findFirst({ where: { AND: [{ id }, templateReadWhere(subject)] } });
+
+export const loadTemplateVersion: NodeLoad = (prisma, subject, id) =>
+  prisma.templateVersion.findFirst({ where: { id, template: templateReadWhere(subject) } });
+
+export const locateTemplate: Locator = async (prisma, subject, id) => {
+  const row = await prisma.template.findUnique({ where: { id }, select: { organizationId: true } });
+  if (!row) return null;
+  const aclRole = (await templateAclRoles(prisma, subject.userId, [id])).get(id) ?? null;
+  return { organizationId: row.organizationId, aclRole };
+};

@@ -9,9 +9,9 @@
 // - A provisioner daemon (Provisioner-Key actor) sees its own organization's daemons and jobs,
 //   and that organization's id, name and displayName through its daemon (DAEMON_ORGANIZATION_GRANT).
 import type { Actor } from "../../auth/actor.js";
-import { can, type Subject } from "../../authz/evaluator.js";
-import { organizationScopedWhere } from "../../authz/filters.js";
-import type { PermissionScope } from "../../graphql/builder.js";
+import { type AuthzObject, can, type Subject } from "../evaluator.js";
+import { allOf, organizationScopedWhere } from "../filters.js";
+import type { Locator, NodeLoad, PermissionScope } from "./policy.js";
 
 export const KEY_READ_ACTION = "CREATE" as const;
 
@@ -29,6 +29,16 @@ export function canReadJobs(subject: Subject | null, organizationId: string): bo
     (can(subject, "READ", { type: "PROVISIONER_JOBS", organizationId }) || canReadDaemons(subject, organizationId))
   );
 }
+
+export const keyObject = (key: { organizationId: string }): AuthzObject => ({
+  type: "PROVISIONER_DAEMON",
+  organizationId: key.organizationId,
+});
+export const daemonObject = keyObject;
+export const jobObject = (job: { organizationId: string }): AuthzObject => ({
+  type: "PROVISIONER_JOBS",
+  organizationId: job.organizationId,
+});
 
 export const keyWhere = (subject: Subject) => organizationScopedWhere(subject, "PROVISIONER_DAEMON", KEY_READ_ACTION);
 export const daemonWhere = (subject: Subject) => organizationScopedWhere(subject, "PROVISIONER_DAEMON", "READ");
@@ -66,3 +76,17 @@ export const jobScopes = (actor: Actor, organizationId: string) =>
     $any: permission("READ", "PROVISIONER_DAEMON", organizationId),
     $granted: PARENT_JOB_GRANT,
   });
+
+export const loadKey: NodeLoad = (prisma, subject, id) =>
+  prisma.provisionerKey.findFirst({ where: { id, ...keyWhere(subject) } });
+export const loadDaemon: NodeLoad = (prisma, subject, id) =>
+  prisma.provisionerDaemon.findFirst({ where: { id, ...daemonWhere(subject) } });
+export const loadJob: NodeLoad = (prisma, subject, id) =>
+  prisma.provisionerJob.findFirst({ where: allOf({ id }, jobWhere(subject)) });
+
+export const locateKey: Locator = (prisma, _subject, id) =>
+  prisma.provisionerKey.findUnique({ where: { id }, select: { organizationId: true } });
+export const locateDaemon: Locator = (prisma, _subject, id) =>
+  prisma.provisionerDaemon.findUnique({ where: { id }, select: { organizationId: true } });
+export const locateJob: Locator = (prisma, _subject, id) =>
+  prisma.provisionerJob.findUnique({ where: { id }, select: { organizationId: true } });
