@@ -124,11 +124,13 @@ async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: strin
   const members = new Set(found.map((m) => m.userId));
   const errors = adds
     .filter((a) => a.id === null || !members.has(a.id))
-    .map((a) => ({
-      code: "NOT_A_MEMBER",
-      message: "The user is not a member of the group's organization.",
-      field: ["input", "addUserIds", String(a.index)],
-    }));
+    .map(
+      (a): UserError => ({
+        code: "NOT_A_MEMBER",
+        message: "The user is not a member of the group's organization.",
+        field: ["input", "addUserIds", String(a.index)],
+      }),
+    );
   if (errors.length > 0) throw new UserErrors(errors);
 }
 

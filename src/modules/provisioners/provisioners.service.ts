@@ -26,7 +26,7 @@ import {
   idempotentRequest,
   recordResult,
 } from "../idempotency/idempotency.js";
-import { checkName, checkNonNegativeInt, ensure } from "../shared/validation.js";
+import { type Check, checkName, checkNonNegativeInt, ensure, invalidInput } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
 import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
 import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
@@ -38,8 +38,8 @@ const KEY_NAME_MAX = 64;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
-function checkLabel(value: string, field: string[], label: string, max: number) {
-  const invalid = (message: string) => ({ code: "INVALID_INPUT", message, field });
+function checkLabel(value: string, field: string[], label: string, max: number): Check {
+  const invalid = (message: string) => invalidInput(field, message);
   if (value.length === 0) return invalid(`${label} is required.`);
   if (value.length > max) return invalid(`${label} must be at most ${max} characters.`);
   if (UNSAFE.test(value)) return invalid(`${label} contains control or invisible characters.`);
@@ -190,11 +190,10 @@ export async function registerDaemon(
     checkLabel(input.name, ["input", "name"], "Name", 64),
     checkLabel(input.version, ["input", "version"], "Version", 64),
     provisioners.length > 10 || provisioners.some((p) => !PROVISIONER_TYPE.test(p))
-      ? {
-          code: "INVALID_INPUT",
-          message: "At most 10 provisioner types of lower-case letters, digits and hyphens (1-32 characters).",
-          field: ["input", "provisioners"],
-        }
+      ? invalidInput(
+          ["input", "provisioners"],
+          "At most 10 provisioner types of lower-case letters, digits and hyphens (1-32 characters).",
+        )
       : undefined,
   );
   const now = new Date();

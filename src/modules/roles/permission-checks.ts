@@ -1,12 +1,12 @@
 // `checkPermissions`: many `can` questions in one request. A check names a resource type and an
 // action, and either describes the object (organizationId, ownerId) or names it (resourceId);
 // a named object is looked up so that its real organization, owner and template ACL decide.
-import { GraphQLError } from "graphql";
 import { type AuthzObject, can, type Subject } from "../../authz/evaluator.js";
 import { userWhere } from "../../authz/filters.js";
 import type { Action, ResourceType } from "../../authz/permissions.js";
 import { templateAclRoles } from "../../authz/template-acl.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
+import { badUserInput } from "../../graphql/errors.js";
 import { parseId } from "../../graphql/ids.js";
 
 export type PermissionCheck = {
@@ -108,9 +108,7 @@ export async function checkPermissions(
   checks: readonly PermissionCheck[],
 ): Promise<{ key: string; allowed: boolean }[]> {
   if (checks.length > MAX_PERMISSION_CHECKS) {
-    throw new GraphQLError(`At most ${MAX_PERMISSION_CHECKS} checks per request.`, {
-      extensions: { code: "INVALID_INPUT" },
-    });
+    throw badUserInput(`At most ${MAX_PERMISSION_CHECKS} checks per request.`);
   }
   const results: { key: string; allowed: boolean }[] = [];
   // One at a time: each named object is one indexed lookup, and PGlite has one connection anyway.

@@ -1,12 +1,11 @@
 // Types every module's payloads use, and the wrapper that turns service UserErrors into them.
 import { builder } from "../../graphql/builder.js";
-import { type UserError, UserErrors } from "../../graphql/errors.js";
+import { USER_ERROR_CODES, type UserError, UserErrors } from "../../graphql/errors.js";
 
 export const UserErrorType = builder.objectRef<UserError>("UserError").implement({
   fields: (t) => ({
     code: t.exposeString("code", {
-      description:
-        "Machine-readable, stable: INVALID_INPUT, NAME_TAKEN, RESERVED_NAME, ALREADY_MEMBER, NOT_A_MEMBER, DEFAULT_ORGANIZATION_PROTECTED, ORGANIZATION_NOT_EMPTY, CANNOT_CHANGE_OWN_ROLES, ROLE_NOT_ASSIGNABLE, PERMISSION_ESCALATION, QUOTA_EXCEEDED, TEMPLATE_VERSION_NOT_READY, INVALID_CREDENTIALS, SETUP_ALREADY_DONE, FEATURE_DISABLED, ...",
+      description: `Machine-readable, stable: ${USER_ERROR_CODES.join(", ")}.`,
     }),
     message: t.exposeString("message"),
     field: t.stringList({

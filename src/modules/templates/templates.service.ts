@@ -181,7 +181,7 @@ async function assertAclTargets(
   const memberIds = new Set(members.map((m) => m.userId));
   const groupIds = new Set(ownGroups.map((g) => g.id));
   const errors: UserError[] = [
-    ...users.flatMap((u, index) =>
+    ...users.flatMap((u, index): UserError[] =>
       memberIds.has(u.id)
         ? []
         : [
@@ -192,7 +192,7 @@ async function assertAclTargets(
             },
           ],
     ),
-    ...groups.flatMap((g, index) =>
+    ...groups.flatMap((g, index): UserError[] =>
       groupIds.has(g.id)
         ? []
         : [
