@@ -5,12 +5,12 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import type { Subject } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId, globalId, parseId } from "../../graphql/ids.js";
 import { EVERYONE_GROUP_NAME, visibleOrganization } from "../organizations/organizations.service.js";
+import { nameTakenError, rethrowNameTaken } from "../shared/name-taken.js";
 import {
   type Check,
   checkDisplayName,
@@ -45,13 +45,8 @@ function checkGroupFields(input: GroupFields): void {
   ensure(...checks);
 }
 
-const nameTaken = () => userError("NAME_TAKEN", "A group with this name already exists here.", ["input", "name"]);
-
 /** The unique index on (organization, lower(name)) refuses a name another group here has in any case. */
-function rethrowNameTaken(error: unknown): never {
-  if (violatesUnique(error, NAME_INDEXES.group)) throw nameTaken();
-  throw error;
-}
+const rethrowGroupNameTaken = rethrowNameTaken("group");
 
 /** The group a write names, when the viewer may read it; otherwise it does not exist for them. */
 async function visibleGroup(tx: Tx, subject: Subject, groupId: string, action: "UPDATE" | "DELETE"): Promise<Group> {
@@ -84,7 +79,7 @@ export async function createGroup(ctx: Context, input: GroupFields & { organizat
       diff: data,
     });
     return created;
-  }).catch(rethrowNameTaken);
+  }).catch(rethrowGroupNameTaken);
   return { group };
 }
 
@@ -186,7 +181,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput) {
         "addUserIds",
       ]);
     }
-    rethrowNameTaken(error);
+    throw nameTakenError(error, "group") ?? error;
   });
   return { group };
 }

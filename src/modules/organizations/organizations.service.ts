@@ -4,11 +4,11 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Organization, Prisma } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
+import { rethrowNameTaken } from "../shared/name-taken.js";
 import { type Check, checkDisplayName, checkName, checkText, checkUrl, ensure } from "../shared/validation.js";
 
 type Db = Prisma.TransactionClient;
@@ -73,8 +73,6 @@ function checkOrganizationFields(input: OrganizationFields, isDefault: boolean):
   ensure(...checks);
 }
 
-const nameTaken = () => userError("NAME_TAKEN", "An organization with this name already exists.", ["input", "name"]);
-
 export async function createOrganization(
   ctx: Context,
   input: { name: string; displayName?: string | null; description?: string | null; icon?: string | null },
@@ -105,16 +103,13 @@ export async function createOrganization(
       diff: data,
     });
     return created;
-  }).catch(rethrowNameTaken);
+  }).catch(rethrowOrganizationNameTaken);
   ctx.forgetSubject();
   return { organization };
 }
 
 /** The unique index on lower(name) refuses a name another organization has in any case. */
-function rethrowNameTaken(error: unknown): never {
-  if (violatesUnique(error, NAME_INDEXES.organization)) throw nameTaken();
-  throw error;
-}
+const rethrowOrganizationNameTaken = rethrowNameTaken("organization");
 
 /** The fields that differ, as { field: { from, to } } for the audit diff. */
 function changes<T extends object>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
@@ -153,7 +148,7 @@ export async function updateOrganization(ctx: Context, input: OrganizationFields
       diff,
     });
     return updated;
-  }).catch(rethrowNameTaken);
+  }).catch(rethrowOrganizationNameTaken);
   return { organization };
 }
 

@@ -7,7 +7,6 @@ import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta, requireViewer } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
   Prisma,
@@ -26,6 +25,7 @@ import {
   idempotentRequest,
   recordResult,
 } from "../idempotency/idempotency.js";
+import { rethrowNameTaken } from "../shared/name-taken.js";
 import { type Check, checkName, checkNonNegativeInt, ensure, invalidInput } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
 import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
@@ -103,13 +103,8 @@ async function createNewProvisionerKey(
     if (!organization) throw notFound("organization");
     const provisionerKey = await tx.provisionerKey
       .create({ data: { organizationId, name, tags, secretHash: sha256(secret) } })
-      .catch((error: unknown) => {
-        // The unique index on (organization, lower(name)) refuses a name taken in any case.
-        if (violatesUnique(error, NAME_INDEXES.provisionerKey)) {
-          throw userError("NAME_TAKEN", "This organization already has a key with this name.", ["input", "name"]);
-        }
-        throw error;
-      });
+      // The unique index on (organization, lower(name)) refuses a name taken in any case.
+      .catch(rethrowNameTaken("provisionerKey"));
     await recordAudit(tx, auditMeta(ctx), {
       action: "CREATE",
       resourceType: "PROVISIONER_KEY",

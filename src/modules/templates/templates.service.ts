@@ -4,10 +4,9 @@ import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, assertCan, auditMeta, requireViewer } from "../../authz/assert.js";
 import type { TemplateAclRole } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
-import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
+import { notFound, type UserError, UserErrors } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
 import {
   claimKey,
@@ -18,6 +17,7 @@ import {
 } from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
+import { nameTakenError } from "../shared/name-taken.js";
 import { checkDisplayName, checkName, checkNonNegativeInt, checkText, checkUrl, ensure } from "../shared/validation.js";
 import { applicableAclEntries, bestAclRole } from "./template-access.js";
 
@@ -122,10 +122,7 @@ async function createNewTemplate(
     });
   } catch (error) {
     // The unique index on (organization, lower(name)) refuses a name taken in any case.
-    if (violatesUnique(error, NAME_INDEXES.template)) {
-      throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
-    }
-    throw error;
+    throw nameTakenError(error, "template") ?? error;
   }
 }
 

@@ -25,7 +25,8 @@ import {
   recordResult,
 } from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
-import { checkName, ensure, isUniqueViolation } from "../shared/validation.js";
+import { nameTaken, nameTakenError } from "../shared/name-taken.js";
+import { checkName, ensure } from "../shared/validation.js";
 import { applicableAclEntries, bestAclRole } from "../templates/template-access.js";
 import { assertQuotaAllows, lockOwnerWorkspaces } from "./quota.js";
 
@@ -40,8 +41,6 @@ export function workspaceReadWhere(subject: Subject): Prisma.WorkspaceWhereInput
     ],
   };
 }
-
-const nameTaken = () => userError("NAME_TAKEN", "The owner already has a workspace with this name.", ["input", "name"]);
 
 type VersionWithJob = TemplateVersion & { job: Pick<ProvisionerJob, "status" | "error"> };
 
@@ -157,7 +156,7 @@ async function createNewWorkspace(
         where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
         select: { id: true },
       });
-      if (taken) throw nameTaken();
+      if (taken) throw nameTaken("workspace");
       await assertQuotaAllows(tx, { userId: ownerId, organizationId }, { next: version.dailyCost, previous: 0 });
       const workspace = await tx.workspace.create({
         data: { organizationId, ownerId, templateId: template.id, name: input.name },
@@ -184,8 +183,7 @@ async function createNewWorkspace(
     ctx.live.workspaceChanged(created.workspace.id); // live update, after the commit
     return created;
   } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken();
-    throw error;
+    throw nameTakenError(error, "workspace") ?? error;
   }
 }
 
