@@ -18,13 +18,7 @@ import type {
 } from "../../generated/prisma/client.js";
 import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
-import {
-  claimKey,
-  type IdempotentRequest,
-  idempotently,
-  idempotentRequest,
-  recordResult,
-} from "../idempotency/idempotency.js";
+import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { rethrowNameTaken } from "../shared/name-taken.js";
 import { type Check, checkName, checkNonNegativeInt, ensure, invalidInput } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
@@ -67,11 +61,10 @@ export async function createProvisionerKey(
   input: CreateProvisionerKeyInput,
 ): Promise<CreatedProvisionerKey> {
   const { user } = await requireViewer(ctx);
-  const request = idempotentRequest(user.id, "createProvisionerKey", input);
-  return idempotently(
+  return createIdempotently(
     ctx.prisma,
-    request,
-    () => createNewProvisionerKey(ctx, input, request),
+    { userId: user.id, operation: "createProvisionerKey", input },
+    (inKeyedTransaction) => createNewProvisionerKey(ctx, input, inKeyedTransaction),
     async (id) => {
       const provisionerKey = await ctx.prisma.provisionerKey.findUnique({ where: { id } });
       if (!provisionerKey) throw notFound("provisioner key");
@@ -80,10 +73,12 @@ export async function createProvisionerKey(
   );
 }
 
+const createdKeyId = (created: CreatedProvisionerKey) => created.provisionerKey.id;
+
 async function createNewProvisionerKey(
   ctx: Context,
   input: CreateProvisionerKeyInput,
-  request: IdempotentRequest | null,
+  inKeyedTransaction: KeyedTransaction,
 ): Promise<CreatedProvisionerKey> {
   const { subject } = await requireViewer(ctx);
   const organizationId = decodeId("Organization", input.organizationId, "organization");
@@ -97,8 +92,7 @@ async function createNewProvisionerKey(
   );
   const tags = tagsObject(input.tags);
   const secret = newSecret();
-  return inTransaction(ctx.prisma, async (tx) => {
-    await claimKey(tx, request);
+  return inKeyedTransaction(createdKeyId, async (tx) => {
     const organization = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
     if (!organization) throw notFound("organization");
     const provisionerKey = await tx.provisionerKey
@@ -113,7 +107,6 @@ async function createNewProvisionerKey(
       organizationId,
       diff: { name, tags },
     });
-    await recordResult(tx, request, provisionerKey.id);
     return { provisionerKey, key: formatBearer(PROVISIONER_KEY_PREFIX, provisionerKey.id, secret) };
   });
 }

@@ -8,13 +8,7 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
-import {
-  claimKey,
-  type IdempotentRequest,
-  idempotently,
-  idempotentRequest,
-  recordResult,
-} from "../idempotency/idempotency.js";
+import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
 import { nameTakenError } from "../shared/name-taken.js";
@@ -41,19 +35,20 @@ export type CreateTemplateInput = {
 /** With an idempotency key, a retry answers the template created the first time. */
 export async function createTemplate(ctx: Context, input: CreateTemplateInput): Promise<{ template: Template }> {
   const { user } = await requireViewer(ctx);
-  const request = idempotentRequest(user.id, "createTemplate", input);
-  return idempotently(
+  return createIdempotently(
     ctx.prisma,
-    request,
-    () => createNewTemplate(ctx, input, request),
+    { userId: user.id, operation: "createTemplate", input },
+    (inKeyedTransaction) => createNewTemplate(ctx, input, inKeyedTransaction),
     async (id) => ({ template: await ctx.prisma.template.findUniqueOrThrow({ where: { id } }) }),
   );
 }
 
+const createdTemplateId = (created: { template: Template }) => created.template.id;
+
 async function createNewTemplate(
   ctx: Context,
   input: CreateTemplateInput,
-  request: IdempotentRequest | null,
+  inKeyedTransaction: KeyedTransaction,
 ): Promise<{ template: Template }> {
   const { user, subject } = await requireViewer(ctx);
   const organizationId = decodeId("Organization", input.organizationId, "organization");
@@ -70,8 +65,7 @@ async function createNewTemplate(
   const tags = tagsObject(input.tags);
   const dailyCost = input.dailyCost ?? 0;
   try {
-    return await inTransaction(ctx.prisma, async (tx) => {
-      await claimKey(tx, request);
+    return await inKeyedTransaction(createdTemplateId, async (tx) => {
       if (!(await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
         throw notFound("organization");
       }
@@ -117,7 +111,6 @@ async function createNewTemplate(
           importJobId: job.id,
         },
       });
-      await recordResult(tx, request, template.id);
       return { template };
     });
   } catch (error) {

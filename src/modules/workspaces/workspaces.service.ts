@@ -17,13 +17,7 @@ import type {
 } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
-import {
-  claimKey,
-  type IdempotentRequest,
-  idempotently,
-  idempotentRequest,
-  recordResult,
-} from "../idempotency/idempotency.js";
+import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
 import { nameTaken, nameTakenError } from "../shared/name-taken.js";
 import { checkName, ensure } from "../shared/validation.js";
@@ -41,6 +35,8 @@ export function workspaceReadWhere(subject: Subject): Prisma.WorkspaceWhereInput
     ],
   };
 }
+
+const createdWorkspaceId = (created: { workspace: Workspace }) => created.workspace.id;
 
 type VersionWithJob = TemplateVersion & { job: Pick<ProvisionerJob, "status" | "error"> };
 
@@ -104,11 +100,10 @@ export type CreateWorkspaceInput = {
 /** With an idempotency key, a retry answers the workspace created the first time. */
 export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput): Promise<{ workspace: Workspace }> {
   const { user } = await requireViewer(ctx);
-  const request = idempotentRequest(user.id, "createWorkspace", input);
-  return idempotently(
+  return createIdempotently(
     ctx.prisma,
-    request,
-    () => createNewWorkspace(ctx, input, request),
+    { userId: user.id, operation: "createWorkspace", input },
+    (inKeyedTransaction) => createNewWorkspace(ctx, input, inKeyedTransaction),
     async (id) => ({ workspace: await ctx.prisma.workspace.findUniqueOrThrow({ where: { id } }) }),
   );
 }
@@ -116,7 +111,7 @@ export async function createWorkspace(ctx: Context, input: CreateWorkspaceInput)
 async function createNewWorkspace(
   ctx: Context,
   input: CreateWorkspaceInput,
-  request: IdempotentRequest | null,
+  inKeyedTransaction: KeyedTransaction,
 ): Promise<{ workspace: Workspace }> {
   const { user, subject } = await requireViewer(ctx);
   const templateId = decodeId("Template", input.templateId, "template");
@@ -149,8 +144,7 @@ async function createNewWorkspace(
   assertVersionReady(version, ["input", "templateId"]);
   ensure(checkName(input.name, ["input", "name"]));
   try {
-    const created = await inTransaction(ctx.prisma, async (tx) => {
-      await claimKey(tx, request);
+    const created = await inKeyedTransaction(createdWorkspaceId, async (tx) => {
       await lockOwnerWorkspaces(tx, ownerId);
       const taken = await tx.workspace.findFirst({
         where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
@@ -177,7 +171,6 @@ async function createNewWorkspace(
         organizationId,
         diff: { name: workspace.name, ownerId, templateId: template.id, buildId: build.id, dailyCost: build.dailyCost },
       });
-      await recordResult(tx, request, workspace.id);
       return { workspace };
     });
     ctx.live.workspaceChanged(created.workspace.id); // live update, after the commit
