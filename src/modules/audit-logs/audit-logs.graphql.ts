@@ -5,7 +5,7 @@ import { can, type Subject, scopeOf } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
 import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
-import { parseId } from "../../graphql/ids.js";
+import { filterId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
@@ -60,12 +60,7 @@ registerNodeLoader("AuditLog", async (id, ctx) => {
 
 async function auditLogFilter(ctx: Context, organizationGlobalId: string | null | undefined) {
   const { subject } = await requireViewer(ctx);
-  if (organizationGlobalId === null || organizationGlobalId === undefined) return auditLogWhere(subject);
-  // An unknown or malformed organization id simply matches nothing.
-  return auditLogWhere(
-    subject,
-    parseId("Organization", organizationGlobalId) ?? "00000000-0000-0000-0000-000000000000",
-  );
+  return auditLogWhere(subject, filterId("Organization", organizationGlobalId));
 }
 
 builder.queryField("auditLogs", (t) =>

@@ -20,7 +20,7 @@ import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
 import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { rethrowNameTaken } from "../shared/name-taken.js";
-import { type Check, checkName, checkNonNegativeInt, ensure, invalidInput } from "../shared/validation.js";
+import { checkLabel, checkName, checkNonNegativeInt, ensure, invalidInput } from "../shared/validation.js";
 import { canReadKeys } from "./provisioner-access.js";
 import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
 import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
@@ -29,17 +29,6 @@ type ProvisionerActor = Extract<Actor, { kind: "provisioner" }>;
 
 const RESERVED_KEY_NAMES = ["built-in", "user-auth", "psk"];
 const KEY_NAME_MAX = 64;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
-
-function checkLabel(value: string, field: string[], label: string, max: number): Check {
-  const invalid = (message: string) => invalidInput(field, message);
-  if (value.length === 0) return invalid(`${label} is required.`);
-  if (value.length > max) return invalid(`${label} must be at most ${max} characters.`);
-  if (UNSAFE.test(value)) return invalid(`${label} contains control or invisible characters.`);
-  if (value.trim() !== value) return invalid(`${label} must not start or end with whitespace.`);
-  return undefined;
-}
 
 // ---- keys
 

@@ -10,6 +10,7 @@ import type { AuditMeta } from "../../audit/audit.js";
 import type { Config } from "../../config.js";
 import { requestIdOf } from "../../context.js";
 import type { Prisma, PrismaClient, User } from "../../generated/prisma/client.js";
+import { isUuid } from "../../graphql/ids.js";
 import type { Logger } from "../../logger.js";
 import { clientIp } from "../../security/pipeline.js";
 import { credentialKey, type RateLimiter } from "../../security/rate-limit.js";
@@ -26,7 +27,6 @@ const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 const LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const DEFAULT_COUNT = 100;
 const MAX_COUNT = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function scimResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   if (status === 204) return new Response(null, { status });
@@ -93,7 +93,7 @@ function filterWhere(filter: string | null): Prisma.UserWhereInput {
     const byId = ID_EQ.exec(text);
     if (byId) {
       const id = unquote(byId[1] ?? "");
-      return UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
+      return isUuid(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
     }
   } catch (error) {
     if (error instanceof ScimError) throw error;
@@ -118,7 +118,7 @@ function groupFilterWhere(filter: string | null): Prisma.GroupWhereInput {
     const byId = ID_EQ.exec(text);
     if (byId) {
       const id = unquote(byId[1] ?? "");
-      return UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
+      return isUuid(id) ? { id: id.toLowerCase() } : { id: { in: [] } };
     }
   } catch (error) {
     if (error instanceof ScimError) throw error;
@@ -164,7 +164,7 @@ class ScimHandler {
       throw new ScimError(405, "Method not allowed.");
     }
     const raw = parts[1] ?? "";
-    if (!UUID.test(raw)) throw new ScimError(404, "User not found.");
+    if (!isUuid(raw)) throw new ScimError(404, "User not found.");
     const id = raw.toLowerCase();
     if (method === "GET") return this.getUser(id);
     if (method === "PATCH") return this.respond(200, await this.users.update(id, changesFromPatch(await this.body())));
@@ -188,7 +188,7 @@ class ScimHandler {
       if (method === "POST") return respond(201, await groups.create(groupFromBody(await this.body())));
       throw new ScimError(405, "Method not allowed.");
     }
-    if (!UUID.test(raw)) throw new ScimError(404, "Group not found.");
+    if (!isUuid(raw)) throw new ScimError(404, "Group not found.");
     const id = raw.toLowerCase();
     if (method === "GET") return respond(200, await groups.get(id));
     if (method === "PATCH") return respond(200, await groups.update(id, groupChangesFromPatch(await this.body())));

@@ -54,6 +54,15 @@ export function checkText(value: string | null | undefined, field: string[], max
   return undefined;
 }
 
+/** A required one-line label (daemon names and versions, tag keys and values). */
+export function checkLabel(value: string, field: string[], label: string, maxLength: number): Check {
+  if (value.length === 0) return invalidInput(field, `${label} is required.`);
+  if (value.length > maxLength) return invalidInput(field, `${label} must be at most ${maxLength} characters.`);
+  if (UNSAFE_TEXT.test(value)) return invalidInput(field, `${label} contains control or invisible characters.`);
+  if (value.trim() !== value) return invalidInput(field, `${label} must not start or end with whitespace.`);
+  return undefined;
+}
+
 /** An icon or avatar: empty, an http(s) URL, or a path on this site. */
 export function checkUrl(value: string | null | undefined, field: string[], label: string): Check {
   if (value === null || value === undefined || value === "") return undefined;

@@ -5,7 +5,7 @@ import { requireViewer } from "../../authz/assert.js";
 import type { Context } from "../../context.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { globalId, parseId } from "../../graphql/ids.js";
+import { filterId, globalId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
@@ -143,13 +143,6 @@ async function templateListWhere(ctx: Context, organizationId?: string | null): 
   return organizationId ? { AND: [readable, { organizationId }] } : readable;
 }
 
-const NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000";
-
-/** A malformed organization id matches nothing, like an organization the viewer cannot see. */
-function organizationFilter(value: string | null | undefined): string | null | undefined {
-  return value === null || value === undefined ? value : (parseId("Organization", value) ?? NO_ORGANIZATION);
-}
-
 builder.queryField("templates", (t) =>
   t.prismaConnection(
     {
@@ -158,11 +151,13 @@ builder.queryField("templates", (t) =>
       authScopes: { authenticated: true },
       args: { organizationId: t.arg.id() },
       totalCount: async (_root, args, ctx) =>
-        ctx.prisma.template.count({ where: await templateListWhere(ctx, organizationFilter(args.organizationId)) }),
+        ctx.prisma.template.count({
+          where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
+        }),
       resolve: async (query, _root, args, ctx) =>
         ctx.prisma.template.findMany({
           ...query,
-          where: await templateListWhere(ctx, organizationFilter(args.organizationId)),
+          where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
         }),
     },
     TemplateConnection,

@@ -7,7 +7,7 @@ import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
 import type { Prisma, Workspace } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { parseId } from "../../graphql/ids.js";
+import { filterId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
@@ -136,13 +136,6 @@ registerNodeLoader("WorkspaceBuild", async (id, ctx) => {
     ? ctx.prisma.workspaceBuild.findFirst({ where: { id, workspace: workspaceReadWhere(subject) } })
     : null;
 });
-
-const NO_MATCH = "00000000-0000-0000-0000-000000000000";
-
-/** A filter argument's uuid; a malformed id matches nothing, like one the viewer cannot see. */
-function filterId(typename: string, value: string | null | undefined): string | undefined {
-  return value === null || value === undefined ? undefined : (parseId(typename, value) ?? NO_MATCH);
-}
 
 async function workspaceListWhere(
   ctx: Context,
