@@ -8,6 +8,7 @@ import { unauthenticated } from "../../graphql/errors.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
+import { perRequest } from "../shared/batch.js";
 import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import {
   canReadDaemons,
@@ -57,17 +58,12 @@ export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
 });
 
 /** Daemons of an organization that can still work, loaded once per request, for matchedProvisioners. */
-const daemonsByOrganization = new WeakMap<
-  Context,
-  Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>
->();
+const daemonsByOrganization = perRequest(
+  () => new Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>(),
+);
 
 function organizationDaemons(ctx: Context, organizationId: string) {
-  let cache = daemonsByOrganization.get(ctx);
-  if (!cache) {
-    cache = new Map();
-    daemonsByOrganization.set(ctx, cache);
-  }
+  const cache = daemonsByOrganization(ctx);
   let daemons = cache.get(organizationId);
   if (!daemons) {
     daemons = ctx.prisma.provisionerDaemon.findMany({

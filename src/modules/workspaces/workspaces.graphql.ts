@@ -14,6 +14,7 @@ import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
+import { perRequest } from "../shared/batch.js";
 import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
@@ -42,16 +43,14 @@ export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQu
 });
 
 /** Owners of the workspaces whose builds this request resolved, so checking a build costs no query. */
-const knownOwners = new WeakMap<Context, Map<string, string>>();
+const knownOwners = perRequest(() => new Map<string, string>());
 
 function rememberOwner(ctx: Context, workspace: { id: string; ownerId: string }): void {
-  const owners = knownOwners.get(ctx) ?? new Map<string, string>();
-  owners.set(workspace.id, workspace.ownerId);
-  knownOwners.set(ctx, owners);
+  knownOwners(ctx).set(workspace.id, workspace.ownerId);
 }
 
 async function ownerOf(ctx: Context, workspaceId: string): Promise<string | null> {
-  const known = knownOwners.get(ctx)?.get(workspaceId);
+  const known = knownOwners(ctx).get(workspaceId);
   if (known) return known;
   const workspace = await ctx.prisma.workspace.findUnique({ where: { id: workspaceId }, select: { ownerId: true } });
   return workspace?.ownerId ?? null;
