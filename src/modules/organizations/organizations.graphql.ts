@@ -3,11 +3,10 @@ import { requireViewer } from "../../authz/assert.js";
 import { allOf, organizationWhere } from "../../authz/filters.js";
 import type { Context } from "../../context.js";
 import { equalsIgnoringCase } from "../../db/names.js";
-import type { Organization } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
 
 /**
@@ -129,14 +128,7 @@ const DeleteOrganizationInput = builder.inputType("DeleteOrganizationInput", {
   fields: (t) => ({ organizationId: t.id({ required: true }) }),
 });
 
-const OrganizationPayload = builder
-  .objectRef<Payload<{ organization: Organization }>>("OrganizationPayload")
-  .implement({
-    fields: (t) => ({
-      organization: t.field({ type: OrganizationType, nullable: true, resolve: (p) => p.organization ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const OrganizationPayload = payloadType("OrganizationPayload", "organization", OrganizationType);
 
 builder.mutationFields((t) => ({
   createOrganization: t.field({

@@ -9,7 +9,7 @@ import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import {
   canReadDaemons,
   canReadJobs,
@@ -293,14 +293,7 @@ const CreateProvisionerKeyPayload = builder
     }),
   });
 
-const ProvisionerDaemonPayload = builder
-  .objectRef<Payload<{ daemon: ProvisionerDaemon }>>("ProvisionerDaemonPayload")
-  .implement({
-    fields: (t) => ({
-      daemon: t.field({ type: ProvisionerDaemonType, nullable: true, resolve: (p) => p.daemon ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const ProvisionerDaemonPayload = payloadType("ProvisionerDaemonPayload", "daemon", ProvisionerDaemonType);
 
 /** The templates module adds `templateVersion` and `workspaceBuild` (its types) to this type. */
 export const AcquiredJobType = builder.objectRef<provisioners.AcquiredJobView>("AcquiredJob").implement({
@@ -329,14 +322,7 @@ const AcquireProvisionerJobPayload = builder
     }),
   });
 
-const ProvisionerJobPayload = builder
-  .objectRef<Payload<Awaited<ReturnType<typeof provisioners.completeJob>>>>("ProvisionerJobPayload")
-  .implement({
-    fields: (t) => ({
-      job: t.field({ type: ProvisionerJobType, nullable: true, resolve: (p) => p.job ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const ProvisionerJobPayload = payloadType("ProvisionerJobPayload", "job", ProvisionerJobType);
 
 builder.mutationFields((t) => ({
   createProvisionerKey: t.field({

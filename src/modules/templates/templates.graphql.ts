@@ -3,7 +3,7 @@
 
 import { requireViewer } from "../../authz/assert.js";
 import type { Context } from "../../context.js";
-import type { Prisma, Template } from "../../generated/prisma/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { filterId, globalId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
@@ -11,7 +11,7 @@ import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { TagInput } from "../provisioners/tags.js";
-import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { templateReadWhere, viewerCanOnTemplate } from "./template-access.js";
 import * as templates from "./templates.service.js";
 
@@ -217,12 +217,7 @@ const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
   }),
 });
 
-const TemplatePayload = builder.objectRef<Payload<{ template: Template }>>("TemplatePayload").implement({
-  fields: (t) => ({
-    template: t.field({ type: TemplateType, nullable: true, resolve: (p) => p.template ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+const TemplatePayload = payloadType("TemplatePayload", "template", TemplateType);
 
 builder.mutationFields((t) => ({
   createTemplate: t.field({

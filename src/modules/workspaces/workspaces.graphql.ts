@@ -5,7 +5,7 @@ import { requireViewer } from "../../authz/assert.js";
 
 import { can } from "../../authz/evaluator.js";
 import type { Context } from "../../context.js";
-import type { Prisma, Workspace } from "../../generated/prisma/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { filterId } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
@@ -15,7 +15,7 @@ import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { PARENT_JOB_GRANT } from "../provisioners/provisioner-access.js";
 import { perRequest } from "../shared/batch.js";
-import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
 import * as workspaces from "./workspaces.service.js";
@@ -212,12 +212,7 @@ const WorkspaceTransitionInput = builder.inputType("WorkspaceTransitionInput", {
   }),
 });
 
-const WorkspacePayload = builder.objectRef<Payload<{ workspace: Workspace }>>("WorkspacePayload").implement({
-  fields: (t) => ({
-    workspace: t.field({ type: WorkspaceType, nullable: true, resolve: (p) => p.workspace ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+const WorkspacePayload = payloadType("WorkspacePayload", "workspace", WorkspaceType);
 
 builder.mutationFields((t) => ({
   createWorkspace: t.field({
