@@ -8,8 +8,8 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { isUuid } from "../../graphql/ids.js";
 import { defaultOrganizationId } from "../organizations/organizations.service.js";
-import { checkText, isUniqueViolation } from "../shared/validation.js";
-import { ScimError } from "./scim-input.js";
+import { checkText } from "../shared/validation.js";
+import { inRetriedTransaction, ScimError } from "./scim-input.js";
 import { exactPattern } from "./scim-users.js";
 
 type Tx = Prisma.TransactionClient;
@@ -243,16 +243,9 @@ export class ScimGroups {
     if (taken > 0) throw new ScimError(409, "A group with this displayName exists.", "uniqueness");
   }
 
-  /** One transaction; a name taken by a concurrent write (a GraphQL one too) is retried once, then 409. */
-  private async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await inTransaction(this.prisma, work);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        if (attempt > 1) throw new ScimError(409, "A group with this name exists.", "uniqueness");
-      }
-    }
+  /** A name taken by a concurrent write is retried once, then 409. */
+  private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inRetriedTransaction(this.prisma, work, "A group with this name exists.");
   }
 
   private async find(db: Tx | PrismaClient, id: string, { lock = false } = {}): Promise<GroupWithMembers> {

@@ -2,8 +2,10 @@
 // any case, PATCH paths or path-less value objects (whose keys may themselves be paths such as
 // "name.givenName"), `emails[type eq "work"].value`, and `active` as the string "False".
 
+import { inTransaction } from "../../db/transaction.js";
+import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { emailFrom } from "../oidc/oidc-users.js";
-import { checkText } from "../shared/validation.js";
+import { checkText, isUniqueViolation } from "../shared/validation.js";
 
 /** An answer in SCIM's error format; `scimType` as RFC 7644 section 3.12 names them. */
 export class ScimError extends Error {
@@ -13,6 +15,25 @@ export class ScimError extends Error {
     readonly scimType?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * One transaction; a unique index hit by a concurrent write (a GraphQL one too) is retried once,
+ * so the retry sees the other write and answers its checked 409; a second hit is `conflict` (409).
+ */
+export async function inRetriedTransaction<T>(
+  prisma: PrismaClient,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+  conflict: string,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(prisma, work);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      if (attempt > 1) throw new ScimError(409, conflict, "uniqueness");
+    }
   }
 }
 

@@ -7,13 +7,11 @@
 // A username alone never links: a different person's username only makes the new one `name-2`.
 import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
-import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
 import { defaultOrganizationId } from "../organizations/organizations.service.js";
-import { isUniqueViolation } from "../shared/validation.js";
-import { type ScimChanges, ScimError, USER_SCHEMA } from "./scim-input.js";
+import { inRetriedTransaction, type ScimChanges, ScimError, USER_SCHEMA } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;
 const OWNER = "owner";
@@ -249,15 +247,8 @@ export class ScimUsers {
    * One transaction. A unique index hit by a concurrent request is retried once: the retry sees
    * the other request's user and answers the checked 409 (or picks another username).
    */
-  private async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await inTransaction(this.prisma, work);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        if (attempt > 1) throw new ScimError(409, "Another user has this identity.", "uniqueness");
-      }
-    }
+  private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inRetriedTransaction(this.prisma, work, "Another user has this identity.");
   }
 
   private audit(tx: Tx, action: "CREATE" | "UPDATE" | "DELETE", user: User, diff: Record<string, unknown>) {

@@ -7,35 +7,17 @@ import { type UserError, UserErrors } from "../../graphql/errors.js";
 
 export type NameKind = keyof typeof NAME_INDEXES;
 
+const nameField = (message: string): UserError => ({ code: "NAME_TAKEN", message, field: ["input", "name"] });
+
 const TAKEN: Record<NameKind, UserError> = {
   username: { code: "NAME_TAKEN", message: "This username is taken.", field: ["input", "username"] },
   email: { code: "EMAIL_TAKEN", message: "A user with this email already exists.", field: ["input", "email"] },
-  organization: {
-    code: "NAME_TAKEN",
-    message: "An organization with this name already exists.",
-    field: ["input", "name"],
-  },
-  group: { code: "NAME_TAKEN", message: "A group with this name already exists here.", field: ["input", "name"] },
-  customRole: {
-    code: "NAME_TAKEN",
-    message: "This organization already has a role with this name.",
-    field: ["input", "name"],
-  },
-  template: {
-    code: "NAME_TAKEN",
-    message: "This organization already has a template with this name.",
-    field: ["input", "name"],
-  },
-  provisionerKey: {
-    code: "NAME_TAKEN",
-    message: "This organization already has a key with this name.",
-    field: ["input", "name"],
-  },
-  workspace: {
-    code: "NAME_TAKEN",
-    message: "The owner already has a workspace with this name.",
-    field: ["input", "name"],
-  },
+  organization: nameField("An organization with this name already exists."),
+  group: nameField("A group with this name already exists here."),
+  customRole: nameField("This organization already has a role with this name."),
+  template: nameField("This organization already has a template with this name."),
+  provisionerKey: nameField("This organization already has a key with this name."),
+  workspace: nameField("The owner already has a workspace with this name."),
 };
 
 /** The userError for a name of `kind` already in use (for writers that check before inserting). */
