@@ -557,7 +557,7 @@ describe("checkPermissions", () => {
   it("needs credentials and bounds the batch", async () => {
     expect(errorCodes(await app.gql(CHECK, { checks: [] }))).toEqual(["UNAUTHENTICATED"]);
     const many = Array.from({ length: 201 }, (_, i) => ({ key: String(i), resource: "USER", action: "READ" }));
-    expect(errorCodes(await app.gql(CHECK, { checks: many }, { token: member.token }))).toEqual(["INVALID_INPUT"]);
+    expect(errorCodes(await app.gql(CHECK, { checks: many }, { token: member.token }))).toEqual(["BAD_USER_INPUT"]);
   });
 });
 

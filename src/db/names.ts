@@ -66,4 +66,5 @@ export const NAME_INDEXES = {
   customRole: ["CustomRole_organizationId_name_key", "CustomRole_organizationId_name_lower_key"],
   template: ["Template_organizationId_name_key", "Template_organizationId_name_lower_key"],
   provisionerKey: ["ProvisionerKey_organizationId_name_key", "ProvisionerKey_organizationId_name_lower_key"],
+  workspace: ["Workspace_owner_name_live"],
 } as const;

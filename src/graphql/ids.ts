@@ -22,6 +22,16 @@ export function parseId(typename: string, value: string): string | null {
   }
 }
 
+const MATCHES_NOTHING = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * An id argument that filters a list: absent stays absent (no filter), and a malformed id or one
+ * of another type matches nothing, like an object the viewer cannot see.
+ */
+export function filterId(typename: string, value: string | null | undefined): string | undefined {
+  return value === null || value === undefined ? undefined : (parseId(typename, value) ?? MATCHES_NOTHING);
+}
+
 export function decodeId(typename: string, value: string, what = typename): string {
   const id = parseId(typename, value);
   if (id === null) throw notFound(what);

@@ -8,7 +8,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  GraphQLError,
+  type GraphQLError,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -26,6 +26,7 @@ import {
   visitWithTypeInfo,
 } from "graphql";
 import { getDatamodel } from "../generated/pothos-types.js";
+import { badUserInput } from "../graphql/errors.js";
 import { isUuid } from "../graphql/ids.js";
 
 /** Free text from a daemon's log: its service strips NUL instead, so the job still fails with the text. */
@@ -38,7 +39,7 @@ const MODELS = getDatamodel().datamodel.models as Record<string, { primaryKey: {
 const widths = new WeakMap<GraphQLField<unknown, unknown>, number | null>();
 
 function badInput(message: string, node: FieldNode): GraphQLError {
-  return new GraphQLError(message, { nodes: node, extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+  return badUserInput(message, { nodes: node, status: 400 });
 }
 
 /** Where in `value` a string holds a NUL character, or null. */

@@ -18,6 +18,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { badUserInput } from "../graphql/errors.js";
 import { argumentProblem } from "./argument-checks.js";
 import { acceptsMediaType } from "./http.js";
 
@@ -34,15 +35,7 @@ function validationFailed(message: string): GraphQLError {
 }
 
 function badVariables(errors: readonly GraphQLError[]): AggregateError {
-  return new AggregateError(
-    errors.map(
-      (error) =>
-        new GraphQLError(error.message, {
-          nodes: error.nodes,
-          extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
-        }),
-    ),
-  );
+  return new AggregateError(errors.map((error) => badUserInput(error.message, { nodes: error.nodes, status: 400 })));
 }
 
 /**
@@ -145,9 +138,7 @@ export function documentChecksPlugin(options: { maxPage: number }): Plugin {
         if (argumentError) throw argumentError;
         const pages = pageProduct(schema, documentAST, operation, coerced.coerced, options.maxPage);
         if (pages.negative) {
-          throw new GraphQLError("Arguments first and last must be non-negative integers.", {
-            extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
-          });
+          throw badUserInput("Arguments first and last must be non-negative integers.", { status: 400 });
         }
         // Documents with literal sizes only are left to the cost limit, which weighs them already.
         const { product, fromVariables } = pages;

@@ -2,6 +2,7 @@
 // the database being unreachable or timing out (the client should retry later) and Pothos's own argument
 // checks (pagination arguments and cursors the client got wrong).
 import { GraphQLError } from "graphql";
+import { badUserInput } from "../graphql/errors.js";
 
 // Connection-level failures: refused, reset, timed out, terminated by the server, pool wait
 // exceeded, no answer within the client-side query timeout (a frozen backend).
@@ -89,5 +90,5 @@ function serviceUnavailable(message: string): GraphQLError {
 /** Pothos rejects bad connection arguments (negative `first`, a garbled cursor) with this error. */
 export function badPaginationInput(error: unknown): GraphQLError | null {
   if (!(error instanceof Error) || error.name !== "PothosValidationError") return null;
-  return new GraphQLError(error.message, { extensions: { code: "BAD_USER_INPUT" } });
+  return badUserInput(error.message);
 }

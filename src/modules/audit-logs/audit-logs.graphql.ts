@@ -5,7 +5,7 @@ import { auditLogObject, auditLogWhere } from "../../authz/policies/audit-log.js
 import { organizationObject } from "../../authz/policies/organization.js";
 import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
-import { parseId } from "../../graphql/ids.js";
+import { filterId } from "../../graphql/ids.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 
@@ -45,12 +45,7 @@ export const AuditLogConnection = builder.connectionObject({ type: AuditLogType,
 
 async function auditLogFilter(ctx: Context, organizationGlobalId: string | null | undefined) {
   const { subject } = await ctx.viewer.require();
-  if (organizationGlobalId === null || organizationGlobalId === undefined) return auditLogWhere(subject);
-  // An unknown or malformed organization id simply matches nothing.
-  return auditLogWhere(
-    subject,
-    parseId("Organization", organizationGlobalId) ?? "00000000-0000-0000-0000-000000000000",
-  );
+  return auditLogWhere(subject, filterId("Organization", organizationGlobalId));
 }
 
 builder.queryField("auditLogs", (t) =>

@@ -6,7 +6,7 @@ import type { Group } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { UserConnection } from "../users/users.graphql.js";
 import * as groups from "./groups.service.js";
 
@@ -118,12 +118,7 @@ const DeleteGroupInput = builder.inputType("DeleteGroupInput", {
   fields: (t) => ({ groupId: t.id({ required: true }) }),
 });
 
-const GroupPayload = builder.objectRef<Payload<{ group: Group }>>("GroupPayload").implement({
-  fields: (t) => ({
-    group: t.field({ type: GroupType, nullable: true, resolve: (p) => p.group ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+const GroupPayload = payloadType("GroupPayload", "group", GroupType);
 
 builder.mutationFields((t) => ({
   createGroup: t.field({

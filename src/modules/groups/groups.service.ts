@@ -6,12 +6,12 @@ import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import type { Subject } from "../../authz/evaluator.js";
 import type { ServiceContext } from "../../context.js";
 import { EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId, globalId, parseId } from "../../graphql/ids.js";
 import { visibleOrganization } from "../organizations/organizations.service.js";
+import { nameTakenError, rethrowNameTaken } from "../shared/name-taken.js";
 import {
   type Check,
   checkDisplayName,
@@ -46,13 +46,8 @@ function checkGroupFields(input: GroupFields): void {
   ensure(...checks);
 }
 
-const nameTaken = () => userError("NAME_TAKEN", "A group with this name already exists here.", ["input", "name"]);
-
 /** The unique index on (organization, lower(name)) refuses a name another group here has in any case. */
-function rethrowNameTaken(error: unknown): never {
-  if (violatesUnique(error, NAME_INDEXES.group)) throw nameTaken();
-  throw error;
-}
+const rethrowGroupNameTaken = rethrowNameTaken("group");
 
 /** The group a write names, when the viewer may read it; otherwise it does not exist for them. */
 async function visibleGroup(tx: Tx, subject: Subject, groupId: string, action: "UPDATE" | "DELETE"): Promise<Group> {
@@ -85,7 +80,7 @@ export async function createGroup(ctx: ServiceContext, input: GroupFields & { or
       diff: data,
     });
     return created;
-  }).catch(rethrowNameTaken);
+  }).catch(rethrowGroupNameTaken);
   return { group };
 }
 
@@ -125,11 +120,13 @@ async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: strin
   const members = new Set(found.map((m) => m.userId));
   const errors = adds
     .filter((a) => a.id === null || !members.has(a.id))
-    .map((a) => ({
-      code: "NOT_A_MEMBER",
-      message: "The user is not a member of the group's organization.",
-      field: ["input", "addUserIds", String(a.index)],
-    }));
+    .map(
+      (a): UserError => ({
+        code: "NOT_A_MEMBER",
+        message: "The user is not a member of the group's organization.",
+        field: ["input", "addUserIds", String(a.index)],
+      }),
+    );
   if (errors.length > 0) throw new UserErrors(errors);
 }
 
@@ -185,7 +182,7 @@ export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) 
         "addUserIds",
       ]);
     }
-    rethrowNameTaken(error);
+    throw nameTakenError(error, "group") ?? error;
   });
   return { group };
 }

@@ -8,6 +8,7 @@
 // transaction ends; if that one committed, the duplicate finds the row, rolls its own
 // transaction back and replays. The row and the object commit or vanish together.
 import { sha256 } from "../../auth/secrets.js";
+import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { userError } from "../../graphql/errors.js";
 
@@ -19,7 +20,7 @@ export const IDEMPOTENCY_KEY_DESCRIPTION =
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const KEY_MAX = 255;
 
-export type IdempotentRequest = { userId: string; operation: string; key: string; requestHash: string };
+type IdempotentRequest = { userId: string; operation: string; key: string; requestHash: string };
 
 /** Key order and absent-versus-null do not change the hash. */
 function canonical(value: unknown): unknown {
@@ -32,7 +33,7 @@ function canonical(value: unknown): unknown {
 }
 
 /** The request's idempotency identity, or null when the client sent no key. */
-export function idempotentRequest(
+function idempotentRequest(
   userId: string,
   operation: string,
   input: { idempotencyKey?: string | null } & Record<string, unknown>,
@@ -78,7 +79,7 @@ async function priorResult(prisma: PrismaClient, request: IdempotentRequest): Pr
 }
 
 /** First statement of the write's transaction: takes the key, or ends the transaction with AlreadyDone. */
-export async function claimKey(tx: Tx, request: IdempotentRequest | null): Promise<void> {
+async function claimKey(tx: Tx, request: IdempotentRequest | null): Promise<void> {
   if (!request) return;
   const { count } = await tx.idempotencyKey.createMany({
     data: [{ ...request, expiresAt: new Date(Date.now() + IDEMPOTENCY_TTL_MS) }],
@@ -92,25 +93,43 @@ export async function claimKey(tx: Tx, request: IdempotentRequest | null): Promi
 }
 
 /** Last statement of the write's transaction: remembers what was created. */
-export async function recordResult(tx: Tx, request: IdempotentRequest | null, resourceId: string): Promise<void> {
+async function recordResult(tx: Tx, request: IdempotentRequest | null, resourceId: string): Promise<void> {
   if (request) await tx.idempotencyKey.update({ where: whereKey(request), data: { resourceId } });
 }
 
+/** Runs `write` in one transaction that claims the key first and records the id it created last. */
+export type KeyedTransaction = <R>(createdId: (result: R) => string, write: (tx: Tx) => Promise<R>) => Promise<R>;
+
+type CreateRequest = {
+  userId: string;
+  operation: string;
+  input: { idempotencyKey?: string | null } & Record<string, unknown>;
+};
+
 /**
- * Runs `create` (which calls claimKey and recordResult in its transaction) unless the key was
- * used before; a repeated request answers `replay(resourceId)` instead.
+ * A create mutation with an optional idempotency key. `create` makes its checks and runs its
+ * write through `inKeyedTransaction`; a request whose key was used before answers
+ * `replay(resourceId)` instead (also when a concurrent request with the key commits first).
  */
-export async function idempotently<T>(
+export async function createIdempotently<T>(
   prisma: PrismaClient,
-  request: IdempotentRequest | null,
-  create: () => Promise<T>,
+  { userId, operation, input }: CreateRequest,
+  create: (inKeyedTransaction: KeyedTransaction) => Promise<T>,
   replay: (resourceId: string) => Promise<T>,
 ): Promise<T> {
-  if (!request) return create();
+  const request = idempotentRequest(userId, operation, input);
+  const inKeyedTransaction: KeyedTransaction = (createdId, write) =>
+    inTransaction(prisma, async (tx) => {
+      await claimKey(tx, request);
+      const result = await write(tx);
+      await recordResult(tx, request, createdId(result));
+      return result;
+    });
+  if (!request) return create(inKeyedTransaction);
   const prior = await priorResult(prisma, request);
   if (prior) return replay(prior);
   try {
-    return await create();
+    return await create(inKeyedTransaction);
   } catch (error) {
     if (error instanceof AlreadyDone) return replay(error.resourceId);
     throw error;

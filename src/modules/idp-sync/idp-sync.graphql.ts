@@ -4,7 +4,7 @@ import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import {
   type ClaimMapping,
   type GroupSyncView,
@@ -122,32 +122,15 @@ const UpdateRoleSyncSettingsInput = builder.inputType("UpdateRoleSyncSettingsInp
   }),
 });
 
-const OrganizationSyncSettingsPayload = builder
-  .objectRef<Payload<{ settings: OrganizationSyncView }>>("OrganizationSyncSettingsPayload")
-  .implement({
-    fields: (t) => ({
-      settings: t.field({ type: OrganizationSyncSettingsType, nullable: true, resolve: (p) => p.settings ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const OrganizationSyncSettingsPayload = payloadType(
+  "OrganizationSyncSettingsPayload",
+  "settings",
+  OrganizationSyncSettingsType,
+);
 
-const GroupSyncSettingsPayload = builder
-  .objectRef<Payload<{ settings: GroupSyncView }>>("GroupSyncSettingsPayload")
-  .implement({
-    fields: (t) => ({
-      settings: t.field({ type: GroupSyncSettingsType, nullable: true, resolve: (p) => p.settings ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const GroupSyncSettingsPayload = payloadType("GroupSyncSettingsPayload", "settings", GroupSyncSettingsType);
 
-const RoleSyncSettingsPayload = builder
-  .objectRef<Payload<{ settings: RoleSyncView }>>("RoleSyncSettingsPayload")
-  .implement({
-    fields: (t) => ({
-      settings: t.field({ type: RoleSyncSettingsType, nullable: true, resolve: (p) => p.settings ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const RoleSyncSettingsPayload = payloadType("RoleSyncSettingsPayload", "settings", RoleSyncSettingsType);
 
 builder.mutationFields((t) => ({
   updateOrganizationSyncSettings: t.field({

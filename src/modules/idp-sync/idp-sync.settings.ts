@@ -12,7 +12,7 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError } from "../../graphql/errors.js";
 import { decodeId, parseId } from "../../graphql/ids.js";
-import { type Check, checkText, ensure } from "../shared/validation.js";
+import { type Check, checkText, ensure, invalidInput } from "../shared/validation.js";
 import { compileIdpRegex } from "./idp-sync.regex.js";
 
 type Db = Prisma.TransactionClient;
@@ -66,30 +66,30 @@ export async function readRoleSyncSettings(db: Db, organizationId: string): Prom
 
 // ---- validation
 
-const invalid = (field: string[], message: string): UserError => ({ code: "INVALID_INPUT", message, field });
-
 function checkField(field: string): Check {
   if (field.length > MAX_FIELD_LENGTH)
-    return invalid(["input", "field"], `Field must be at most ${MAX_FIELD_LENGTH} characters.`);
-  if (field.trim() !== field) return invalid(["input", "field"], "Field must not start or end with whitespace.");
+    return invalidInput(["input", "field"], `Field must be at most ${MAX_FIELD_LENGTH} characters.`);
+  if (field.trim() !== field) return invalidInput(["input", "field"], "Field must not start or end with whitespace.");
   return checkText(field, ["input", "field"], MAX_FIELD_LENGTH, "Field");
 }
 
 /** Shape rules every mapping follows: bounded sizes, unique non-empty claim values. */
 function checkMappingShape(mapping: readonly ClaimMapping[]): Check[] {
-  if (mapping.length > MAX_MAPPINGS) return [invalid(["input", "mapping"], `At most ${MAX_MAPPINGS} mappings.`)];
+  if (mapping.length > MAX_MAPPINGS) return [invalidInput(["input", "mapping"], `At most ${MAX_MAPPINGS} mappings.`)];
   const seen = new Set<string>();
   return mapping.flatMap((entry, i) => {
     const at = ["input", "mapping", String(i)];
     const problems: Check[] = [];
     if (entry.claimValue.length === 0 || entry.claimValue.length > MAX_CLAIM_VALUE_LENGTH) {
-      problems.push(invalid([...at, "claimValue"], `Claim values must be 1-${MAX_CLAIM_VALUE_LENGTH} characters.`));
+      problems.push(
+        invalidInput([...at, "claimValue"], `Claim values must be 1-${MAX_CLAIM_VALUE_LENGTH} characters.`),
+      );
     } else if (seen.has(entry.claimValue)) {
-      problems.push(invalid([...at, "claimValue"], `The claim value "${entry.claimValue}" is mapped twice.`));
+      problems.push(invalidInput([...at, "claimValue"], `The claim value "${entry.claimValue}" is mapped twice.`));
     }
     seen.add(entry.claimValue);
     if (entry.targets.length > MAX_TARGETS) {
-      problems.push(invalid([...at, "targets"], `At most ${MAX_TARGETS} targets per claim value.`));
+      problems.push(invalidInput([...at, "targets"], `At most ${MAX_TARGETS} targets per claim value.`));
     }
     return problems;
   });
@@ -121,7 +121,9 @@ const atInput = (problem: TargetProblem, field: string): Check => problem && { .
 function checkRegex(pattern: string | null): Check {
   if (pattern === null) return undefined;
   const compiled = compileIdpRegex(pattern);
-  return "problem" in compiled ? invalid(["input", "regexFilter"], `The regex filter ${compiled.problem}.`) : undefined;
+  return "problem" in compiled
+    ? invalidInput(["input", "regexFilter"], `The regex filter ${compiled.problem}.`)
+    : undefined;
 }
 
 const unique = (values: readonly string[]) => [...new Set(values)];

@@ -11,7 +11,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
 import { requestBatch } from "../shared/batch.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
 
 type MemberKey = Pick<OrganizationMember, "organizationId" | "userId">;
@@ -171,14 +171,7 @@ const UpdateOrganizationMemberRolesInput = builder.inputType("UpdateOrganization
   }),
 });
 
-const OrganizationMemberPayload = builder
-  .objectRef<Payload<{ member: OrganizationMember }>>("OrganizationMemberPayload")
-  .implement({
-    fields: (t) => ({
-      member: t.field({ type: OrganizationMemberType, nullable: true, resolve: (p) => p.member ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const OrganizationMemberPayload = payloadType("OrganizationMemberPayload", "member", OrganizationMemberType);
 
 builder.mutationFields((t) => ({
   addOrganizationMember: t.field({

@@ -3,10 +3,9 @@ import { allOf } from "../../authz/filters.js";
 import { organizationObject, organizationWhere } from "../../authz/policies/organization.js";
 import type { Context } from "../../context.js";
 import { equalsIgnoringCase } from "../../db/names.js";
-import type { Organization } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
 
 /**
@@ -122,14 +121,7 @@ const DeleteOrganizationInput = builder.inputType("DeleteOrganizationInput", {
   fields: (t) => ({ organizationId: t.id({ required: true }) }),
 });
 
-const OrganizationPayload = builder
-  .objectRef<Payload<{ organization: Organization }>>("OrganizationPayload")
-  .implement({
-    fields: (t) => ({
-      organization: t.field({ type: OrganizationType, nullable: true, resolve: (p) => p.organization ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const OrganizationPayload = payloadType("OrganizationPayload", "organization", OrganizationType);
 
 builder.mutationFields((t) => ({
   createOrganization: t.field({

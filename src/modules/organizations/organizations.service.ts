@@ -5,11 +5,11 @@ import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { ServiceContext } from "../../context.js";
 import { DEFAULT_ORGANIZATION_NAME, EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Organization, Prisma } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
+import { rethrowNameTaken } from "../shared/name-taken.js";
 import { type Check, checkDisplayName, checkName, checkText, checkUrl, ensure } from "../shared/validation.js";
 
 type Db = Prisma.TransactionClient;
@@ -49,8 +49,6 @@ function checkOrganizationFields(input: OrganizationFields, isDefault: boolean):
   ensure(...checks);
 }
 
-const nameTaken = () => userError("NAME_TAKEN", "An organization with this name already exists.", ["input", "name"]);
-
 export async function createOrganization(
   ctx: ServiceContext,
   input: { name: string; displayName?: string | null; description?: string | null; icon?: string | null },
@@ -81,16 +79,13 @@ export async function createOrganization(
       diff: data,
     });
     return created;
-  }).catch(rethrowNameTaken);
+  }).catch(rethrowOrganizationNameTaken);
   ctx.viewer.reset();
   return { organization };
 }
 
 /** The unique index on lower(name) refuses a name another organization has in any case. */
-function rethrowNameTaken(error: unknown): never {
-  if (violatesUnique(error, NAME_INDEXES.organization)) throw nameTaken();
-  throw error;
-}
+const rethrowOrganizationNameTaken = rethrowNameTaken("organization");
 
 /** The fields that differ, as { field: { from, to } } for the audit diff. */
 function changes<T extends object>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
@@ -129,7 +124,7 @@ export async function updateOrganization(ctx: ServiceContext, input: Organizatio
       diff,
     });
     return updated;
-  }).catch(rethrowNameTaken);
+  }).catch(rethrowOrganizationNameTaken);
   return { organization };
 }
 

@@ -18,7 +18,8 @@ import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { perRequest } from "../shared/batch.js";
+import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import { isOnline, matchProvisioners } from "./provisioner-queue.js";
 import * as provisioners from "./provisioners.service.js";
 import { TagInput, type Tags, TagType, tagList } from "./tags.js";
@@ -62,17 +63,12 @@ export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
 });
 
 /** Daemons of an organization that can still work, loaded once per request, for matchedProvisioners. */
-const daemonsByOrganization = new WeakMap<
-  Context,
-  Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>
->();
+const daemonsByOrganization = perRequest(
+  () => new Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>(),
+);
 
 function organizationDaemons(ctx: Context, organizationId: string) {
-  let cache = daemonsByOrganization.get(ctx);
-  if (!cache) {
-    cache = new Map();
-    daemonsByOrganization.set(ctx, cache);
-  }
+  const cache = daemonsByOrganization(ctx);
   let daemons = cache.get(organizationId);
   if (!daemons) {
     daemons = ctx.prisma.provisionerDaemon.findMany({
@@ -283,14 +279,7 @@ const CreateProvisionerKeyPayload = builder
     }),
   });
 
-const ProvisionerDaemonPayload = builder
-  .objectRef<Payload<{ daemon: ProvisionerDaemon }>>("ProvisionerDaemonPayload")
-  .implement({
-    fields: (t) => ({
-      daemon: t.field({ type: ProvisionerDaemonType, nullable: true, resolve: (p) => p.daemon ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const ProvisionerDaemonPayload = payloadType("ProvisionerDaemonPayload", "daemon", ProvisionerDaemonType);
 
 /** The templates module adds `templateVersion` and `workspaceBuild` (its types) to this type. */
 export const AcquiredJobType = builder.objectRef<provisioners.AcquiredJobView>("AcquiredJob").implement({
@@ -319,14 +308,7 @@ const AcquireProvisionerJobPayload = builder
     }),
   });
 
-const ProvisionerJobPayload = builder
-  .objectRef<Payload<Awaited<ReturnType<typeof provisioners.completeJob>>>>("ProvisionerJobPayload")
-  .implement({
-    fields: (t) => ({
-      job: t.field({ type: ProvisionerJobType, nullable: true, resolve: (p) => p.job ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-    }),
-  });
+const ProvisionerJobPayload = payloadType("ProvisionerJobPayload", "job", ProvisionerJobType);
 
 builder.mutationFields((t) => ({
   createProvisionerKey: t.field({

@@ -8,7 +8,6 @@ import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { can } from "../../authz/evaluator.js";
 import { canReadKeys } from "../../authz/policies/provisioner.js";
 import type { ServiceContext } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
   Prisma,
@@ -20,14 +19,9 @@ import type {
 } from "../../generated/prisma/client.js";
 import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
-import {
-  claimKey,
-  type IdempotentRequest,
-  idempotently,
-  idempotentRequest,
-  recordResult,
-} from "../idempotency/idempotency.js";
-import { checkName, checkNonNegativeInt, ensure } from "../shared/validation.js";
+import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
+import { rethrowNameTaken } from "../shared/name-taken.js";
+import { checkLabel, checkName, checkNonNegativeInt, ensure, invalidInput } from "../shared/validation.js";
 import { type FailedJob, lockNextJob } from "./provisioner-queue.js";
 import { checkTags, type Tag, type Tags, tagsObject } from "./tags.js";
 
@@ -35,17 +29,6 @@ type ProvisionerActor = Extract<Actor, { kind: "provisioner" }>;
 
 const RESERVED_KEY_NAMES = ["built-in", "user-auth", "psk"];
 const KEY_NAME_MAX = 64;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
-
-function checkLabel(value: string, field: string[], label: string, max: number) {
-  const invalid = (message: string) => ({ code: "INVALID_INPUT", message, field });
-  if (value.length === 0) return invalid(`${label} is required.`);
-  if (value.length > max) return invalid(`${label} must be at most ${max} characters.`);
-  if (UNSAFE.test(value)) return invalid(`${label} contains control or invisible characters.`);
-  if (value.trim() !== value) return invalid(`${label} must not start or end with whitespace.`);
-  return undefined;
-}
 
 // ---- keys
 
@@ -67,11 +50,10 @@ export async function createProvisionerKey(
   input: CreateProvisionerKeyInput,
 ): Promise<CreatedProvisionerKey> {
   const { user } = await ctx.viewer.require();
-  const request = idempotentRequest(user.id, "createProvisionerKey", input);
-  return idempotently(
+  return createIdempotently(
     ctx.prisma,
-    request,
-    () => createNewProvisionerKey(ctx, input, request),
+    { userId: user.id, operation: "createProvisionerKey", input },
+    (inKeyedTransaction) => createNewProvisionerKey(ctx, input, inKeyedTransaction),
     async (id) => {
       const provisionerKey = await ctx.prisma.provisionerKey.findUnique({ where: { id } });
       if (!provisionerKey) throw notFound("provisioner key");
@@ -80,10 +62,12 @@ export async function createProvisionerKey(
   );
 }
 
+const createdKeyId = (created: CreatedProvisionerKey) => created.provisionerKey.id;
+
 async function createNewProvisionerKey(
   ctx: ServiceContext,
   input: CreateProvisionerKeyInput,
-  request: IdempotentRequest | null,
+  inKeyedTransaction: KeyedTransaction,
 ): Promise<CreatedProvisionerKey> {
   const { subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
@@ -97,19 +81,13 @@ async function createNewProvisionerKey(
   );
   const tags = tagsObject(input.tags);
   const secret = newSecret();
-  return inTransaction(ctx.prisma, async (tx) => {
-    await claimKey(tx, request);
+  return inKeyedTransaction(createdKeyId, async (tx) => {
     const organization = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
     if (!organization) throw notFound("organization");
     const provisionerKey = await tx.provisionerKey
       .create({ data: { organizationId, name, tags, secretHash: sha256(secret) } })
-      .catch((error: unknown) => {
-        // The unique index on (organization, lower(name)) refuses a name taken in any case.
-        if (violatesUnique(error, NAME_INDEXES.provisionerKey)) {
-          throw userError("NAME_TAKEN", "This organization already has a key with this name.", ["input", "name"]);
-        }
-        throw error;
-      });
+      // The unique index on (organization, lower(name)) refuses a name taken in any case.
+      .catch(rethrowNameTaken("provisionerKey"));
     await recordAudit(tx, auditMeta(ctx), {
       action: "CREATE",
       resourceType: "PROVISIONER_KEY",
@@ -118,7 +96,6 @@ async function createNewProvisionerKey(
       organizationId,
       diff: { name, tags },
     });
-    await recordResult(tx, request, provisionerKey.id);
     return { provisionerKey, key: formatBearer(PROVISIONER_KEY_PREFIX, provisionerKey.id, secret) };
   });
 }
@@ -190,11 +167,10 @@ export async function registerDaemon(
     checkLabel(input.name, ["input", "name"], "Name", 64),
     checkLabel(input.version, ["input", "version"], "Version", 64),
     provisioners.length > 10 || provisioners.some((p) => !PROVISIONER_TYPE.test(p))
-      ? {
-          code: "INVALID_INPUT",
-          message: "At most 10 provisioner types of lower-case letters, digits and hyphens (1-32 characters).",
-          field: ["input", "provisioners"],
-        }
+      ? invalidInput(
+          ["input", "provisioners"],
+          "At most 10 provisioner types of lower-case letters, digits and hyphens (1-32 characters).",
+        )
       : undefined,
   );
   const now = new Date();

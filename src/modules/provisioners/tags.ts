@@ -3,6 +3,7 @@
 
 import { builder } from "../../graphql/builder.js";
 import type { UserError } from "../../graphql/errors.js";
+import { type Check, checkLabel, invalidInput } from "../shared/validation.js";
 import type { Tags } from "./provisioner-jobs.js";
 
 export type { Tags };
@@ -20,8 +21,6 @@ export const MAX_TAGS = 50;
 const KEY_MAX = 64;
 const TAG_KEY = /^[a-zA-Z0-9_.:/-]+$/;
 const VALUE_MAX = 256;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 /** A stored tags document (JSON object of strings) as a sorted list for the API. */
 export function tagList(stored: unknown): Tag[] {
@@ -32,33 +31,25 @@ export function tagList(stored: unknown): Tag[] {
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 
-function textProblem(value: string, max: number, label: string): string | undefined {
-  if (value.length === 0) return `${label} is required.`;
-  if (value.length > max) return `${label} must be at most ${max} characters.`;
-  if (CONTROL.test(value)) return `${label} contains control or invisible characters.`;
-  if (value.trim() !== value) return `${label} must not start or end with whitespace.`;
-  return undefined;
-}
-
 /** Every problem with a list of tags; `field` is the path of the list in the input. */
 export function checkTags(tags: readonly Tag[] | null | undefined, field: string[]): UserError[] {
   if (!tags) return [];
-  const problems: UserError[] = [];
-  const invalid = (path: string[], message: string) => problems.push({ code: "INVALID_INPUT", message, field: path });
-  if (tags.length > MAX_TAGS) invalid(field, `At most ${MAX_TAGS} tags are allowed.`);
+  const problems: Check[] = [];
+  if (tags.length > MAX_TAGS) problems.push(invalidInput(field, `At most ${MAX_TAGS} tags are allowed.`));
   const seen = new Set<string>();
   tags.forEach((tag, index) => {
-    const at = [...field, String(index)];
+    const keyField = [...field, String(index), "key"];
     const keyProblem =
-      textProblem(tag.key, KEY_MAX, "Tag key") ??
-      (TAG_KEY.test(tag.key) ? undefined : "Tag keys may contain only letters, digits and _ . : / -");
-    if (keyProblem) invalid([...at, "key"], keyProblem);
-    else if (seen.has(tag.key)) invalid([...at, "key"], `Tag key "${tag.key}" appears more than once.`);
+      checkLabel(tag.key, keyField, "Tag key", KEY_MAX) ??
+      (TAG_KEY.test(tag.key)
+        ? undefined
+        : invalidInput(keyField, "Tag keys may contain only letters, digits and _ . : / -"));
+    if (keyProblem) problems.push(keyProblem);
+    else if (seen.has(tag.key)) problems.push(invalidInput(keyField, `Tag key "${tag.key}" appears more than once.`));
     seen.add(tag.key);
-    const valueProblem = textProblem(tag.value, VALUE_MAX, "Tag value");
-    if (valueProblem) invalid([...at, "value"], valueProblem);
+    problems.push(checkLabel(tag.value, [...field, String(index), "value"], "Tag value", VALUE_MAX));
   });
-  return problems;
+  return problems.filter((problem) => problem !== undefined);
 }
 
 export function tagsObject(tags: readonly Tag[] | null | undefined): Tags {

@@ -8,11 +8,11 @@ import { can, type Subject } from "../../authz/evaluator.js";
 import type { Action, Permission, ResourceType } from "../../authz/permissions.js";
 import { customRolePermissionProblem, isBuiltInRoleName } from "../../authz/roles.js";
 import type { ServiceContext } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { CustomRole, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
+import { nameTakenError } from "../shared/name-taken.js";
 import { type Check, checkDisplayName, checkName, ensure } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;
@@ -114,10 +114,7 @@ export async function createCustomRole(ctx: ServiceContext, input: CustomRoleInp
     });
   } catch (error) {
     // The unique index on (organization, lower(name)) refuses a name taken in any case.
-    if (violatesUnique(error, NAME_INDEXES.customRole)) {
-      throw userError("NAME_TAKEN", "This organization already has a role with this name.", ["input", "name"]);
-    }
-    throw error;
+    throw nameTakenError(error, "customRole") ?? error;
   }
 }
 

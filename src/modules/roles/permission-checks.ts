@@ -1,11 +1,11 @@
 // `checkPermissions`: many `can` questions in one request. A check names a resource type and an
 // action, and either describes the object (organizationId, ownerId) or names it (resourceId);
 // a named object is located by its policy so that its real organization, owner and template ACL decide.
-import { GraphQLError } from "graphql";
 import { type AuthzObject, can, type Subject } from "../../authz/evaluator.js";
 import type { Action, ResourceType } from "../../authz/permissions.js";
 import { LOCATORS } from "../../authz/policies/index.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
+import { badUserInput } from "../../graphql/errors.js";
 import { parseId } from "../../graphql/ids.js";
 
 export type PermissionCheck = {
@@ -56,9 +56,7 @@ export async function checkPermissions(
   checks: readonly PermissionCheck[],
 ): Promise<{ key: string; allowed: boolean }[]> {
   if (checks.length > MAX_PERMISSION_CHECKS) {
-    throw new GraphQLError(`At most ${MAX_PERMISSION_CHECKS} checks per request.`, {
-      extensions: { code: "INVALID_INPUT" },
-    });
+    throw badUserInput(`At most ${MAX_PERMISSION_CHECKS} checks per request.`);
   }
   const results: { key: string; allowed: boolean }[] = [];
   // One at a time: each named object is one indexed lookup, and PGlite has one connection anyway.

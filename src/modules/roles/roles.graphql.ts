@@ -9,7 +9,7 @@ import { storedPermissions } from "../../authz/subject-loader.js";
 import type { CustomRole } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { DeletePayload, type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as customRoles from "./custom-roles.service.js";
 import { checkPermissions } from "./permission-checks.js";
 
@@ -131,12 +131,7 @@ const DeleteCustomRoleInput = builder.inputType("DeleteCustomRoleInput", {
   fields: (t) => ({ organizationId: t.id({ required: true }), name: t.string({ required: true }) }),
 });
 
-const RolePayload = builder.objectRef<Payload<{ role: RoleView }>>("RolePayload").implement({
-  fields: (t) => ({
-    role: t.field({ type: RoleType, nullable: true, resolve: (p) => p.role ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+const RolePayload = payloadType("RolePayload", "role", RoleType);
 
 const asRolePayload = async (work: () => Promise<{ role: CustomRole }>) =>
   withUserErrors(async () => ({ role: customRoleView((await work()).role) }));

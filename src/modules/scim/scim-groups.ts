@@ -8,6 +8,7 @@ import { defaultOrganizationId } from "../../db/default-organization.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import { isUuid } from "../../graphql/ids.js";
 import { checkText } from "../shared/validation.js";
 import { ScimError, writeRetryingUnique } from "./scim-input.js";
 
@@ -18,7 +19,6 @@ type GroupWithMembers = Group & { members: { userId: string; user: { username: s
 export const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const NAME_MAX = 36;
 const DISPLAY_NAME_MAX = 64;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const withMembers = { members: { select: { userId: true, user: { select: { username: true } } } } } as const;
 
 /** What a request sets: `members` replaces, `add`/`remove` change the current list. */
@@ -69,7 +69,7 @@ function memberIdsOf(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value];
   return list.map((member) => {
     const id = isObject(member) ? member.value : undefined;
-    if (typeof id !== "string" || !UUID.test(id)) {
+    if (typeof id !== "string" || !isUuid(id)) {
       throw new ScimError(400, "Each member needs the value of a user id.", "invalidValue");
     }
     return id.toLowerCase();

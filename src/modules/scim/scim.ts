@@ -9,6 +9,7 @@ import type { Plugin } from "graphql-yoga";
 import type { AuditMeta } from "../../audit/audit.js";
 import type { Config } from "../../config.js";
 import type { Prisma, PrismaClient, User } from "../../generated/prisma/client.js";
+import { isUuid } from "../../graphql/ids.js";
 import { clientIp } from "../../http/client-ip.js";
 import { requestIdOf } from "../../http/request-id.js";
 import type { Logger } from "../../logger.js";
@@ -26,7 +27,6 @@ const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 const LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const DEFAULT_COUNT = 100;
 const MAX_COUNT = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function scimResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   if (status === 204) return new Response(null, { status });
@@ -89,7 +89,7 @@ function parseFilter<W>(filter: string | null, rules: FilterRule<W>[], unsupport
   throw new ScimError(400, `Unsupported filter; use ${unsupported}.`, "invalidFilter");
 }
 
-const byId = (id = "") => (UUID.test(id) ? { id: id.toLowerCase() } : { id: { in: [] } });
+const byId = (id = "") => (isUuid(id) ? { id: id.toLowerCase() } : { id: { in: [] } });
 
 /**
  * The supported user filters, each an exact comparison (no wildcards): `userName eq` (ignoring
@@ -164,7 +164,7 @@ class ScimHandler {
       throw new ScimError(405, "Method not allowed.");
     }
     const raw = parts[1] ?? "";
-    if (!UUID.test(raw)) throw new ScimError(404, "User not found.");
+    if (!isUuid(raw)) throw new ScimError(404, "User not found.");
     const id = raw.toLowerCase();
     if (method === "GET") return this.getUser(id);
     if (method === "PATCH") return this.respond(200, await this.users.update(id, changesFromPatch(await this.body())));
@@ -188,7 +188,7 @@ class ScimHandler {
       if (method === "POST") return respond(201, await groups.create(groupFromBody(await this.body())));
       throw new ScimError(405, "Method not allowed.");
     }
-    if (!UUID.test(raw)) throw new ScimError(404, "Group not found.");
+    if (!isUuid(raw)) throw new ScimError(404, "Group not found.");
     const id = raw.toLowerCase();
     if (method === "GET") return respond(200, await groups.get(id));
     if (method === "PATCH") return respond(200, await groups.update(id, groupChangesFromPatch(await this.body())));

@@ -1,6 +1,19 @@
-// Per-request batching for fields resolved once per item of a list: the calls made while a
-// list is being resolved are answered by one load of all their keys.
+// Per-request caches and batching for fields resolved once per item of a list: the calls made
+// while a list is being resolved are answered by one load of all their keys.
 import type { Context } from "../../context.js";
+
+/** A value kept for one request (its context), made on first use; for caches that must not outlive it. */
+export function perRequest<T>(create: () => T): (ctx: Context) => T {
+  const values = new WeakMap<Context, T>();
+  return (ctx) => {
+    let value = values.get(ctx);
+    if (value === undefined) {
+      value = create();
+      values.set(ctx, value);
+    }
+    return value;
+  };
+}
 
 type Pending<K, V> = { key: K; resolve: (value: V) => void; reject: (error: unknown) => void };
 

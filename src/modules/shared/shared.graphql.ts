@@ -1,12 +1,12 @@
 // Types every module's payloads use, and the wrapper that turns service UserErrors into them.
+import type { ObjectRef } from "@pothos/core";
 import { builder } from "../../graphql/builder.js";
-import { type UserError, UserErrors } from "../../graphql/errors.js";
+import { USER_ERROR_CODES, type UserError, UserErrors } from "../../graphql/errors.js";
 
 export const UserErrorType = builder.objectRef<UserError>("UserError").implement({
   fields: (t) => ({
     code: t.exposeString("code", {
-      description:
-        "Machine-readable, stable: INVALID_INPUT, NAME_TAKEN, RESERVED_NAME, ALREADY_MEMBER, NOT_A_MEMBER, DEFAULT_ORGANIZATION_PROTECTED, ORGANIZATION_NOT_EMPTY, CANNOT_CHANGE_OWN_ROLES, ROLE_NOT_ASSIGNABLE, PERMISSION_ESCALATION, QUOTA_EXCEEDED, TEMPLATE_VERSION_NOT_READY, INVALID_CREDENTIALS, SETUP_ALREADY_DONE, FEATURE_DISABLED, ...",
+      description: `Machine-readable, stable: ${USER_ERROR_CODES.join(", ")}.`,
     }),
     message: t.exposeString("message"),
     field: t.stringList({
@@ -28,6 +28,22 @@ export async function withUserErrors<T extends object>(work: () => Promise<T>): 
     if (error instanceof UserErrors) return { userErrors: error.errors } as Payload<T>;
     throw error;
   }
+}
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
+/**
+ * The payload of a mutation answering one object: `{ <key>: T, userErrors }`, the object null
+ * when userErrors is not empty. Resolvers fill it with `withUserErrors`.
+ */
+export function payloadType<Key extends string, T>(name: string, key: Key, type: ObjectRef<BuilderTypes, T>) {
+  return builder.objectRef<Payload<Record<Key, T>>>(name).implement({
+    fields: (t) => ({
+      // Pothos cannot resolve its result type for a generic T; the value is T or null.
+      [key]: t.field({ type, nullable: true, resolve: (p) => (p[key] ?? null) as never }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  });
 }
 
 export type DeleteResult = { deletedId?: string | null; userErrors: UserError[] };

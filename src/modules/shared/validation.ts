@@ -16,14 +16,19 @@ export function ensure(...checks: Check[]): void {
   if (errors.length > 0) throw new UserErrors(errors);
 }
 
-const invalid = (field: string[], message: string): UserError => ({ code: "INVALID_INPUT", message, field });
+/** An INVALID_INPUT entry for the input field at `field`. */
+export const invalidInput = (field: string[], message: string): UserError => ({
+  code: "INVALID_INPUT",
+  message,
+  field,
+});
 
 /** Organization, group, template and workspace names (Coder's name rules). */
 export function checkName(value: string, field: string[], { maxLength = 32, reserved = [] as string[] } = {}): Check {
-  if (value.length === 0) return invalid(field, "Name is required.");
-  if (value.length > maxLength) return invalid(field, `Name must be at most ${maxLength} characters.`);
+  if (value.length === 0) return invalidInput(field, "Name is required.");
+  if (value.length > maxLength) return invalidInput(field, `Name must be at most ${maxLength} characters.`);
   if (!NAME_PATTERN.test(value)) {
-    return invalid(field, "Name may contain only letters, digits and single hyphens between them.");
+    return invalidInput(field, "Name may contain only letters, digits and single hyphens between them.");
   }
   const lower = value.toLowerCase();
   if ([...RESERVED_NAMES, ...reserved].some((r) => r.toLowerCase() === lower)) {
@@ -34,18 +39,27 @@ export function checkName(value: string, field: string[], { maxLength = 32, rese
 
 export function checkDisplayName(value: string | null | undefined, field: string[], maxLength = 64): Check {
   if (value === null || value === undefined) return undefined;
-  if (value.length > maxLength) return invalid(field, `Display name must be at most ${maxLength} characters.`);
-  if (value.trim() !== value) return invalid(field, "Display name must not start or end with whitespace.");
-  if (UNSAFE_TEXT.test(value)) return invalid(field, "Display name contains control or invisible characters.");
+  if (value.length > maxLength) return invalidInput(field, `Display name must be at most ${maxLength} characters.`);
+  if (value.trim() !== value) return invalidInput(field, "Display name must not start or end with whitespace.");
+  if (UNSAFE_TEXT.test(value)) return invalidInput(field, "Display name contains control or invisible characters.");
   return undefined;
 }
 
 export function checkText(value: string | null | undefined, field: string[], maxLength: number, label: string): Check {
   if (value === null || value === undefined) return undefined;
-  if (value.length > maxLength) return invalid(field, `${label} must be at most ${maxLength} characters.`);
+  if (value.length > maxLength) return invalidInput(field, `${label} must be at most ${maxLength} characters.`);
   if (UNSAFE_TEXT.test(value.replaceAll(/[\n\t]/g, ""))) {
-    return invalid(field, `${label} contains control or invisible characters.`);
+    return invalidInput(field, `${label} contains control or invisible characters.`);
   }
+  return undefined;
+}
+
+/** A required one-line label (daemon names and versions, tag keys and values). */
+export function checkLabel(value: string, field: string[], label: string, maxLength: number): Check {
+  if (value.length === 0) return invalidInput(field, `${label} is required.`);
+  if (value.length > maxLength) return invalidInput(field, `${label} must be at most ${maxLength} characters.`);
+  if (UNSAFE_TEXT.test(value)) return invalidInput(field, `${label} contains control or invisible characters.`);
+  if (value.trim() !== value) return invalidInput(field, `${label} must not start or end with whitespace.`);
   return undefined;
 }
 
@@ -61,15 +75,15 @@ export function checkUrl(value: string | null | undefined, field: string[], labe
   } catch {
     // fall through
   }
-  return invalid(field, `${label} must be an http(s) URL or a path starting with "/".`);
+  return invalidInput(field, `${label} must be an http(s) URL or a path starting with "/".`);
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function checkEmail(value: string, field: string[]): Check {
-  if (value.length === 0) return invalid(field, "Email is required.");
+  if (value.length === 0) return invalidInput(field, "Email is required.");
   if (value.length > 254 || !EMAIL.test(value) || UNSAFE_TEXT.test(value)) {
-    return invalid(field, "Email must be a valid address like name@example.com.");
+    return invalidInput(field, "Email must be a valid address like name@example.com.");
   }
   return undefined;
 }
@@ -77,10 +91,10 @@ export function checkEmail(value: string, field: string[]): Check {
 export const USERNAME_MAX = 32;
 
 export function checkUsername(value: string, field: string[]): Check {
-  if (value.length === 0) return invalid(field, "Username is required.");
-  if (value.length > USERNAME_MAX) return invalid(field, `Username must be at most ${USERNAME_MAX} characters.`);
+  if (value.length === 0) return invalidInput(field, "Username is required.");
+  if (value.length > USERNAME_MAX) return invalidInput(field, `Username must be at most ${USERNAME_MAX} characters.`);
   if (!NAME_PATTERN.test(value)) {
-    return invalid(field, "Username may contain only letters, digits and single hyphens between them.");
+    return invalidInput(field, "Username may contain only letters, digits and single hyphens between them.");
   }
   if (RESERVED_NAMES.includes(value.toLowerCase()) || value.toLowerCase() === "me") {
     return { code: "RESERVED_NAME", message: `The username "${value}" is reserved.`, field };
@@ -96,7 +110,7 @@ export function checkNonNegativeInt(
 ): Check {
   if (value === null || value === undefined) return undefined;
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    return invalid(field, `${label} must be a whole number between 0 and ${max}.`);
+    return invalidInput(field, `${label} must be a whole number between 0 and ${max}.`);
   }
   return undefined;
 }

@@ -4,13 +4,13 @@
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
 import { templateReadWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
-import type { Prisma, Template } from "../../generated/prisma/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { globalId, parseId } from "../../graphql/ids.js";
+import { filterId, globalId } from "../../graphql/ids.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
-import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
@@ -131,13 +131,6 @@ async function templateListWhere(ctx: Context, organizationId?: string | null): 
   return organizationId ? { AND: [readable, { organizationId }] } : readable;
 }
 
-const NO_ORGANIZATION = "00000000-0000-0000-0000-000000000000";
-
-/** A malformed organization id matches nothing, like an organization the viewer cannot see. */
-function organizationFilter(value: string | null | undefined): string | null | undefined {
-  return value === null || value === undefined ? value : (parseId("Organization", value) ?? NO_ORGANIZATION);
-}
-
 builder.queryField("templates", (t) =>
   t.prismaConnection(
     {
@@ -146,11 +139,13 @@ builder.queryField("templates", (t) =>
       authScopes: { authenticated: true },
       args: { organizationId: t.arg.id() },
       totalCount: async (_root, args, ctx) =>
-        ctx.prisma.template.count({ where: await templateListWhere(ctx, organizationFilter(args.organizationId)) }),
+        ctx.prisma.template.count({
+          where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
+        }),
       resolve: async (query, _root, args, ctx) =>
         ctx.prisma.template.findMany({
           ...query,
-          where: await templateListWhere(ctx, organizationFilter(args.organizationId)),
+          where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
         }),
     },
     TemplateConnection,
@@ -210,12 +205,7 @@ const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
   }),
 });
 
-const TemplatePayload = builder.objectRef<Payload<{ template: Template }>>("TemplatePayload").implement({
-  fields: (t) => ({
-    template: t.field({ type: TemplateType, nullable: true, resolve: (p) => p.template ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+const TemplatePayload = payloadType("TemplatePayload", "template", TemplateType);
 
 builder.mutationFields((t) => ({
   createTemplate: t.field({

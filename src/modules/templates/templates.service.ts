@@ -5,20 +5,14 @@ import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import type { TemplateAclRole } from "../../authz/evaluator.js";
 import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
 import type { ServiceContext } from "../../context.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
-import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
+import { notFound, type UserError, UserErrors } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
-import {
-  claimKey,
-  type IdempotentRequest,
-  idempotently,
-  idempotentRequest,
-  recordResult,
-} from "../idempotency/idempotency.js";
+import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
+import { nameTakenError } from "../shared/name-taken.js";
 import { checkDisplayName, checkName, checkNonNegativeInt, checkText, checkUrl, ensure } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;
@@ -41,19 +35,20 @@ export type CreateTemplateInput = {
 /** With an idempotency key, a retry answers the template created the first time. */
 export async function createTemplate(ctx: ServiceContext, input: CreateTemplateInput): Promise<{ template: Template }> {
   const { user } = await ctx.viewer.require();
-  const request = idempotentRequest(user.id, "createTemplate", input);
-  return idempotently(
+  return createIdempotently(
     ctx.prisma,
-    request,
-    () => createNewTemplate(ctx, input, request),
+    { userId: user.id, operation: "createTemplate", input },
+    (inKeyedTransaction) => createNewTemplate(ctx, input, inKeyedTransaction),
     async (id) => ({ template: await ctx.prisma.template.findUniqueOrThrow({ where: { id } }) }),
   );
 }
 
+const createdTemplateId = (created: { template: Template }) => created.template.id;
+
 async function createNewTemplate(
   ctx: ServiceContext,
   input: CreateTemplateInput,
-  request: IdempotentRequest | null,
+  inKeyedTransaction: KeyedTransaction,
 ): Promise<{ template: Template }> {
   const { user, subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
@@ -70,8 +65,7 @@ async function createNewTemplate(
   const tags = tagsObject(input.tags);
   const dailyCost = input.dailyCost ?? 0;
   try {
-    return await inTransaction(ctx.prisma, async (tx) => {
-      await claimKey(tx, request);
+    return await inKeyedTransaction(createdTemplateId, async (tx) => {
       if (!(await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
         throw notFound("organization");
       }
@@ -117,15 +111,11 @@ async function createNewTemplate(
           importJobId: job.id,
         },
       });
-      await recordResult(tx, request, template.id);
       return { template };
     });
   } catch (error) {
     // The unique index on (organization, lower(name)) refuses a name taken in any case.
-    if (violatesUnique(error, NAME_INDEXES.template)) {
-      throw userError("NAME_TAKEN", "This organization already has a template with this name.", ["input", "name"]);
-    }
-    throw error;
+    throw nameTakenError(error, "template") ?? error;
   }
 }
 
@@ -181,7 +171,7 @@ async function assertAclTargets(
   const memberIds = new Set(members.map((m) => m.userId));
   const groupIds = new Set(ownGroups.map((g) => g.id));
   const errors: UserError[] = [
-    ...users.flatMap((u, index) =>
+    ...users.flatMap((u, index): UserError[] =>
       memberIds.has(u.id)
         ? []
         : [
@@ -192,7 +182,7 @@ async function assertAclTargets(
             },
           ],
     ),
-    ...groups.flatMap((g, index) =>
+    ...groups.flatMap((g, index): UserError[] =>
       groupIds.has(g.id)
         ? []
         : [

@@ -14,7 +14,7 @@ import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
-import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as users from "./users.service.js";
 
 export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
@@ -230,12 +230,7 @@ export const AuthPayload = builder.objectRef<Payload<{ token: string; user: User
   }),
 });
 
-export const UserPayload = builder.objectRef<Payload<{ user: User }>>("UserPayload").implement({
-  fields: (t) => ({
-    user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+export const UserPayload = payloadType("UserPayload", "user", UserType);
 
 const CreateApiTokenPayload = builder
   .objectRef<Payload<{ token: string; apiToken: ApiToken }>>("CreateApiTokenPayload")

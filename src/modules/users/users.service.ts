@@ -11,11 +11,11 @@ import { userWhere } from "../../authz/policies/user.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES, FIRST_USER_SITE_ROLES, isImplicitRole } from "../../authz/roles.js";
 import type { Context, ServiceContext } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
-import { NAME_INDEXES, violatesUnique } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
+import { nameTakenError } from "../shared/name-taken.js";
 import { checkEmail, checkText, checkUsername, ensure } from "../shared/validation.js";
 
 type Tx = Prisma.TransactionClient;
@@ -84,17 +84,6 @@ function validateNewUser(input: NewUserInput) {
   return { email, loginType };
 }
 
-/** A taken email or username, which the unique indexes on lower(email) and lower(username) refuse. */
-function takenError(error: unknown) {
-  if (violatesUnique(error, NAME_INDEXES.email)) {
-    return userError("EMAIL_TAKEN", "A user with this email already exists.", ["input", "email"]);
-  }
-  if (violatesUnique(error, NAME_INDEXES.username)) {
-    return userError("NAME_TAKEN", "This username is taken.", ["input", "username"]);
-  }
-  return error;
-}
-
 async function insertUser(
   tx: Tx,
   input: NewUserInput & { passwordHash: string | null },
@@ -107,7 +96,8 @@ async function insertUser(
       data: { email, username: input.username, name: input.name ?? "", passwordHash, loginType, siteRoles },
     });
   } catch (error) {
-    throw takenError(error);
+    // The unique indexes on lower(email) and lower(username) refuse a taken one in any case.
+    throw nameTakenError(error, "email", "username") ?? error;
   }
 }
 

@@ -4,14 +4,15 @@
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
 import { canReadBuild as buildReadable, workspaceObject, workspaceReadWhere } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
-import type { Prisma, Workspace } from "../../generated/prisma/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { parseId } from "../../graphql/ids.js";
+import { filterId } from "../../graphql/ids.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { type Payload, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { perRequest } from "../shared/batch.js";
+import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
 import * as workspaces from "./workspaces.service.js";
@@ -38,16 +39,14 @@ export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQu
 });
 
 /** Owners of the workspaces whose builds this request resolved, so checking a build costs no query. */
-const knownOwners = new WeakMap<Context, Map<string, string>>();
+const knownOwners = perRequest(() => new Map<string, string>());
 
 function rememberOwner(ctx: Context, workspace: { id: string; ownerId: string }): void {
-  const owners = knownOwners.get(ctx) ?? new Map<string, string>();
-  owners.set(workspace.id, workspace.ownerId);
-  knownOwners.set(ctx, owners);
+  knownOwners(ctx).set(workspace.id, workspace.ownerId);
 }
 
 async function ownerOf(ctx: Context, workspaceId: string): Promise<string | null> {
-  const known = knownOwners.get(ctx)?.get(workspaceId);
+  const known = knownOwners(ctx).get(workspaceId);
   if (known) return known;
   const workspace = await ctx.prisma.workspace.findUnique({ where: { id: workspaceId }, select: { ownerId: true } });
   return workspace?.ownerId ?? null;
@@ -110,13 +109,6 @@ export const WorkspaceConnection = builder.connectionObject(
   },
   { name: "WorkspaceEdge" },
 );
-
-const NO_MATCH = "00000000-0000-0000-0000-000000000000";
-
-/** A filter argument's uuid; a malformed id matches nothing, like one the viewer cannot see. */
-function filterId(typename: string, value: string | null | undefined): string | undefined {
-  return value === null || value === undefined ? undefined : (parseId(typename, value) ?? NO_MATCH);
-}
 
 async function workspaceListWhere(
   ctx: Context,
@@ -194,12 +186,7 @@ const WorkspaceTransitionInput = builder.inputType("WorkspaceTransitionInput", {
   }),
 });
 
-const WorkspacePayload = builder.objectRef<Payload<{ workspace: Workspace }>>("WorkspacePayload").implement({
-  fields: (t) => ({
-    workspace: t.field({ type: WorkspaceType, nullable: true, resolve: (p) => p.workspace ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+const WorkspacePayload = payloadType("WorkspacePayload", "workspace", WorkspaceType);
 
 builder.mutationFields((t) => ({
   createWorkspace: t.field({

@@ -17,20 +17,15 @@ import type {
 } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
-import {
-  claimKey,
-  type IdempotentRequest,
-  idempotently,
-  idempotentRequest,
-  recordResult,
-} from "../idempotency/idempotency.js";
+import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags } from "../provisioners/provisioner-jobs.js";
-import { checkName, ensure, isUniqueViolation } from "../shared/validation.js";
+import { nameTaken, nameTakenError } from "../shared/name-taken.js";
+import { checkName, ensure } from "../shared/validation.js";
 import { assertQuotaAllows, lockOwnerWorkspaces } from "./quota.js";
 
 type Tx = Prisma.TransactionClient;
 
-const nameTaken = () => userError("NAME_TAKEN", "The owner already has a workspace with this name.", ["input", "name"]);
+const createdWorkspaceId = (created: { workspace: Workspace }) => created.workspace.id;
 
 type VersionWithJob = TemplateVersion & { job: Pick<ProvisionerJob, "status" | "error"> };
 
@@ -97,11 +92,10 @@ export async function createWorkspace(
   input: CreateWorkspaceInput,
 ): Promise<{ workspace: Workspace }> {
   const { user } = await ctx.viewer.require();
-  const request = idempotentRequest(user.id, "createWorkspace", input);
-  return idempotently(
+  return createIdempotently(
     ctx.prisma,
-    request,
-    () => createNewWorkspace(ctx, input, request),
+    { userId: user.id, operation: "createWorkspace", input },
+    (inKeyedTransaction) => createNewWorkspace(ctx, input, inKeyedTransaction),
     async (id) => ({ workspace: await ctx.prisma.workspace.findUniqueOrThrow({ where: { id } }) }),
   );
 }
@@ -109,7 +103,7 @@ export async function createWorkspace(
 async function createNewWorkspace(
   ctx: ServiceContext,
   input: CreateWorkspaceInput,
-  request: IdempotentRequest | null,
+  inKeyedTransaction: KeyedTransaction,
 ): Promise<{ workspace: Workspace }> {
   const { user, subject } = await ctx.viewer.require();
   const templateId = decodeId("Template", input.templateId, "template");
@@ -142,14 +136,13 @@ async function createNewWorkspace(
   assertVersionReady(version, ["input", "templateId"]);
   ensure(checkName(input.name, ["input", "name"]));
   try {
-    const created = await inTransaction(ctx.prisma, async (tx) => {
-      await claimKey(tx, request);
+    const created = await inKeyedTransaction(createdWorkspaceId, async (tx) => {
       await lockOwnerWorkspaces(tx, ownerId);
       const taken = await tx.workspace.findFirst({
         where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
         select: { id: true },
       });
-      if (taken) throw nameTaken();
+      if (taken) throw nameTaken("workspace");
       await assertQuotaAllows(tx, { userId: ownerId, organizationId }, { next: version.dailyCost, previous: 0 });
       const workspace = await tx.workspace.create({
         data: { organizationId, ownerId, templateId: template.id, name: input.name },
@@ -170,14 +163,12 @@ async function createNewWorkspace(
         organizationId,
         diff: { name: workspace.name, ownerId, templateId: template.id, buildId: build.id, dailyCost: build.dailyCost },
       });
-      await recordResult(tx, request, workspace.id);
       return { workspace };
     });
     ctx.live.workspaceChanged(created.workspace.id); // live update, after the commit
     return created;
   } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken();
-    throw error;
+    throw nameTakenError(error, "workspace") ?? error;
   }
 }
 
