@@ -8,25 +8,20 @@
 // Each row builds its input per actor, making fresh objects in organization A where the
 // mutation consumes them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Actor,
-  addOrganizationMember,
-  type Cast,
-  createApiToken,
-  createUser,
-  login,
-  setupCast,
-} from "../support/actors.js";
+import { type Actor, addOrganizationMember, createApiToken, createUser, login } from "../support/actors.js";
 import { uuidOf } from "../support/fixtures.js";
 import { createTestApp, type GqlResult, TEST_PASSWORD, type TestApp } from "../support/harness.js";
 import {
+  type Cast,
   type Credential,
   classify,
+  credentialOf,
   expectations,
   guardedOperations,
   headersOf,
   MATRIX_ACTORS,
   type MatrixActor,
+  setupCast,
 } from "../support/matrix.js";
 import { acquire, bareJobs, createKey, register } from "../support/provisioners.js";
 import { createTemplate, createWorkspace } from "../support/workloads.js";
@@ -92,19 +87,10 @@ afterAll(async () => {
 let counter = 0;
 const fresh = (prefix: string) => `${prefix}-${++counter}`;
 
-function credentialOf(actor: MatrixActor): Credential {
-  switch (actor) {
-    case "anonymous":
-      return {};
-    case "provisionerKey":
-      return { provisionerKey };
-    case "memberApiToken":
-      return { token: cast.memberApiToken };
-    case "customRole":
-      return { token: customHolder.token };
-    default:
-      return { token: cast[actor].token };
-  }
+function credentialOfActor(actor: MatrixActor): Credential {
+  if (actor === "provisionerKey") return { provisionerKey };
+  if (actor === "customRole") return { token: customHolder.token };
+  return credentialOf(cast, actor);
 }
 
 async function ownerMutation(field: string, mutation: string, input: Record<string, unknown>) {
@@ -279,7 +265,7 @@ const ROWS: Row[] = [
     query: `mutation { logout }`,
     // A session (or API token) of its own, so the standing ones survive.
     credential: async (actor) => {
-      if (actor === "anonymous" || actor === "provisionerKey") return credentialOf(actor);
+      if (actor === "anonymous" || actor === "provisionerKey") return credentialOfActor(actor);
       if (actor === "memberApiToken") return { token: await createApiToken(app, cast.member.token, fresh("bye")) };
       const who = actor === "customRole" ? customHolder : cast[actor];
       return { token: await login(app, who.email) };
@@ -515,7 +501,7 @@ function nodeRows(): Row[] {
 }
 
 async function run(row: Row, actor: MatrixActor): Promise<string> {
-  const credential = row.credential ? await row.credential(actor) : credentialOf(actor);
+  const credential = row.credential ? await row.credential(actor) : credentialOfActor(actor);
   const variables = row.variables ? await row.variables(actor) : {};
   const result: GqlResult = await app.gql(row.query, variables, { headers: headersOf(credential) });
   return classify(result, row.op.split(".")[1] as string, row.read);

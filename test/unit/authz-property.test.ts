@@ -3,7 +3,13 @@
 // their site roles grant everywhere; and the list filters never name such an organization.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AuthzObject, can, compileSubject, type Subject, type TemplateAclRole } from "../../src/authz/evaluator.js";
+import {
+  type AuthzObject,
+  can,
+  compileSubject,
+  type Subject,
+  type TemplateAclRole,
+} from "../../src/authz/evaluator.js";
 import { organizationScopedWhere, organizationWhere, userWhere } from "../../src/authz/filters.js";
 import { ALL_PERMISSIONS, type Permission, RESOURCE_TYPES } from "../../src/authz/permissions.js";
 import { BUILT_IN_ROLES, ORGANIZATION_RESOURCES } from "../../src/authz/roles.js";

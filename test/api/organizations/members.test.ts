@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Actor,
-  addOrganizationMember,
-  type Cast,
-  createOrganization,
-  createUser,
-  runMatrix,
-  setupCast,
-} from "../../support/actors.js";
+import { type Actor, addOrganizationMember, createOrganization, createUser } from "../../support/actors.js";
 import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type Cast, runMatrix, setupCast } from "../../support/matrix.js";
 
 let app: TestApp;
 let cast: Cast;

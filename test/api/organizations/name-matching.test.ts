@@ -2,9 +2,10 @@
 // variants of a name are refused by the database itself (also when created concurrently), and
 // provisioner key names follow the name rule, so no look-alike of a reserved name gets through.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, type Cast, setupCast } from "../../support/actors.js";
+import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
+import { type Cast, setupCast } from "../../support/matrix.js";
 
 let app: TestApp;
 let cast: Cast;

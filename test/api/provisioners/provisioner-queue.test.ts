@@ -9,7 +9,11 @@ import { createApp } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config.js";
 import { openPostgres } from "../../../src/db/database.js";
 import { createLogger } from "../../../src/logger.js";
-import { failStaleJobs, STALE_JOB_ERROR, startStaleJobReaper } from "../../../src/modules/provisioners/provisioner-queue.js";
+import {
+  failStaleJobs,
+  STALE_JOB_ERROR,
+  startStaleJobReaper,
+} from "../../../src/modules/provisioners/provisioner-queue.js";
 import { type Tags, tagsSatisfy } from "../../../src/modules/provisioners/tags.js";
 import { DaemonClient, type Fetch } from "../../../src/provisionerd/client.js";
 import { runDaemon } from "../../../src/provisionerd/daemon.js";

@@ -5,7 +5,13 @@ import { memberWorkspaceQuota } from "../../../src/modules/workspaces/quota.js";
 import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
-import { createTemplate, createWorkspace, makeGroup, setEveryoneAllowance, transition } from "../../support/workloads.js";
+import {
+  createTemplate,
+  createWorkspace,
+  makeGroup,
+  setEveryoneAllowance,
+  transition,
+} from "../../support/workloads.js";
 
 let app: TestApp;
 let owner: Actor;
