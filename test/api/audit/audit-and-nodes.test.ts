@@ -1,20 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, globalId, makeOrganization } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { globalId } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let member: Actor;
-let orgA: { id: string; uuid: string };
-let orgB: { id: string; uuid: string };
+let orgA: OrgScope;
+let orgB: OrgScope;
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  orgA = await makeOrganization(app, "org-a");
-  orgB = await makeOrganization(app, "org-b");
-  member = await createUser(app, owner.token, "member-a", { organizationIds: [orgA.id] });
+  owner = await seed(app).owner();
+  orgA = await owner.org("org-a");
+  orgB = await owner.org("org-b");
+  member = await orgA.member("member-a");
   await app.prisma.auditLog.createMany({
     data: [
       { action: "UPDATE", resourceType: "GROUP", organizationId: orgA.uuid, diff: { name: { from: "a", to: "b" } } },
@@ -43,8 +44,7 @@ describe("audit log", () => {
   it("filters by organization, and shows organization admins only their organization", async () => {
     const onlyA = await app.gql(AUDIT, { org: orgA.id }, { token: owner.token });
     expect(onlyA.data?.auditLogs.totalCount).toBe(1);
-    const admin = await createUser(app, owner.token, "admin-a", { organizationIds: [orgA.id] });
-    await addMember(app, orgA.uuid, admin.id, ["organization-admin"]);
+    const admin = await orgA.member("admin-a", ["organization-admin"]);
     const seen = await app.gql(AUDIT, {}, { token: admin.token });
     expect(seen.data?.auditLogs.totalCount).toBe(1);
     expect(seen.data?.auditLogs.edges[0].node.organization).toEqual({ name: "org-a" });

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { CREATE_TEMPLATE, createTemplate, makeGroup, UPDATE_ACL } from "../../support/workloads.js";
 
 let app: TestApp;
-let owner: Actor;
-let acme: { id: string; uuid: string };
-let globex: { id: string; uuid: string };
+let owner: OwnerScope;
+let acme: OrgScope;
+let globex: OrgScope;
 let admin: Actor; // organization-admin of acme
 let tmplAdmin: Actor; // organization-template-admin of acme
 let alice: Actor; // plain member of acme
@@ -18,23 +19,17 @@ let siteTemplateAdmin: Actor; // site template-admin, member of no organization
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  acme = await makeOrganization(app, "acme");
-  globex = await makeOrganization(app, "globex");
-  admin = await createUser(app, owner.token, "admin", { organizationIds: [acme.id] });
-  tmplAdmin = await createUser(app, owner.token, "tmpl-admin", { organizationIds: [acme.id] });
-  alice = await createUser(app, owner.token, "alice", { organizationIds: [acme.id] });
-  bob = await createUser(app, owner.token, "bob", { organizationIds: [acme.id] });
-  auditor = await createUser(app, owner.token, "auditor", { organizationIds: [acme.id] });
-  gina = await createUser(app, owner.token, "gina", { organizationIds: [globex.id] });
-  siteTemplateAdmin = await createUser(app, owner.token, "site-tmpl", {
-    organizationIds: [globex.id],
-    siteRoles: ["template-admin"],
-  });
+  owner = await seed(app).owner();
+  acme = await owner.org("acme");
+  globex = await owner.org("globex");
+  admin = await acme.member("admin", ["organization-admin"]);
+  tmplAdmin = await acme.member("tmpl-admin", ["organization-template-admin"]);
+  alice = await acme.member("alice");
+  bob = await acme.member("bob");
+  auditor = await acme.member("auditor", ["organization-auditor"]);
+  gina = await globex.member("gina");
+  siteTemplateAdmin = await owner.user("site-tmpl", { siteRoles: ["template-admin"], orgs: [globex] });
   await app.prisma.organizationMember.deleteMany({ where: { userId: uuidOf(siteTemplateAdmin.id) } });
-  await addMember(app, acme.uuid, admin.id, ["organization-admin"]);
-  await addMember(app, acme.uuid, tmplAdmin.id, ["organization-template-admin"]);
-  await addMember(app, acme.uuid, auditor.id, ["organization-auditor"]);
 });
 afterAll(async () => {
   await app?.close();
@@ -218,10 +213,7 @@ describe("template visibility", () => {
     // The owner is a member of the default organization; a site template-admin joins globex.
     const all = ["by-owner", "by-site-tmpl", "by-tmpl-admin", "docker", "hidden"];
     expect(await visibleNames(owner.token, acme.id)).toEqual(all);
-    const member = await createUser(app, owner.token, "site-tmpl-member", {
-      organizationIds: [globex.id],
-      siteRoles: ["template-admin"],
-    });
+    const member = await owner.user("site-tmpl-member", { siteRoles: ["template-admin"], orgs: [globex] });
     expect(await visibleNames(member.token, acme.id)).toEqual(all);
     const hiddenNode = await app.gql(NODE, { id: hidden }, { token: member.token });
     expect(hiddenNode.data?.node).toEqual({ id: hidden, name: "hidden" });
@@ -248,10 +240,7 @@ describe("template visibility", () => {
 
   it("a version's reader sees its import job through the version, not on its own", async () => {
     // A site auditor may read templates but neither provisioner jobs nor daemons: the version grants its job.
-    const siteAuditor = await createUser(app, owner.token, "site-auditor", {
-      organizationIds: [],
-      siteRoles: ["auditor"],
-    });
+    const siteAuditor = await owner.user("site-auditor", { siteRoles: ["auditor"], orgs: [] });
     const VERSION_JOB = `query($id: ID!) { node(id: $id) { ... on Template { activeVersion { name job { id status } } } } }`;
     const result = await app.gql(VERSION_JOB, { id: hidden }, { token: siteAuditor.token });
     expect(result.errors).toBeUndefined();

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
+import { type Actor, createUser } from "../../support/actors.js";
+import { addMember, globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import { completeImport } from "../../support/jobs.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { createTemplate, createWorkspace, transition } from "../../support/workloads.js";
 
 let app: TestApp;
-let owner: Actor;
-let acme: { id: string; uuid: string };
-let globex: { id: string; uuid: string };
+let owner: OwnerScope;
+let acme: OrgScope;
+let globex: OrgScope;
 let admin: Actor; // organization-admin of acme
 let tmplAdmin: Actor; // organization-template-admin of acme
 let auditor: Actor; // organization-auditor of acme
@@ -19,23 +20,16 @@ let template: string; // acme, imported, Everyone may use it
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  acme = await makeOrganization(app, "acme");
-  globex = await makeOrganization(app, "globex");
-  admin = await createUser(app, owner.token, "admin", { organizationIds: [acme.id] });
-  tmplAdmin = await createUser(app, owner.token, "tmpl-admin", { organizationIds: [acme.id] });
-  auditor = await createUser(app, owner.token, "auditor", { organizationIds: [acme.id] });
-  alice = await createUser(app, owner.token, "alice", { organizationIds: [acme.id] });
-  bob = await createUser(app, owner.token, "bob", { organizationIds: [acme.id] });
-  gina = await createUser(app, owner.token, "gina", { organizationIds: [globex.id] });
-  await addMember(app, acme.uuid, admin.id, ["organization-admin"]);
-  await addMember(app, acme.uuid, tmplAdmin.id, ["organization-template-admin"]);
-  await addMember(app, acme.uuid, auditor.id, ["organization-auditor"]);
-  template = await createTemplate(app, admin.token, {
-    organizationId: acme.id,
-    name: "docker",
-    tags: [{ key: "os", value: "linux" }],
-  });
+  owner = await seed(app).owner();
+  acme = await owner.org("acme");
+  globex = await owner.org("globex");
+  admin = await acme.member("admin", ["organization-admin"]);
+  tmplAdmin = await acme.member("tmpl-admin", ["organization-template-admin"]);
+  auditor = await acme.member("auditor", ["organization-auditor"]);
+  alice = await acme.member("alice");
+  bob = await acme.member("bob");
+  gina = await globex.member("gina");
+  template = await acme.template("docker", { as: admin, input: { tags: [{ key: "os", value: "linux" }] } });
 });
 afterAll(async () => {
   await app?.close();
