@@ -6,23 +6,18 @@
 //   npm run load:check                        (8 clients, 30 s)
 //   LOAD_CLIENTS=16 LOAD_SECONDS=60 LOAD_RATE_LIMIT=3000 npm run load:check
 //   LOAD_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres (the server it makes a scratch database on)
-import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import pg from "pg";
-import { createApp } from "../src/app.js";
-import { loadConfig } from "../src/config.js";
-import { openPostgres } from "../src/db/database.js";
-import { migrate } from "../src/db/migrate.js";
-import { createLogger } from "../src/logger.js";
-import { ensureDefaultOrganization } from "../src/modules/organizations/organizations.service.js";
+import { createApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { openScratchDatabase } from "../support/scratch-database.js";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CLIENTS = Math.min(env("LOAD_CLIENTS", 8), 64);
 const SECONDS = Math.min(env("LOAD_SECONDS", 30), 300);
 // The production default (1200/min per address): the clients share one address, so some get 429.
 const RATE_LIMIT = String(env("LOAD_RATE_LIMIT", 1200));
-const BASE_URL = process.env.LOAD_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 /** After the deadline, in-flight operations get this long to finish their retries. */
 const DRAIN_MS = 15_000;
 const PASSWORD = "load-check-password";
@@ -38,20 +33,11 @@ let unresolved = 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const database = `orgs_api_load_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(BASE_URL);
-  url.pathname = `/${database}`;
-  const db = await openPostgres(url.toString(), {
-    poolMax: 10,
-    connectTimeoutMs: 5000,
+  const { db, drop } = await openScratchDatabase("postgres", "load", {
+    serverUrl: process.env.LOAD_DATABASE_URL,
     statementTimeoutMs: 15000,
     onPoolError: () => {},
   });
-  await migrate(db);
-  await ensureDefaultOrganization(db.prisma);
   const config = loadConfig({
     PASSWORD_HASH_COST: "1024",
     LOG_LEVEL: "error",
@@ -75,9 +61,7 @@ async function main() {
   } finally {
     server.close();
     await app.close();
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await drop();
   }
 }
 

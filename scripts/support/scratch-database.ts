@@ -1,13 +1,15 @@
-// Scratch databases for the benchmarks, migrated and empty: a PostgreSQL database created on the
-// server at BENCH_DATABASE_URL (dropped by `drop`), or an in-memory PGlite in this process.
+// The one way scripts get a throwaway database, migrated and holding the default organization:
+// a PostgreSQL database created on a server (default the local one; dropped WITH FORCE by
+// `drop`), or an in-memory PGlite inside the script's process (nothing to drop).
+import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
+import { type Database, openPglite, openPostgres, type PostgresOptions } from "../../src/db/database.js";
 import { migrate } from "../../src/db/migrate.js";
 import { ensureDefaultOrganization } from "../../src/modules/organizations/organizations.service.js";
 
 export type DatabaseKind = "postgres" | "pglite";
 
-export const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const LOCAL_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
 export function databaseKinds(value: string): DatabaseKind[] {
   const kinds = value.split(",").map((kind) => kind.trim());
@@ -19,14 +21,25 @@ export function databaseKinds(value: string): DatabaseKind[] {
 
 export type ScratchDatabase = { db: Database; drop(): Promise<void> };
 
-export async function openScratchDatabase(kind: DatabaseKind, label: string): Promise<ScratchDatabase> {
+export type ScratchOptions = Partial<PostgresOptions> & {
+  /** The PostgreSQL server the scratch database is created on (default: the local server). */
+  serverUrl?: string;
+};
+
+/** A migrated, empty database; `label` names it on the server (orgs_api_<label>_<pid>_<random>). */
+export async function openScratchDatabase(
+  kind: DatabaseKind,
+  label: string,
+  options: ScratchOptions = {},
+): Promise<ScratchDatabase> {
   if (kind === "pglite") {
     // No data directory: PGlite keeps the database in memory.
     const db = await openPglite(undefined);
     return prepared(db, () => db.close());
   }
-  const name = `orgs_api_bench_${process.pid}_${label}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
+  const { serverUrl = LOCAL_SERVER_URL, ...poolOptions } = options;
+  const name = `orgs_api_${label.replace(/[^a-z0-9_]/gi, "_")}_${process.pid}_${randomBytes(3).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   const dropDatabase = async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -34,9 +47,14 @@ export async function openScratchDatabase(kind: DatabaseKind, label: string): Pr
   };
   try {
     await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(SERVER_URL);
+    const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    const db = await openPostgres(url.toString(), { poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 60000 });
+    const db = await openPostgres(url.toString(), {
+      poolMax: 10,
+      connectTimeoutMs: 5000,
+      statementTimeoutMs: 60000,
+      ...poolOptions,
+    });
     return prepared(db, async () => {
       await closeWithin(db, 10_000);
       await dropDatabase();

@@ -6,17 +6,14 @@
 // (a PostgreSQL server URL), part 2 runs on a scratch database there instead.
 
 import { performance } from "node:perf_hooks";
-import pg from "pg";
-import { createApp } from "../src/app.js";
-import { type AuthzObject, can, compileSubject, permissionsIn, scopeOf } from "../src/authz/evaluator.js";
-import { organizationScopedWhere, userWhere } from "../src/authz/filters.js";
-import type { Permission } from "../src/authz/permissions.js";
-import { loadSubject } from "../src/authz/subject-loader.js";
-import { loadConfig } from "../src/config.js";
-import { type Database, openPglite, openPostgres } from "../src/db/database.js";
-import { migrate } from "../src/db/migrate.js";
-import { createLogger } from "../src/logger.js";
-import { ensureDefaultOrganization } from "../src/modules/organizations/organizations.service.js";
+import { createApp } from "../../src/app.js";
+import { type AuthzObject, can, compileSubject, permissionsIn, scopeOf } from "../../src/authz/evaluator.js";
+import { organizationScopedWhere, userWhere } from "../../src/authz/filters.js";
+import type { Permission } from "../../src/authz/permissions.js";
+import { loadSubject } from "../../src/authz/subject-loader.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { openScratchDatabase } from "../support/scratch-database.js";
 
 const MEMBERS = 1000;
 const iterationsArg = process.argv.indexOf("--iterations");
@@ -99,10 +96,12 @@ function evaluatorBenchmarks(): void {
 }
 
 async function httpBenchmarks(): Promise<void> {
-  const { db, drop } = await openBenchDatabase();
+  const serverUrl = process.env.BENCH_DATABASE_URL;
+  const { db, drop } = await openScratchDatabase(serverUrl ? "postgres" : "pglite", "bench_authz", {
+    serverUrl,
+    poolMax: 5,
+  });
   console.log(`\nthrough HTTP (yoga.fetch, ${db.kind}), ${MEMBERS} members`);
-  await migrate(db);
-  await ensureDefaultOrganization(db.prisma);
   const config = loadConfig({ PASSWORD_HASH_COST: "1024", LOG_LEVEL: "silent", GRAPHIQL: "false" });
   const { yoga } = createApp({ db, config, log: createLogger("silent") });
   const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string) => {
@@ -182,27 +181,7 @@ async function httpBenchmarks(): Promise<void> {
   console.log(`  tenant filter in SQL vs none (raw Prisma): ${pct(rawFiltered - rawDb, rawDb)} extra`);
   console.log(`  member (filtered) vs owner (unfiltered) over HTTP: ${pct(asMember - asOwner, asOwner)} extra`);
   console.log("  (the member's request also returns fewer rows; the owner's is the same read without a filter)");
-  await db.close();
   await drop();
-}
-
-async function openBenchDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
-  const url = process.env.BENCH_DATABASE_URL;
-  if (!url) return { db: await openPglite(undefined), drop: async () => {} };
-  const name = `orgs_api_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const db = await openPostgres(target.toString(), { poolMax: 5, connectTimeoutMs: 5000, statementTimeoutMs: 60000 });
-  return {
-    db,
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
 }
 
 evaluatorBenchmarks();

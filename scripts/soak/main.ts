@@ -13,11 +13,11 @@
 import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import pg from "pg";
-import { hashPassword } from "../src/auth/passwords.js";
-import { type Cluster, freePort, startCluster } from "../test/support/pg-cluster.js";
-import { type Seeded, seedTenants } from "./soak/seed.js";
-import { QUOTA_SQL, type Verdict, verify } from "./soak/verify.js";
-import { type Actor, type Attempt, Workload, WRITE_KINDS } from "./soak/workload.js";
+import { hashPassword } from "../../src/auth/passwords.js";
+import { type Cluster, freePort, startCluster } from "../../test/support/pg-cluster.js";
+import { type Seeded, seedTenants } from "./seed.js";
+import { QUOTA_SQL, type Verdict, verify } from "./verify.js";
+import { type Actor, type Attempt, Workload, WRITE_KINDS } from "./workload.js";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = env("SOAK_SECONDS", 120);
