@@ -8,8 +8,9 @@
 // Env: BENCH_DATABASES (default "postgres,pglite"), BENCH_SCALES (default "1000,10000,100000"),
 // BENCH_SECONDS (per load run, default 5), BENCH_AUTH_ROUNDS (default 6), BENCH_WORKLOADS (default
 // all: W0,W1,W2/100,W2/1000,W3,W4,W5), BENCH_DATABASE_URL.
+
+import { type DatabaseKind, databaseKinds, openScratchDatabase } from "../support/scratch-database.js";
 import { inProcess, type OverheadRatios, overHttp } from "./auth-overhead.js";
-import { type DatabaseKind, databaseKinds, openScratchDatabase } from "./databases.js";
 import { measure } from "./measure.js";
 import { format, HEADER, overhead, type Row } from "./report.js";
 import { startService } from "./service.js";
@@ -34,7 +35,7 @@ type ScaleResult = {
 };
 
 async function runScale(database: DatabaseKind, users: number): Promise<ScaleResult> {
-  const scratch = await openScratchDatabase(database, String(users));
+  const scratch = await openScratchDatabase(database, `bench_${users}`, { serverUrl: process.env.BENCH_DATABASE_URL });
   try {
     const service = await startService(scratch.db, users);
     try {

@@ -7,7 +7,7 @@
 // response was wrong (requests timed out by an overloaded machine are counted, not failed).
 // Env: BENCH_MEMORY_SECONDS, BENCH_MEMORY_DATABASE (postgres | pglite, default postgres),
 // BENCH_DATABASE_URL.
-import { databaseKinds, openScratchDatabase } from "./databases.js";
+import { databaseKinds, openScratchDatabase } from "../support/scratch-database.js";
 import { startService } from "./service.js";
 import { runLoad } from "./spawn-load.js";
 
@@ -31,7 +31,7 @@ if (!gc) console.warn("run with node --expose-gc (npm run bench:memory does): sa
 type Sample = { seconds: number; heapMb: number; rssMb: number; handled: number };
 const MB = 2 ** 20;
 
-const scratch = await openScratchDatabase(KIND, "memory");
+const scratch = await openScratchDatabase(KIND, "bench_memory", { serverUrl: process.env.BENCH_DATABASE_URL });
 let failed = false;
 try {
   const service = await startService(scratch.db, USERS);

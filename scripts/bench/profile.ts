@@ -16,7 +16,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openScratchDatabase } from "./databases.js";
+import { openScratchDatabase } from "../support/scratch-database.js";
 import { type Service, sendInProcess, startService } from "./service.js";
 import { type Workload, workloads } from "./workloads.js";
 
@@ -213,7 +213,7 @@ async function drive(send: Send, workload: Workload, token: string | null, count
 }
 
 async function main(): Promise<void> {
-  const scratch = await openScratchDatabase("postgres", "profile");
+  const scratch = await openScratchDatabase("postgres", "bench_profile", { serverUrl: process.env.BENCH_DATABASE_URL });
   const { db } = scratch;
   let service: Service | undefined;
   try {

@@ -1,6 +1,6 @@
 // Builders for the people a test needs, made through the API itself.
 import { expect } from "vitest";
-import { type GqlResult, TEST_PASSWORD, type TestApp } from "./harness.js";
+import { TEST_PASSWORD, type TestApp } from "./harness.js";
 
 export type Actor = { id: string; username: string; email: string; token: string };
 
@@ -99,99 +99,4 @@ export async function createApiToken(app: TestApp, token: string, name = "test-t
   );
   expect(result.data?.createApiToken.userErrors).toEqual([]);
   return result.data?.createApiToken.token;
-}
-
-/** The standing cast of the authorization matrix around one organization. */
-export type Cast = {
-  owner: Actor;
-  /** organization-admin in `org`. */
-  orgAdmin: Actor;
-  /** Plain member of `org`. */
-  member: Actor;
-  /** Member of `otherOrg` only (and the default organization). */
-  outsider: Actor;
-  /** organization-auditor in `org`. */
-  orgAuditor: Actor;
-  /** Site user-admin, not a member of `org`. */
-  userAdmin: Actor;
-  /** An API token of `member`. */
-  memberApiToken: string;
-  org: TestOrganization;
-  otherOrg: TestOrganization;
-};
-
-/** Builds the cast on a fresh app: the first user is the site owner; everyone is in the default organization. */
-export async function setupCast(app: TestApp, orgName = "org-a", otherOrgName = "org-b"): Promise<Cast> {
-  const owner = await setupOwner(app);
-  const org = await createOrganization(app, owner.token, orgName);
-  const otherOrg = await createOrganization(app, owner.token, otherOrgName);
-  const orgAdmin = await createUser(app, owner.token, "org-admin");
-  const member = await createUser(app, owner.token, "plain-member");
-  const outsider = await createUser(app, owner.token, "outsider");
-  const orgAuditor = await createUser(app, owner.token, "org-auditor");
-  const userAdmin = await createUser(app, owner.token, "user-admin", { siteRoles: ["user-admin"] });
-  await addOrganizationMember(app, owner.token, org.id, orgAdmin.id, ["organization-admin"]);
-  await addOrganizationMember(app, owner.token, org.id, member.id);
-  await addOrganizationMember(app, owner.token, org.id, orgAuditor.id, ["organization-auditor"]);
-  await addOrganizationMember(app, owner.token, otherOrg.id, outsider.id);
-  const memberApiToken = await createApiToken(app, member.token);
-  return { owner, orgAdmin, member, outsider, orgAuditor, userAdmin, memberApiToken, org, otherOrg };
-}
-
-export type ActorName =
-  | "owner"
-  | "orgAdmin"
-  | "member"
-  | "outsider"
-  | "orgAuditor"
-  | "userAdmin"
-  | "anonymous"
-  | "memberApiToken";
-
-export const ACTOR_NAMES: readonly ActorName[] = [
-  "owner",
-  "orgAdmin",
-  "member",
-  "outsider",
-  "orgAuditor",
-  "userAdmin",
-  "anonymous",
-  "memberApiToken",
-];
-
-/** The bearer token an actor of the matrix sends (null: no credentials). */
-export function tokenOf(cast: Cast, name: ActorName): string | null {
-  if (name === "anonymous") return null;
-  if (name === "memberApiToken") return cast.memberApiToken;
-  return cast[name].token;
-}
-
-/**
- * One word for how a mutation answered, for compact matrix assertions: "ok", a GraphQL error code
- * ("UNAUTHENTICATED", "NOT_FOUND", "FORBIDDEN:RESOURCE:ACTION") or "userError:CODE".
- */
-export function outcome(result: GqlResult, field: string): string {
-  const error = result.errors?.[0];
-  if (error) {
-    const { code, resource, action } = error.extensions ?? {};
-    return code === "FORBIDDEN" ? `FORBIDDEN:${resource}:${action}` : String(code);
-  }
-  const codes = (result.data?.[field]?.userErrors ?? []).map((e: { code: string }) => e.code);
-  return codes.length === 0 ? "ok" : `userError:${codes.join(",")}`;
-}
-
-/** Runs one mutation per actor of the matrix (input made fresh per actor) and collects the outcomes. */
-export async function runMatrix(
-  app: TestApp,
-  cast: Cast,
-  mutation: string,
-  field: string,
-  input: (actor: ActorName) => Promise<Record<string, unknown>> | Record<string, unknown>,
-): Promise<Record<ActorName, string>> {
-  const outcomes = {} as Record<ActorName, string>;
-  for (const name of ACTOR_NAMES) {
-    const result = await app.gql(mutation, { input: await input(name) }, { token: tokenOf(cast, name) });
-    outcomes[name] = outcome(result, field);
-  }
-  return outcomes;
 }

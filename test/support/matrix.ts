@@ -1,9 +1,20 @@
-// The integration matrix's vocabulary: the actors around organization A, how an answer is
-// classified in one word, and the list of operations the schema serves (so a table can prove
-// it has a row for each).
+// The authorization matrix's one vocabulary, for the integration matrix and for the per-domain
+// matrix tests: the standing cast of actors around organization A, the credential each sends, how
+// an answer is classified in one word, expectations written as one line, and the list of
+// operations the schema serves (so a table can prove it has a row for each).
 import { schema } from "../../src/graphql/schema.js";
-import type { GqlResult } from "./harness.js";
+import {
+  type Actor,
+  addOrganizationMember,
+  createApiToken,
+  createOrganization,
+  createUser,
+  setupOwner,
+  type TestOrganization,
+} from "./actors.js";
+import type { GqlResult, TestApp } from "./harness.js";
 
+/** Every actor of the integration matrix. The last two need set-up of their own (see CAST_ACTORS). */
 export const MATRIX_ACTORS = [
   "owner",
   "orgAdmin",
@@ -19,8 +30,66 @@ export const MATRIX_ACTORS = [
 
 export type MatrixActor = (typeof MATRIX_ACTORS)[number];
 
+/** The actors `setupCast` provides; the per-domain matrix tests (`runMatrix`) use these. */
+export const CAST_ACTORS = [
+  "owner",
+  "orgAdmin",
+  "member",
+  "outsider",
+  "orgAuditor",
+  "userAdmin",
+  "anonymous",
+  "memberApiToken",
+] as const satisfies readonly MatrixActor[];
+
+export type CastActor = (typeof CAST_ACTORS)[number];
+
+/** The standing cast of the authorization matrix around one organization. */
+export type Cast = {
+  owner: Actor;
+  /** organization-admin in `org`. */
+  orgAdmin: Actor;
+  /** Plain member of `org`. */
+  member: Actor;
+  /** Member of `otherOrg` only (and the default organization). */
+  outsider: Actor;
+  /** organization-auditor in `org`. */
+  orgAuditor: Actor;
+  /** Site user-admin, not a member of `org`. */
+  userAdmin: Actor;
+  /** An API token of `member`. */
+  memberApiToken: string;
+  org: TestOrganization;
+  otherOrg: TestOrganization;
+};
+
+/** Builds the cast on a fresh app: the first user is the site owner; everyone is in the default organization. */
+export async function setupCast(app: TestApp, orgName = "org-a", otherOrgName = "org-b"): Promise<Cast> {
+  const owner = await setupOwner(app);
+  const org = await createOrganization(app, owner.token, orgName);
+  const otherOrg = await createOrganization(app, owner.token, otherOrgName);
+  const orgAdmin = await createUser(app, owner.token, "org-admin");
+  const member = await createUser(app, owner.token, "plain-member");
+  const outsider = await createUser(app, owner.token, "outsider");
+  const orgAuditor = await createUser(app, owner.token, "org-auditor");
+  const userAdmin = await createUser(app, owner.token, "user-admin", { siteRoles: ["user-admin"] });
+  await addOrganizationMember(app, owner.token, org.id, orgAdmin.id, ["organization-admin"]);
+  await addOrganizationMember(app, owner.token, org.id, member.id);
+  await addOrganizationMember(app, owner.token, org.id, orgAuditor.id, ["organization-auditor"]);
+  await addOrganizationMember(app, owner.token, otherOrg.id, outsider.id);
+  const memberApiToken = await createApiToken(app, member.token);
+  return { owner, orgAdmin, member, outsider, orgAuditor, userAdmin, memberApiToken, org, otherOrg };
+}
+
 /** How a request authenticates: a bearer token, a provisioner key, or nothing. */
 export type Credential = { token?: string; provisionerKey?: string };
+
+/** What an actor of the cast sends. */
+export function credentialOf(cast: Cast, actor: CastActor): Credential {
+  if (actor === "anonymous") return {};
+  if (actor === "memberApiToken") return { token: cast.memberApiToken };
+  return { token: cast[actor].token };
+}
 
 export function headersOf(credential: Credential): Record<string, string> {
   if (credential.provisionerKey) return { "provisioner-key": credential.provisionerKey };
@@ -96,4 +165,21 @@ export function expectations(spec: string, unauthenticatedDefault = true): Recor
     }
   }
   return result;
+}
+
+/** Runs one mutation per actor of the cast (input made fresh per actor) and classifies each answer. */
+export async function runMatrix(
+  app: TestApp,
+  cast: Cast,
+  mutation: string,
+  field: string,
+  input: (actor: CastActor) => Promise<Record<string, unknown>> | Record<string, unknown>,
+): Promise<Record<CastActor, string>> {
+  const outcomes = {} as Record<CastActor, string>;
+  for (const actor of CAST_ACTORS) {
+    const headers = headersOf(credentialOf(cast, actor));
+    const result = await app.gql(mutation, { input: await input(actor) }, { headers });
+    outcomes[actor] = classify(result, field);
+  }
+  return outcomes;
 }

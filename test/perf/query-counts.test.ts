@@ -1,0 +1,247 @@
+// SQL statements per request stay constant whatever the page size or number of organizations,
+// so an N+1 cannot come back unnoticed. The count is everything Prisma sends for the request
+// (x-sql-statements, SQL_STATEMENT_COUNTER=true): the credential and viewer lookups included.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createUser, setupOwner } from "../support/actors.js";
+import { globalId, makeOrganization, uuidOf } from "../support/fixtures.js";
+import { createTestApp, type GqlResult, type TestApp } from "../support/harness.js";
+
+let app: TestApp;
+
+const statements = (result: GqlResult) => Number(result.headers.get("x-sql-statements"));
+
+const W1 = `query W1 {
+  workspaces(first: 100) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id name createdAt template { id name displayName } owner { id username } organization { id name } } }
+  }
+}`;
+
+const W2 = `query W2($name: String!, $after: String) {
+  organization(name: $name) {
+    members(first: 100, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { createdAt user { id username } roles { name } groups { id name } } }
+    }
+  }
+}`;
+
+/** An organization with a template whose import succeeded, made directly in the database. */
+async function organizationWithTemplate(name: string) {
+  const org = await makeOrganization(app, name);
+  const job = await app.prisma.provisionerJob.create({
+    data: { organizationId: org.uuid, type: "TEMPLATE_VERSION_IMPORT", status: "SUCCEEDED" },
+  });
+  const version = await app.prisma.templateVersion.create({
+    data: { organizationId: org.uuid, name: "v1", jobId: job.id },
+  });
+  const template = await app.prisma.template.create({
+    data: { organizationId: org.uuid, name: `${name}-tpl`, activeVersionId: version.id },
+  });
+  return { ...org, templateUuid: template.id };
+}
+
+async function addWorkspaces(ownerUuid: string, org: { uuid: string; templateUuid: string }, count: number) {
+  const existing = await app.prisma.workspace.count({ where: { ownerId: ownerUuid } });
+  await app.prisma.workspace.createMany({
+    data: Array.from({ length: count }, (_, i) => ({
+      organizationId: org.uuid,
+      ownerId: ownerUuid,
+      templateId: org.templateUuid,
+      name: `ws-${existing + i}`,
+    })),
+  });
+}
+
+async function addMembers(organizationUuid: string, groupUuid: string, from: number, count: number) {
+  const users = Array.from({ length: count }, (_, i) => ({
+    username: `m-${organizationUuid.slice(0, 4)}-${from + i}`,
+    email: `m-${organizationUuid.slice(0, 4)}-${from + i}@example.com`,
+  }));
+  await app.prisma.user.createMany({ data: users });
+  const rows = await app.prisma.user.findMany({
+    where: { username: { in: users.map((u) => u.username) } },
+    select: { id: true },
+  });
+  await app.prisma.organizationMember.createMany({
+    data: rows.map((u) => ({ organizationId: organizationUuid, userId: u.id })),
+  });
+  await app.prisma.groupMember.createMany({
+    data: rows.map((u) => ({ groupId: groupUuid, userId: u.id, organizationId: organizationUuid })),
+  });
+}
+
+let owner: { token: string };
+const orgs: Awaited<ReturnType<typeof organizationWithTemplate>>[] = [];
+
+beforeAll(async () => {
+  app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
+  owner = await setupOwner(app);
+  for (const name of ["qc-1", "qc-2", "qc-3", "qc-4", "qc-5"]) orgs.push(await organizationWithTemplate(name));
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+describe("W1: a member lists their workspaces with template, owner and organization", () => {
+  it("runs the same few statements for 5 and 50 workspaces, in 1 and 5 organizations", async () => {
+    const [first] = orgs;
+    if (!first) throw new Error("no organization");
+    const member = await createUser(app, owner.token, "w1-member", { organizationIds: [first.id] });
+    const memberUuid = uuidOf(member.id);
+
+    await addWorkspaces(memberUuid, first, 5);
+    const five = await app.gql(W1, {}, { token: member.token });
+    expect(five.errors).toBeUndefined();
+    expect(five.data?.workspaces.totalCount).toBe(5);
+    const node = five.data?.workspaces.edges[0].node;
+    expect(node.owner.username).toBe("w1-member");
+    expect(node.organization.name).toBe("qc-1");
+    expect(node.template.name).toBe("qc-1-tpl");
+
+    await addWorkspaces(memberUuid, first, 45);
+    const fifty = await app.gql(W1, {}, { token: member.token });
+    expect(fifty.data?.workspaces.edges).toHaveLength(50);
+
+    for (const org of orgs.slice(1)) {
+      await app.prisma.organizationMember.create({ data: { organizationId: org.uuid, userId: memberUuid } });
+      await addWorkspaces(memberUuid, org, 10);
+    }
+    const spread = await app.gql(W1, {}, { token: member.token });
+    expect(spread.data?.workspaces.totalCount).toBe(90);
+    const organizations = new Set(spread.data?.workspaces.edges.map((e: any) => e.node.organization.name));
+    expect(organizations.size).toBe(5);
+
+    // A page that holds the whole list is its own count: no count query.
+    expect(statements(five)).toBeLessThanOrEqual(2);
+    expect(statements(fifty)).toBe(statements(five));
+    expect(statements(spread)).toBe(statements(five));
+
+    // A partial page counts the list with one more statement, from the first page or a later one.
+    const partial = `query($first: Int!, $after: String) {
+      workspaces(first: $first, after: $after) {
+        totalCount pageInfo { endCursor } edges { node { id } } } }`;
+    const firstPage = await app.gql(partial, { first: 40 }, { token: member.token });
+    expect(firstPage.data?.workspaces.totalCount).toBe(90);
+    expect(firstPage.data?.workspaces.edges).toHaveLength(40);
+    expect(statements(firstPage)).toBe(statements(five) + 1);
+    const lastPage = await app.gql(
+      partial,
+      { first: 100, after: firstPage.data?.workspaces.pageInfo.endCursor },
+      { token: member.token },
+    );
+    expect(lastPage.data?.workspaces.edges).toHaveLength(50);
+    expect(lastPage.data?.workspaces.totalCount).toBe(90);
+  });
+});
+
+describe("W2: an organization admin lists members with roles and groups", () => {
+  it("runs the same few statements for 10 and 100 members; custom roles cost one more", async () => {
+    const org = orgs[1];
+    if (!org) throw new Error("no organization");
+    const group = await app.prisma.group.create({ data: { organizationId: org.uuid, name: "ops" } });
+    const admin = await createUser(app, owner.token, "w2-admin", { organizationIds: [org.id] });
+    await app.prisma.organizationMember.update({
+      where: { organizationId_userId: { organizationId: org.uuid, userId: uuidOf(admin.id) } },
+      data: { roles: ["organization-admin"] },
+    });
+    // Members of the W1 test above are in the organization too: count what is there.
+    const base = await app.prisma.organizationMember.count({ where: { organizationId: org.uuid } });
+
+    await addMembers(org.uuid, group.id, 0, 10 - base);
+    const ten = await app.gql(W2, { name: "qc-2" }, { token: admin.token });
+    expect(ten.errors).toBeUndefined();
+    const tenEdges = ten.data?.organization.members.edges;
+    expect(tenEdges).toHaveLength(10);
+    const seeded = tenEdges.filter((e: any) => e.node.user.username.startsWith("m-"));
+    expect(seeded[0].node.groups.map((g: any) => g.name).sort()).toEqual(["Everyone", "ops"]);
+    expect(tenEdges.find((e: any) => e.node.user.username === "w2-admin").node.groups).toEqual([
+      expect.objectContaining({ name: "Everyone" }),
+    ]);
+
+    await addMembers(org.uuid, group.id, 10, 95);
+    const hundred = await app.gql(W2, { name: "qc-2" }, { token: admin.token });
+    expect(hundred.data?.organization.members.edges).toHaveLength(100);
+    expect(hundred.data?.organization.members.pageInfo.hasNextPage).toBe(true);
+
+    expect(statements(ten)).toBeLessThanOrEqual(4);
+    expect(statements(hundred)).toBe(statements(ten));
+
+    // Custom role definitions are read for the whole page at once.
+    await app.prisma.customRole.create({
+      data: { organizationId: org.uuid, name: "custom-ops", displayName: "Ops", permissions: [] },
+    });
+    await app.prisma.organizationMember.updateMany({
+      where: { organizationId: org.uuid, user: { username: { startsWith: "m-" } } },
+      data: { roles: ["custom-ops"] },
+    });
+    const custom = await app.gql(W2, { name: "qc-2" }, { token: admin.token });
+    const customEdges = custom.data?.organization.members.edges;
+    expect(
+      customEdges.filter((e: any) => e.node.roles.some((r: any) => r.name === "custom-ops")).length,
+    ).toBeGreaterThan(90);
+    expect(statements(custom)).toBe(statements(ten) + 1);
+  });
+});
+
+describe("W4 and W5: refusals cost (almost) nothing", () => {
+  it("an unauthenticated request runs no SQL", async () => {
+    const result = await app.gql(W1, {}, {});
+    expect(result.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(statements(result)).toBe(0);
+  });
+
+  it("another tenant's id through node(id:) is one lookup after authentication", async () => {
+    const [first, , third] = orgs;
+    if (!first || !third) throw new Error("no organization");
+    const outsider = await createUser(app, owner.token, "w5-outsider", { organizationIds: [third.id] });
+    const anonymousish = await app.gql(`{ __typename }`, {}, { token: outsider.token });
+    const authOnly = statements(anonymousish);
+    const foreign = globalId(
+      "Workspace",
+      (await app.prisma.workspace.findFirstOrThrow({ where: { organizationId: first.uuid } })).id,
+    );
+    const result = await app.gql(
+      `query($id: ID!) { node(id: $id) { id } }`,
+      { id: foreign },
+      { token: outsider.token },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.node).toBeNull();
+    expect(statements(result) - authOnly).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("W3: a member creates a workspace", () => {
+  const CREATE = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) {
+    workspace { id name latestBuild { buildNumber } } userErrors { code message } } }`;
+
+  it("runs at most 11 statements (transaction included); a version that costs credits adds the quota read (one statement)", async () => {
+    const org = orgs[2];
+    if (!org) throw new Error("no organization");
+    const member = await createUser(app, owner.token, "w3-member", { organizationIds: [org.id] });
+    const everyone = await app.prisma.group.findFirstOrThrow({ where: { organizationId: org.uuid, isEveryone: true } });
+    await app.prisma.templateGroupAcl.create({
+      data: { templateId: org.templateUuid, groupId: everyone.id, role: "USE" },
+    });
+    const create = (name: string) =>
+      app.gql(CREATE, { input: { templateId: globalId("Template", org.templateUuid), name } }, { token: member.token });
+
+    const free = await create("w3-free");
+    expect(free.data?.createWorkspace.userErrors).toEqual([]);
+    expect(free.data?.createWorkspace.workspace.latestBuild.buildNumber).toBe(1);
+    expect(statements(free)).toBeLessThanOrEqual(11);
+
+    const template = await app.prisma.template.findUniqueOrThrow({ where: { id: org.templateUuid } });
+    await app.prisma.templateVersion.update({
+      where: { id: template.activeVersionId as string },
+      data: { dailyCost: 1 },
+    });
+    await app.prisma.group.update({ where: { id: everyone.id }, data: { quotaAllowance: 10 } });
+    const paid = await create("w3-paid");
+    expect(paid.data?.createWorkspace.userErrors).toEqual([]);
+    expect(statements(paid)).toBe(statements(free) + 1);
+  });
+});
