@@ -22,7 +22,12 @@ beforeAll(async () => {
   const owner = await setupOwner(app);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // A config file that does not exist: the URL and token come from the environment only.
-  env = { ...process.env, ORGS_API_URL: url, ORGS_API_TOKEN: owner.token, ORGS_API_CONFIG: "/nonexistent/orgs-api.json" };
+  env = {
+    ...process.env,
+    ORGS_API_URL: url,
+    ORGS_API_TOKEN: owner.token,
+    ORGS_API_CONFIG: "/nonexistent/orgs-api.json",
+  };
 });
 
 afterAll(async () => {
