@@ -13,19 +13,8 @@
 // runs it first and its stdout must stay clean.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join, relative } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -63,27 +52,13 @@ function generateStamp() {
   return hash([readFileSync(join(root, "prisma", "schema.prisma")), ...versions]);
 }
 
-/** `prisma generate`, offline. */
+/** `prisma generate`, offline (scripts/prisma-generate.mjs), then the stamp. */
 function generate(extraArgs) {
-  // The prisma-pothos-types generator makes the CLI look for a query engine it never uses (we run
-  // engineType "client"); pointing PRISMA_QUERY_ENGINE_LIBRARY at any existing file stops it from
-  // trying to download one.
-  const placeholder = join(mkdtempSync(join(tmpdir(), "orgs-api-")), "no-query-engine.so.node");
-  writeFileSync(placeholder, "");
   const stamp = generateStamp();
-  const prisma = join(root, "node_modules", "prisma", "build", "index.js");
-  const result = spawnSync(process.execPath, [prisma, "generate", ...extraArgs], {
+  const result = spawnSync(process.execPath, ["scripts/prisma-generate.mjs", ...extraArgs], {
     cwd: root,
     stdio: CHILD_STDIO,
-    env: {
-      ...process.env,
-      // The generators' commands (prisma-pothos-types) are bins of installed packages.
-      PATH: [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter),
-      PRISMA_QUERY_ENGINE_LIBRARY: placeholder,
-      PRISMA_HIDE_UPDATE_MESSAGE: "1",
-    },
   });
-  rmSync(join(placeholder, ".."), { recursive: true, force: true });
   if (result.status !== 0) process.exit(result.status ?? 1);
   writeFileSync(GENERATE_STAMP, stamp);
 }
