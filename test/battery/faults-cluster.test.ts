@@ -12,7 +12,7 @@ import { type Database, openPostgres, type PostgresOptions } from "../../src/db/
 import { ensureDefaultOrganization } from "../../src/db/default-organization.js";
 import { migrate } from "../../src/db/migrate.js";
 import { type Actor, createUser, setupOwner } from "../support/actors.js";
-import { startTsx } from "../support/child.js";
+import { startCompiled } from "../support/child.js";
 import { makeOrganization } from "../support/fixtures.js";
 import { createTestAppOn, type GqlResult, type TestApp } from "../support/harness.js";
 import { type Cluster, postgresBinaries, startCluster } from "../support/pg-cluster.js";
@@ -345,7 +345,7 @@ describe.runIf(enabled)("faults on a throwaway PostgreSQL cluster", () => {
   it("the server process: survives PostgreSQL restarting; SIGTERM under load drains in-flight writes, exits 0", async () => {
     const childName = "orgs-api-child";
     const port = await freePort();
-    const server = startTsx("src/server.ts", [], {
+    const server = startCompiled("dist/server.js", [], {
       DATABASE_URL: `${cluster.url(DB)}?application_name=${childName}`,
       PORT: String(port),
       HOST: "127.0.0.1",

@@ -7,12 +7,12 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startTsx } from "../support/child.js";
+import { startCompiled } from "../support/child.js";
 
 type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
 function startServer(env: Record<string, string>): Started {
-  const { proc, output, exited } = startTsx("src/server.ts", [], { LOG_LEVEL: "info", ...env });
+  const { proc, output, exited } = startCompiled("dist/server.js", [], { LOG_LEVEL: "info", ...env });
   return { child: proc, output, exited };
 }
 

@@ -1,6 +1,8 @@
 // Runs once per test run: builds one migrated database that every test file copies, instead of
 // migrating per file. PGlite: a dumped data directory. PostgreSQL (TEST_DATABASE_URL): a
-// template database that files clone with CREATE DATABASE ... TEMPLATE.
+// template database that files clone with CREATE DATABASE ... TEMPLATE. It also brings dist/ up to
+// date: tests that start the server or the daemon as a child process run the compiled code.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +32,14 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** Compiles src/ to dist/ unless dist/ was built from these very sources (~0.1 s then). */
+function buildIfChanged(): void {
+  const build = spawnSync(process.execPath, ["scripts/build/build.mjs", "--if-changed"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("scripts/build/build.mjs failed (output above)");
+}
+
 export default async function setup(project: TestProject) {
+  buildIfChanged();
   const postgresUrl = process.env.TEST_DATABASE_URL;
   if (postgresUrl) {
     const template = `orgs_api_template_${process.pid}`;

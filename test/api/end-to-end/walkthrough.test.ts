@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTsx } from "../../support/child.js";
+import { startCompiled } from "../../support/child.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
 
 type Result = { data: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -53,7 +53,7 @@ async function mutate(field: string, query: string, input: Record<string, unknow
 }
 
 function startDaemon(key: string, name: string) {
-  const daemon = startTsx("src/provisionerd/main.ts", ["start", "--org", "data-platform", "--name", name], {
+  const daemon = startCompiled("dist/provisionerd/main.js", ["start", "--org", "data-platform", "--name", name], {
     ORGS_API_URL: url,
     PROVISIONER_DAEMON_KEY: key,
     PROVISIONER_POLL_INTERVAL_MS: "100",

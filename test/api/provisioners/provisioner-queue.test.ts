@@ -19,7 +19,7 @@ import { DaemonClient, type Fetch } from "../../../src/provisionerd/client.js";
 import { runDaemon } from "../../../src/provisionerd/daemon.js";
 import { ECHO_FAILURE } from "../../../src/provisionerd/echo.js";
 import { type Actor, setupOwner } from "../../support/actors.js";
-import { startTsx } from "../../support/child.js";
+import { startCompiled } from "../../support/child.js";
 import { makeOrganization, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import {
@@ -354,7 +354,7 @@ describe("the provisioner daemon", () => {
     });
 
     function startDaemon(key: string, name: string, env: Record<string, string> = {}) {
-      const daemon = startTsx("src/provisionerd/main.ts", ["start", "--org", "o", "--name", name], {
+      const daemon = startCompiled("dist/provisionerd/main.js", ["start", "--org", "o", "--name", name], {
         ORGS_API_URL: url,
         PROVISIONER_DAEMON_KEY: key,
         PROVISIONER_POLL_INTERVAL_MS: "50",
