@@ -20,23 +20,39 @@ if (!values.check && !/^[a-z0-9_]+$/.test(values.name ?? "")) {
   process.exit(2);
 }
 
-const output = join(mkdtempSync(join(tmpdir(), "orgs-api-migration-")), "migration.sql");
+const scratch = mkdtempSync(join(tmpdir(), "orgs-api-migration-"));
+const output = join(scratch, "migration.sql");
+// The 6.19 CLI looks for a native query engine it does not use here and would download one.
+const placeholder = join(scratch, "no-query-engine.so.node");
+writeFileSync(placeholder, "");
+// Prisma 7 refuses a datasource `url` in the schema, 6.19 requires one (never used: adapter).
+const schema = join(scratch, "schema.prisma");
+const datasource = /datasource db \{/;
+writeFileSync(
+  schema,
+  readFileSync("prisma/schema.prisma", "utf8").replace(datasource, '$&\n  url = "postgresql://adapter"'),
+);
 const diff = spawnSync(
-  "npx",
+  process.execPath,
   [
-    "prisma",
+    "node_modules/prisma-migrate/build/index.js",
     "migrate",
     "diff",
     "--from-migrations",
     "prisma/migrations",
     "--to-schema-datamodel",
-    "prisma/schema.prisma",
+    schema,
     "--script",
     "--output",
     output,
+    "--config",
+    "prisma.migrate.config.ts",
     ...(values.check ? ["--exit-code"] : []),
   ],
-  { stdio: "inherit", env: { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: "1" } },
+  {
+    stdio: "inherit",
+    env: { ...process.env, PRISMA_QUERY_ENGINE_LIBRARY: placeholder, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
+  },
 );
 if (values.check) {
   // --exit-code: 0 the same, 2 a difference, 1 an error.
