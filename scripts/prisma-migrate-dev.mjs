@@ -1,8 +1,9 @@
 // Authors a migration offline: `npm run migrate:dev -- --name <what>` diffs the committed
-// migrations (replayed on an in-memory PGlite shadow database, see prisma.config.ts) against
+// migrations (replayed on an in-memory PGlite shadow database by Prisma 6.19's CLI, kept as the
+// prisma-migrate dev dependency: see prisma.migrate.config.ts) against
 // prisma/schema.prisma and writes the SQL to prisma/migrations/<UTC timestamp>_<what>/.
-// `prisma migrate dev` itself cannot run here: after the shadow database it asks the wasm schema
-// engine to evaluate data loss, which has no PostgreSQL shadow database through a driver adapter.
+// `prisma migrate dev` itself cannot run here: Prisma 7's needs a native schema engine, and
+// 6.19's wasm engine evaluates data loss without the driver adapter's shadow database.
 // The service applies pending migrations at start, so a migration is only ever created here
 // (`--create-only` is accepted and implied). `--check` writes nothing and exits 1 when the
 // migrations do not produce schema.prisma's database.
