@@ -31,8 +31,8 @@ export type Database = {
 export class DatabaseUnavailableError extends Error {}
 
 /**
- * pglite-prisma-adapter 0.6.1 pins @prisma/driver-adapter-utils 6.10.1, whose types differ
- * from 6.19.3's in name only; the runtime protocol is the same.
+ * pglite-prisma-adapter 0.7.2 pins @prisma/driver-adapter-utils 7.2.0, whose types differ
+ * from 7.10's in name only; the runtime protocol is the same.
  */
 export function pgliteAdapter(client: PGlite): SqlDriverAdapterFactory {
   return new PrismaPGlite(client) as unknown as SqlDriverAdapterFactory;
