@@ -57,7 +57,11 @@ export type AuditRegistry = {
     DELETE: { email: string; reason: "scim" };
   };
   SESSION: { LOGOUT: NoDiff };
-  API_KEY: { CREATE: { name: string; expiresAt: Date | null }; LOGOUT: NoDiff };
+  API_KEY: {
+    CREATE: { name: string; expiresAt: Date | null };
+    DELETE: { name: string; owner: string };
+    LOGOUT: NoDiff;
+  };
   ORGANIZATION: {
     CREATE: OrganizationFields;
     UPDATE: ChangedFields;

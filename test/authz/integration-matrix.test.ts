@@ -106,6 +106,16 @@ async function freshMember(): Promise<Actor> {
   return user;
 }
 
+async function freshMemberTokenId(): Promise<string> {
+  const result = await app.gql(
+    `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { apiToken { id } userErrors { code } } }`,
+    { input: { name: fresh("member-token") } },
+    { token: cast.member.token },
+  );
+  expect(result.data?.createApiToken.userErrors).toEqual([]);
+  return result.data?.createApiToken.apiToken.id;
+}
+
 async function freshGroup(): Promise<string> {
   const payload = await ownerMutation(
     "createGroup",
@@ -292,6 +302,13 @@ const ROWS: Row[] = [
     query: `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token userErrors { code } } }`,
     variables: input(() => ({ name: fresh("token") })),
     expect: "*: ok",
+  },
+  {
+    // A token of the member: its owner and the user admins revoke it; nobody else sees it.
+    op: "Mutation.deleteApiToken",
+    query: `mutation($input: DeleteApiTokenInput!) { deleteApiToken(input: $input) { deletedId userErrors { code } } }`,
+    variables: input(async () => ({ id: await freshMemberTokenId() })),
+    expect: "owner userAdmin member memberApiToken: ok | *: NOT_FOUND",
   },
 
   // ---- organizations

@@ -1,7 +1,7 @@
 // Users, authentication and API tokens.
 
 import type { MaybePromise } from "@pothos/core";
-import { canReadUser, type Subject } from "../../authz/evaluator.js";
+import { can, canReadUser, type Subject } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
 import { apiTokenObject } from "../../authz/policies/api-token.js";
 import { organizationWhere } from "../../authz/policies/organization.js";
@@ -14,7 +14,7 @@ import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
-import { type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
 import * as users from "./users.service.js";
 
 export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
@@ -99,6 +99,17 @@ export const UserType = builder.prismaNode("User", {
           where: allOf({ members: { some: { userId: user.id } } }, organizationWhere(subject)),
           orderBy: { name: "asc" },
         });
+      },
+    }),
+    apiTokens: t.prismaField({
+      type: [ApiTokenType],
+      nullable: true,
+      description:
+        "This user's API tokens, newest first (never their secrets); null unless the viewer is this user or may read anyone's tokens (user admins, owners).",
+      resolve: async (query, user, _args, ctx) => {
+        const subject = await ctx.viewer.subject();
+        if (!subject || !can(subject, "READ", apiTokenObject({ userId: user.id }))) return null;
+        return ctx.prisma.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { id: "desc" } });
       },
     }),
     createdAt: t.expose("createdAt", {
@@ -215,7 +226,14 @@ const UpdateUserSiteRolesInput = builder.inputType("UpdateUserSiteRolesInput", {
 });
 
 const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
-  fields: (t) => ({ name: t.string({ required: true }), lifetimeSeconds: t.int() }),
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    lifetimeSeconds: t.int({ description: "At most MAX_TOKEN_LIFETIME_SECONDS; no expiry when left out." }),
+  }),
+});
+
+const DeleteApiTokenInput = builder.inputType("DeleteApiTokenInput", {
+  fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
 export const AuthPayload = builder.objectRef<Payload<{ token: string; user: User }>>("AuthPayload").implement({
@@ -278,5 +296,12 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
+  }),
+  deleteApiToken: t.field({
+    type: DeletePayload,
+    description: "Revokes an API token at once: one's own, or anyone's for user admins and owners.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteApiTokenInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.deleteApiToken(ctx, input)),
   }),
 }));
