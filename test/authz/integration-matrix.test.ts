@@ -304,6 +304,24 @@ const ROWS: Row[] = [
     expect: "*: ok",
   },
   {
+    op: "Mutation.suspendUser",
+    query: `mutation($input: UserIdInput!) { suspendUser(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:UPDATE",
+  },
+  {
+    op: "Mutation.activateUser",
+    query: `mutation($input: UserIdInput!) { activateUser(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:UPDATE",
+  },
+  {
+    op: "Mutation.deleteUser",
+    query: `mutation($input: UserIdInput!) { deleteUser(input: $input) { deletedId userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:DELETE",
+  },
+  {
     // A token of the member: its owner and the user admins revoke it; nobody else sees it.
     op: "Mutation.deleteApiToken",
     query: `mutation($input: DeleteApiTokenInput!) { deleteApiToken(input: $input) { deletedId userErrors { code } } }`,

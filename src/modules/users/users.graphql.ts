@@ -15,6 +15,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
 import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as userStatus from "./user-status.service.js";
 import * as users from "./users.service.js";
 
 export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
@@ -232,6 +233,10 @@ const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
   }),
 });
 
+const UserIdInput = builder.inputType("UserIdInput", {
+  fields: (t) => ({ userId: t.id({ required: true }) }),
+});
+
 const DeleteApiTokenInput = builder.inputType("DeleteApiTokenInput", {
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
@@ -296,6 +301,29 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
+  }),
+  suspendUser: t.field({
+    type: UserPayload,
+    description:
+      "Site user admins and owners: the user's sessions, API tokens and subscriptions stop working at once. Never oneself or the last active owner.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.suspendUser(ctx, input)),
+  }),
+  activateUser: t.field({
+    type: UserPayload,
+    description: "Site user admins and owners: a suspended (or dormant) user becomes active.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.activateUser(ctx, input)),
+  }),
+  deleteUser: t.field({
+    type: DeletePayload,
+    description:
+      "Site user admins and owners; refused with USER_HAS_WORKSPACES while the user owns workspaces. Never oneself or the last active owner.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.deleteUser(ctx, input)),
   }),
   deleteApiToken: t.field({
     type: DeletePayload,
