@@ -304,6 +304,19 @@ const ROWS: Row[] = [
     expect: "*: ok",
   },
   {
+    op: "Mutation.updateUser",
+    query: `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id, name: fresh("Renamed") })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:UPDATE",
+  },
+  {
+    // A wrong current password, so the standing sessions of the cast survive.
+    op: "Mutation.changePassword",
+    query: `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(() => ({ oldPassword: "not-the-password", newPassword: "A-new-pass-123" })),
+    expect: "*: userError:INVALID_CREDENTIALS",
+  },
+  {
     op: "Mutation.suspendUser",
     query: `mutation($input: UserIdInput!) { suspendUser(input: $input) { user { id } userErrors { code } } }`,
     variables: input(async () => ({ userId: (await freshMember()).id })),

@@ -15,6 +15,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
 import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as userProfile from "./user-profile.service.js";
 import * as userStatus from "./user-status.service.js";
 import * as users from "./users.service.js";
 
@@ -233,6 +234,19 @@ const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
   }),
 });
 
+const UpdateUserInput = builder.inputType("UpdateUserInput", {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    name: t.string(),
+    username: t.string(),
+    email: t.string(),
+  }),
+});
+
+const ChangePasswordInput = builder.inputType("ChangePasswordInput", {
+  fields: (t) => ({ oldPassword: t.string({ required: true }), newPassword: t.string({ required: true }) }),
+});
+
 const UserIdInput = builder.inputType("UserIdInput", {
   fields: (t) => ({ userId: t.id({ required: true }) }),
 });
@@ -301,6 +315,20 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
+  }),
+  updateUser: t.field({
+    type: UserPayload,
+    description: "Name, username or email (those given): the user themself, or site user admins and owners.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.updateUser(ctx, input)),
+  }),
+  changePassword: t.field({
+    type: UserPayload,
+    description: "The viewer's own password; their other sessions end.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.changePassword(ctx, input)),
   }),
   suspendUser: t.field({
     type: UserPayload,
