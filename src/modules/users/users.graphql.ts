@@ -157,11 +157,15 @@ builder.queryFields((t) => ({
       type: "User",
       cursor: "id",
       authScopes: { authenticated: true },
-      args: { search: t.arg.string() },
-      totalCount: (_root, args, ctx) => countUsers(ctx, args.search),
+      args: {
+        search: t.arg.string(),
+        status: t.arg({ type: UserStatusEnum, description: "Only users with this status." }),
+        siteRole: t.arg.string({ description: "Only holders of this site role (`member`: everyone)." }),
+      },
+      totalCount: (_root, args, ctx) => countUsers(ctx, args),
       resolve: async (query, _root, args, ctx) => {
         const readable = await ctx.viewer.readWhere(userWhere);
-        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, searchWhere(args.search)) });
+        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, filterWhere(args)) });
       },
     },
     UserConnection,
@@ -192,9 +196,21 @@ function searchWhere(search: string | null | undefined) {
   };
 }
 
-async function countUsers(ctx: Context, search: string | null | undefined) {
+type UserFilters = {
+  search?: string | null;
+  status?: "ACTIVE" | "DORMANT" | "SUSPENDED" | null;
+  siteRole?: string | null;
+};
+
+function filterWhere(args: UserFilters) {
+  // `member` is implied for everyone and never stored.
+  const role = args.siteRole && args.siteRole !== "member" ? { siteRoles: { has: args.siteRole } } : {};
+  return allOf(searchWhere(args.search), args.status ? { status: args.status } : {}, role);
+}
+
+async function countUsers(ctx: Context, args: UserFilters) {
   const readable = await ctx.viewer.readWhere(userWhere);
-  return ctx.prisma.user.count({ where: allOf(readable, searchWhere(search)) });
+  return ctx.prisma.user.count({ where: allOf(readable, filterWhere(args)) });
 }
 
 // ---- mutations
