@@ -11,6 +11,8 @@ export type Config = Readonly<{
   /** Whether organizations other than the default one may exist. */
   multiOrganization: boolean;
   sessionTtlSeconds: number;
+  /** Longest lifetime an API token may be given (Coder's --max-token-lifetime). */
+  maxTokenLifetimeSeconds: number;
   /** scrypt cost parameter N (a power of two); lower only in tests. */
   passwordHashCost: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
@@ -184,6 +186,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || ".data"),
     multiOrganization: boolean(env, "MULTI_ORGANIZATION", true),
     sessionTtlSeconds: integer(env, "SESSION_TTL_SECONDS", 86400, 60, 31536000),
+    // Coder's default: 876600 hours (100 years).
+    maxTokenLifetimeSeconds: integer(env, "MAX_TOKEN_LIFETIME_SECONDS", 3155760000, 60, 3155760000),
     passwordHashCost: cost,
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 1048576, 1024, 104857600),

@@ -54,10 +54,14 @@ export type AuditRegistry = {
     ASSIGN_ROLES: { siteRoles: Change<string[]> };
     /** SCIM: the attributes that changed, and `reason` "scim", "scim-link" or "scim-delete". */
     UPDATE: ChangedFields;
-    DELETE: { email: string; reason: "scim" };
+    DELETE: { email: string; reason: "scim" } | { email: string; username: string };
   };
   SESSION: { LOGOUT: NoDiff };
-  API_KEY: { CREATE: { name: string; expiresAt: Date | null }; LOGOUT: NoDiff };
+  API_KEY: {
+    CREATE: { name: string; expiresAt: Date | null };
+    DELETE: { name: string; owner: string };
+    LOGOUT: NoDiff;
+  };
   ORGANIZATION: {
     CREATE: OrganizationFields;
     UPDATE: ChangedFields;

@@ -116,6 +116,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
       ...allActionsOn("USER", "ORGANIZATION_MEMBER", "GROUP", "GROUP_MEMBER", "ASSIGN_ROLE", "IDPSYNC_SETTINGS"),
       ...actions("ORGANIZATION", "READ"),
       ...actions("ASSIGN_ORG_ROLE", "READ", "ASSIGN", "UNASSIGN"),
+      // Lists and revokes anyone's API tokens (a suspected leak); creates only its own.
+      ...actions("API_KEY", "READ", "DELETE"),
     ],
     assigns: ["member", "organization-member"],
   },

@@ -60,6 +60,10 @@ export const USER_ERROR_CODES = [
   "JOB_NOT_RUNNING",
   "IDP_UNAVAILABLE",
   "FORBIDDEN",
+  "CANNOT_SUSPEND_SELF",
+  "CANNOT_DELETE_SELF",
+  "LAST_OWNER",
+  "USER_HAS_WORKSPACES",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

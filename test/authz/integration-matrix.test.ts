@@ -106,6 +106,16 @@ async function freshMember(): Promise<Actor> {
   return user;
 }
 
+async function freshMemberTokenId(): Promise<string> {
+  const result = await app.gql(
+    `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { apiToken { id } userErrors { code } } }`,
+    { input: { name: fresh("member-token") } },
+    { token: cast.member.token },
+  );
+  expect(result.data?.createApiToken.userErrors).toEqual([]);
+  return result.data?.createApiToken.apiToken.id;
+}
+
 async function freshGroup(): Promise<string> {
   const payload = await ownerMutation(
     "createGroup",
@@ -292,6 +302,44 @@ const ROWS: Row[] = [
     query: `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token userErrors { code } } }`,
     variables: input(() => ({ name: fresh("token") })),
     expect: "*: ok",
+  },
+  {
+    op: "Mutation.updateUser",
+    query: `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id, name: fresh("Renamed") })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:UPDATE",
+  },
+  {
+    // A wrong current password, so the standing sessions of the cast survive.
+    op: "Mutation.changePassword",
+    query: `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(() => ({ oldPassword: "not-the-password", newPassword: "A-new-pass-123" })),
+    expect: "*: userError:INVALID_CREDENTIALS",
+  },
+  {
+    op: "Mutation.suspendUser",
+    query: `mutation($input: UserIdInput!) { suspendUser(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:UPDATE",
+  },
+  {
+    op: "Mutation.activateUser",
+    query: `mutation($input: UserIdInput!) { activateUser(input: $input) { user { id } userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:UPDATE",
+  },
+  {
+    op: "Mutation.deleteUser",
+    query: `mutation($input: UserIdInput!) { deleteUser(input: $input) { deletedId userErrors { code } } }`,
+    variables: input(async () => ({ userId: (await freshMember()).id })),
+    expect: "owner userAdmin: ok | *: FORBIDDEN:USER:DELETE",
+  },
+  {
+    // A token of the member: its owner and the user admins revoke it; nobody else sees it.
+    op: "Mutation.deleteApiToken",
+    query: `mutation($input: DeleteApiTokenInput!) { deleteApiToken(input: $input) { deletedId userErrors { code } } }`,
+    variables: input(async () => ({ id: await freshMemberTokenId() })),
+    expect: "owner userAdmin member memberApiToken: ok | *: NOT_FOUND",
   },
 
   // ---- organizations

@@ -109,7 +109,7 @@ const EXPECTED: Record<string, string> = {
     AUDIT_LOG: READ=all`,
   "user-admin": `
     USER: CREATE=all READ=all UPDATE=all DELETE=all
-    API_KEY: CREATE=self READ=self DELETE=self
+    API_KEY: CREATE=self READ=all DELETE=all
     ORGANIZATION: CREATE=none READ=all UPDATE=none DELETE=none
     ORGANIZATION_MEMBER: CREATE=all READ=all UPDATE=all DELETE=all
     ASSIGN_ROLE: READ=all ASSIGN=all UNASSIGN=all

@@ -12,6 +12,7 @@ import { equalsIgnoringCase } from "../../db/names.js";
 import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
+import { isLastActiveOwner } from "../users/user-status.service.js";
 import { type ScimChanges, ScimError, USER_SCHEMA, writeRetryingUnique } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;
@@ -118,12 +119,9 @@ function assertManageable(user: User): void {
   }
 }
 
-/** Refuses to take away the last active site owner (owner rows locked, so two requests cannot both pass). */
+/** Refuses to take away the last active site owner (the same rule as suspending or deleting by hand). */
 async function assertNotLastOwner(tx: Tx, user: User): Promise<void> {
-  if (!user.siteRoles.includes(OWNER) || user.status === "SUSPENDED") return;
-  const owners = await tx.$queryRaw<{ id: string; status: UserStatus }[]>`
-    SELECT id, status FROM "User" WHERE ${OWNER} = ANY("siteRoles") ORDER BY id FOR UPDATE`;
-  if (!owners.some((o) => o.id !== user.id && o.status !== "SUSPENDED")) {
+  if (await isLastActiveOwner(tx, user)) {
     throw new ScimError(409, "This user is the last active site owner and cannot be deactivated or deleted.");
   }
 }

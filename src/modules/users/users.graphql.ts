@@ -1,7 +1,7 @@
 // Users, authentication and API tokens.
 
 import type { MaybePromise } from "@pothos/core";
-import { canReadUser, type Subject } from "../../authz/evaluator.js";
+import { can, canReadUser, type Subject } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
 import { apiTokenObject } from "../../authz/policies/api-token.js";
 import { organizationWhere } from "../../authz/policies/organization.js";
@@ -14,7 +14,9 @@ import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
-import { type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import * as userProfile from "./user-profile.service.js";
+import * as userStatus from "./user-status.service.js";
 import * as users from "./users.service.js";
 
 export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
@@ -101,6 +103,17 @@ export const UserType = builder.prismaNode("User", {
         });
       },
     }),
+    apiTokens: t.prismaField({
+      type: [ApiTokenType],
+      nullable: true,
+      description:
+        "This user's API tokens, newest first (never their secrets); null unless the viewer is this user or may read anyone's tokens (user admins, owners).",
+      resolve: async (query, user, _args, ctx) => {
+        const subject = await ctx.viewer.subject();
+        if (!subject || !can(subject, "READ", apiTokenObject({ userId: user.id }))) return null;
+        return ctx.prisma.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { id: "desc" } });
+      },
+    }),
     createdAt: t.expose("createdAt", {
       type: "DateTime",
       // A provisioner key sees usernames only; the field cannot be null (contract).
@@ -144,11 +157,15 @@ builder.queryFields((t) => ({
       type: "User",
       cursor: "id",
       authScopes: { authenticated: true },
-      args: { search: t.arg.string() },
-      totalCount: (_root, args, ctx) => countUsers(ctx, args.search),
+      args: {
+        search: t.arg.string(),
+        status: t.arg({ type: UserStatusEnum, description: "Only users with this status." }),
+        siteRole: t.arg.string({ description: "Only holders of this site role (`member`: everyone)." }),
+      },
+      totalCount: (_root, args, ctx) => countUsers(ctx, args),
       resolve: async (query, _root, args, ctx) => {
         const readable = await ctx.viewer.readWhere(userWhere);
-        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, searchWhere(args.search)) });
+        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, filterWhere(args)) });
       },
     },
     UserConnection,
@@ -179,9 +196,21 @@ function searchWhere(search: string | null | undefined) {
   };
 }
 
-async function countUsers(ctx: Context, search: string | null | undefined) {
+type UserFilters = {
+  search?: string | null;
+  status?: "ACTIVE" | "DORMANT" | "SUSPENDED" | null;
+  siteRole?: string | null;
+};
+
+function filterWhere(args: UserFilters) {
+  // `member` is implied for everyone and never stored.
+  const role = args.siteRole && args.siteRole !== "member" ? { siteRoles: { has: args.siteRole } } : {};
+  return allOf(searchWhere(args.search), args.status ? { status: args.status } : {}, role);
+}
+
+async function countUsers(ctx: Context, args: UserFilters) {
   const readable = await ctx.viewer.readWhere(userWhere);
-  return ctx.prisma.user.count({ where: allOf(readable, searchWhere(search)) });
+  return ctx.prisma.user.count({ where: allOf(readable, filterWhere(args)) });
 }
 
 // ---- mutations
@@ -215,7 +244,31 @@ const UpdateUserSiteRolesInput = builder.inputType("UpdateUserSiteRolesInput", {
 });
 
 const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
-  fields: (t) => ({ name: t.string({ required: true }), lifetimeSeconds: t.int() }),
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    lifetimeSeconds: t.int({ description: "At most MAX_TOKEN_LIFETIME_SECONDS; no expiry when left out." }),
+  }),
+});
+
+const UpdateUserInput = builder.inputType("UpdateUserInput", {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    name: t.string(),
+    username: t.string(),
+    email: t.string(),
+  }),
+});
+
+const ChangePasswordInput = builder.inputType("ChangePasswordInput", {
+  fields: (t) => ({ oldPassword: t.string({ required: true }), newPassword: t.string({ required: true }) }),
+});
+
+const UserIdInput = builder.inputType("UserIdInput", {
+  fields: (t) => ({ userId: t.id({ required: true }) }),
+});
+
+const DeleteApiTokenInput = builder.inputType("DeleteApiTokenInput", {
+  fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
 export const AuthPayload = builder.objectRef<Payload<{ token: string; user: User }>>("AuthPayload").implement({
@@ -278,5 +331,49 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
+  }),
+  updateUser: t.field({
+    type: UserPayload,
+    description: "Name, username or email (those given): the user themself, or site user admins and owners.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.updateUser(ctx, input)),
+  }),
+  changePassword: t.field({
+    type: UserPayload,
+    description: "The viewer's own password; their other sessions end.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.changePassword(ctx, input)),
+  }),
+  suspendUser: t.field({
+    type: UserPayload,
+    description:
+      "Site user admins and owners: the user's sessions, API tokens and subscriptions stop working at once. Never oneself or the last active owner.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.suspendUser(ctx, input)),
+  }),
+  activateUser: t.field({
+    type: UserPayload,
+    description: "Site user admins and owners: a suspended (or dormant) user becomes active.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.activateUser(ctx, input)),
+  }),
+  deleteUser: t.field({
+    type: DeletePayload,
+    description:
+      "Site user admins and owners; refused with USER_HAS_WORKSPACES while the user owns workspaces. Never oneself or the last active owner.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.deleteUser(ctx, input)),
+  }),
+  deleteApiToken: t.field({
+    type: DeletePayload,
+    description: "Revokes an API token at once: one's own, or anyone's for user admins and owners.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteApiTokenInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => users.deleteApiToken(ctx, input)),
   }),
 }));

@@ -7,6 +7,7 @@ import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
+import { apiTokenObject, apiTokenWhere } from "../../authz/policies/api-token.js";
 import { userWhere } from "../../authz/policies/user.js";
 import { ASSIGNABLE_SITE_ROLE_NAMES, FIRST_USER_SITE_ROLES, isImplicitRole } from "../../authz/roles.js";
 import type { Context, ServiceContext } from "../../context.js";
@@ -14,7 +15,7 @@ import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
-import { decodeId } from "../../graphql/ids.js";
+import { decodeId, globalId } from "../../graphql/ids.js";
 import { nameTakenError } from "../shared/name-taken.js";
 import { checkEmail, checkText, checkUsername, ensure } from "../shared/validation.js";
 
@@ -249,11 +250,10 @@ export async function updateUserSiteRoles(ctx: ServiceContext, input: { userId: 
   });
 }
 
-const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
-
 export async function createApiToken(ctx: ServiceContext, input: { name: string; lifetimeSeconds?: number | null }) {
   const { user, subject } = await ctx.viewer.require();
   assertAllowed(subject, "CREATE", { type: "API_KEY", ownerId: user.id });
+  const maxLifetime = ctx.config.maxTokenLifetimeSeconds;
   const name = input.name.trim();
   ensure(
     name.length === 0 || name.length > 64
@@ -261,12 +261,10 @@ export async function createApiToken(ctx: ServiceContext, input: { name: string;
       : checkText(name, ["input", "name"], 64, "Token name"),
     input.lifetimeSeconds !== null &&
       input.lifetimeSeconds !== undefined &&
-      (!Number.isInteger(input.lifetimeSeconds) ||
-        input.lifetimeSeconds < 60 ||
-        input.lifetimeSeconds > MAX_TOKEN_LIFETIME_SECONDS)
+      (!Number.isInteger(input.lifetimeSeconds) || input.lifetimeSeconds < 60 || input.lifetimeSeconds > maxLifetime)
       ? {
           code: "INVALID_INPUT",
-          message: `Lifetime must be between 60 and ${MAX_TOKEN_LIFETIME_SECONDS} seconds.`,
+          message: `Lifetime must be between 60 and ${maxLifetime} seconds.`,
           field: ["input", "lifetimeSeconds"],
         }
       : undefined,
@@ -288,5 +286,32 @@ export async function createApiToken(ctx: ServiceContext, input: { name: string;
       diff: { name, expiresAt },
     });
     return { apiToken, token: formatBearer(API_TOKEN_PREFIX, apiToken.id, secret) };
+  });
+}
+
+/**
+ * Revokes a token: its owner, or anyone with site API_KEY DELETE (user admins, owners). A token
+ * the viewer may not list does not exist for them. The next request with it is UNAUTHENTICATED
+ * and subscriptions opened with it end at their next event (both re-read the token).
+ */
+export async function deleteApiToken(ctx: ServiceContext, input: { id: string }) {
+  const { subject } = await ctx.viewer.require();
+  const id = decodeId("ApiToken", input.id, "API token");
+  return inTransaction(ctx.prisma, async (tx) => {
+    const token = await tx.apiToken.findFirst({
+      where: { id, ...apiTokenWhere(subject) },
+      include: { user: { select: { username: true } } },
+    });
+    if (!token) throw notFound("API token");
+    assertAllowed(subject, "DELETE", apiTokenObject(token));
+    await tx.apiToken.delete({ where: { id: token.id } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "DELETE",
+      resourceType: "API_KEY",
+      resourceId: token.id,
+      resourceName: token.name,
+      diff: { name: token.name, owner: token.user.username },
+    });
+    return { deletedId: globalId("ApiToken", token.id) };
   });
 }
