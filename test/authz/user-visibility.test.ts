@@ -55,7 +55,7 @@ describe("Template.createdBy", () => {
     expect(await templateCreator(member.token)).toEqual({
       id: siteTemplateAdmin.id,
       username: "site-tmpl",
-      name: "",
+      name: null,
       ...HIDDEN,
     });
   });
@@ -99,7 +99,7 @@ describe("AuditLog.actor", () => {
   it("shows an organization auditor only the public profile of a site user-admin", async () => {
     const actors = await auditActors(orgAuditor.token);
     const siteUserAdmin = actors.find((a) => a.username === "site-ua");
-    expect(siteUserAdmin).toEqual({ id: userAdmin.id, username: "site-ua", name: "", ...HIDDEN });
+    expect(siteUserAdmin).toEqual({ id: userAdmin.id, username: "site-ua", name: null, ...HIDDEN });
   });
 
   it("shows an organization auditor the details of a member of the organization", async () => {

@@ -6,7 +6,7 @@ import type { Group } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import { UserConnection } from "../users/users.graphql.js";
 import * as groups from "./groups.service.js";
 
@@ -34,8 +34,16 @@ export const GroupType = builder.prismaNode("Group", {
   authScopes: (group, ctx) => permissionScopes(ctx, { action: "READ", ...groupObject(group) }),
   fields: (t) => ({
     name: t.exposeString("name"),
-    displayName: t.exposeString("displayName"),
-    avatarUrl: t.exposeString("avatarUrl"),
+    displayName: t.string({
+      nullable: true,
+      description: "Null when unset.",
+      resolve: (group) => unsetAsNull(group.displayName),
+    }),
+    avatarUrl: t.string({
+      nullable: true,
+      description: "Null when unset.",
+      resolve: (group) => unsetAsNull(group.avatarUrl),
+    }),
     quotaAllowance: t.exposeInt("quotaAllowance"),
     source: t.field({ type: GroupSourceEnum, resolve: (g) => g.source }),
     isEveryone: t.exposeBoolean("isEveryone", {

@@ -5,7 +5,7 @@ import type { Context } from "../../context.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
-import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
 
 /**
@@ -34,8 +34,20 @@ export const OrganizationType = builder.prismaNode("Organization", {
         "Unique; 1-32 characters of letters, digits and single hyphens; 'default', 'new' and 'create' are reserved for new organizations.",
     }),
     displayName: t.exposeString("displayName"),
-    description: t.exposeString("description", USERS_ONLY),
-    icon: t.exposeString("icon", USERS_ONLY),
+    description: t.string({
+      nullable: true,
+      description: "Null when unset.",
+      select: { description: true },
+      ...USERS_ONLY,
+      resolve: (org) => unsetAsNull(org.description),
+    }),
+    icon: t.string({
+      nullable: true,
+      description: "Null when unset.",
+      select: { icon: true },
+      ...USERS_ONLY,
+      resolve: (org) => unsetAsNull(org.icon),
+    }),
     isDefault: t.exposeBoolean("isDefault", USERS_ONLY),
     createdAt: t.expose("createdAt", { type: "DateTime", ...USERS_ONLY }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", ...USERS_ONLY }),

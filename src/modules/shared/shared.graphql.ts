@@ -17,6 +17,11 @@ export const UserErrorType = builder.objectRef<UserError>("UserError").implement
   }),
 });
 
+/** Optional text is stored as "" when unset and answered as null ("Null when unset" in the contract). */
+export function unsetAsNull(value: string): string | null {
+  return value === "" ? null : value;
+}
+
 /** A mutation payload: the service's result, or nothing but userErrors. */
 export type Payload<T> = Partial<T> & { userErrors: UserError[] };
 

@@ -10,7 +10,7 @@ import { filterId, globalId } from "../../graphql/ids.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
-import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
@@ -91,8 +91,18 @@ export const TemplateType = builder.prismaNode("Template", {
   fields: (t) => ({
     name: t.exposeString("name"),
     displayName: t.exposeString("displayName"),
-    description: t.exposeString("description"),
-    icon: t.exposeString("icon"),
+    description: t.string({
+      nullable: true,
+      description: "Null when unset.",
+      select: { description: true },
+      resolve: (template) => unsetAsNull(template.description),
+    }),
+    icon: t.string({
+      nullable: true,
+      description: "Null when unset.",
+      select: { icon: true },
+      resolve: (template) => unsetAsNull(template.icon),
+    }),
     organization: t.relation("organization"),
     activeVersion: t.field({
       type: TemplateVersionType,

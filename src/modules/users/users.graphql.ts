@@ -14,7 +14,14 @@ import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
-import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import {
+  DeletePayload,
+  type Payload,
+  payloadType,
+  UserErrorType,
+  unsetAsNull,
+  withUserErrors,
+} from "../shared/shared.graphql.js";
 import * as userProfile from "./user-profile.service.js";
 import * as userStatus from "./user-status.service.js";
 import * as users from "./users.service.js";
@@ -62,9 +69,9 @@ export const UserType = builder.prismaNode("User", {
     }),
     name: t.string({
       nullable: true,
-      description: "Null for a provisioner key, which sees usernames only.",
+      description: "Null when unset, and for a provisioner key, which sees usernames only.",
       select: { name: true },
-      resolve: (u, _args, ctx) => (ctx.actor.kind === "provisioner" ? null : u.name),
+      resolve: (u, _args, ctx) => (ctx.actor.kind === "provisioner" ? null : unsetAsNull(u.name)),
     }),
     status: t.field({
       type: UserStatusEnum,

@@ -98,7 +98,7 @@ describe("createGroup", () => {
         token: cast.owner.token,
       },
     );
-    expect(mine.data?.createGroup.group).toMatchObject({ displayName: "", avatarUrl: "", quotaAllowance: 0 });
+    expect(mine.data?.createGroup.group).toMatchObject({ displayName: null, avatarUrl: null, quotaAllowance: 0 });
     const theirs = await app.gql(
       CREATE,
       { input: { organizationId: cast.otherOrg.id, name: "shared" } },
