@@ -13,7 +13,7 @@ import {
   permissionKey,
   type ResourceType,
 } from "./permissions.js";
-import { builtInRole, CUSTOM, ORGANIZATION_RESOURCES } from "./roles.js";
+import { ASSIGNABLE_SITE_ROLE_NAMES, builtInRole, CUSTOM, isImplicitRole, ORGANIZATION_RESOURCES } from "./roles.js";
 
 type Grants = { allow: Set<PermissionKey>; deny: Set<PermissionKey> };
 type OrganizationGrants = { roles: readonly string[]; org: Grants; member: Grants };
@@ -224,6 +224,23 @@ export function canAssignRole(
     ...(organizationId ? (subject.organizations.get(organizationId)?.roles ?? []) : []),
   ];
   return held.some((name) => builtInRole(name)?.assigns.includes(target));
+}
+
+/**
+ * Whether the subject may change, suspend or delete a user holding these site roles: only if it
+ * could assign each of them itself, so nobody acts on a user with powers they cannot grant.
+ */
+export function mayManageUserWithRoles(subject: Subject, siteRoles: readonly string[]): boolean {
+  return siteRoles.every((role) => isImplicitRole(role) || canAssignRole(subject, role, null));
+}
+
+/**
+ * Whether the subject may change another user's email: only who may assign every site role (the
+ * owner). OIDC and SCIM link accounts by email, so an address set by anyone else could route
+ * another person's identity into an account.
+ */
+export function mayChangeEmails(subject: Subject): boolean {
+  return ASSIGNABLE_SITE_ROLE_NAMES.every((role) => canAssignRole(subject, role, null));
 }
 
 export function isOrganizationMember(subject: Subject, organizationId: string): boolean {

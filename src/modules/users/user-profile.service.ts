@@ -2,6 +2,7 @@
 import { recordAudit } from "../../audit/audit.js";
 import { hashPassword, passwordProblem, verifyPassword } from "../../auth/passwords.js";
 import { assertAllowed, auditMeta } from "../../authz/assert.js";
+import { mayChangeEmails, mayManageUserWithRoles } from "../../authz/evaluator.js";
 import { userWhere } from "../../authz/policies/user.js";
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
@@ -9,6 +10,7 @@ import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
 import { rethrowNameTaken } from "../shared/name-taken.js";
 import { checkEmail, checkText, checkUsername, ensure } from "../shared/validation.js";
+import { outranked } from "./user-status.service.js";
 
 type ProfileInput = { userId: string; name?: string | null; username?: string | null; email?: string | null };
 
@@ -27,7 +29,13 @@ export async function updateUser(ctx: ServiceContext, input: ProfileInput) {
   return inTransaction(ctx.prisma, async (tx) => {
     const target = await tx.user.findFirst({ where: { id: userId, ...userWhere(subject) } });
     if (!target) throw notFound("user");
-    if (target.id !== viewer.id) assertAllowed(subject, "UPDATE", { type: "USER", ownerId: target.id });
+    if (target.id !== viewer.id) {
+      assertAllowed(subject, "UPDATE", { type: "USER", ownerId: target.id });
+      if (!mayManageUserWithRoles(subject, target.siteRoles)) throw outranked();
+    }
+    if (email !== undefined && email !== target.email && !mayChangeEmails(subject)) {
+      throw userError("PERMISSION_ESCALATION", "Only a site owner may change an email address.", ["input", "email"]);
+    }
     const data = {
       ...(input.name != null && input.name !== target.name ? { name: input.name } : {}),
       ...(input.username != null && input.username !== target.username ? { username: input.username } : {}),

@@ -2,6 +2,7 @@
 // every credential check refuses a suspended user (sessions, API tokens, each subscription event).
 import { recordAudit } from "../../audit/audit.js";
 import { assertAllowed, auditMeta } from "../../authz/assert.js";
+import { mayManageUserWithRoles } from "../../authz/evaluator.js";
 import type { Action } from "../../authz/permissions.js";
 import { userWhere } from "../../authz/policies/user.js";
 import type { ServiceContext } from "../../context.js";
@@ -32,6 +33,13 @@ type Viewer = Awaited<ReturnType<ServiceContext["viewer"]["require"]>>;
  * users. The viewer is loaded before the transaction opens (on PGlite's single connection a
  * read through the main client inside it would wait for itself).
  */
+/** Refuses acting on a user who holds site roles the viewer could not assign. */
+export const outranked = () =>
+  userError("PERMISSION_ESCALATION", "Only who may assign all of this user's site roles may change this user.", [
+    "input",
+    "userId",
+  ]);
+
 async function targetUser({ user: viewer, subject }: Viewer, tx: Tx, id: string, action: Action) {
   const userId = decodeId("User", id, "user");
   const visible = await tx.user.findFirst({ where: { id: userId, ...userWhere(subject) }, select: { id: true } });
@@ -39,6 +47,9 @@ async function targetUser({ user: viewer, subject }: Viewer, tx: Tx, id: string,
   assertAllowed(subject, action, { type: "USER", ownerId: userId });
   await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`;
   const user = await tx.user.findUniqueOrThrow({ where: { id: userId } });
+  if (user.id !== viewer.id && !mayManageUserWithRoles(subject, user.siteRoles)) {
+    throw outranked();
+  }
   return { user, isSelf: user.id === viewer.id };
 }
 

@@ -1,4 +1,5 @@
-// updateUser (by the user themself or a user admin; names unique ignoring case) and changePassword
+// updateUser (by the user themself or a user admin who outranks the user; emails by owners only;
+// names unique ignoring case) and changePassword
 // (ends the user's other sessions).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, createUser, login, setupOwner } from "../../support/actors.js";
@@ -45,18 +46,47 @@ describe("updateUser", () => {
     expect(audit?.diff).toEqual({ name: { from: "", to: "Alice A" }, username: { from: "alice", to: "alice2" } });
   });
 
-  it("lets a user admin change another user's email; members are FORBIDDEN on others", async () => {
+  it("lets only a site owner change an email; members are FORBIDDEN on others", async () => {
+    // OIDC and SCIM link accounts by email: an address set by anyone else could route another
+    // person's identity into the account (a user admin into a template admin's, a member into its own).
     const byAdmin = await app.gql(
       UPDATE,
-      { input: { userId: bob.id, email: "Bob2@Example.com" } },
-      {
-        token: userAdmin.token,
-      },
+      { input: { userId: bob.id, email: "x@idp.example" } },
+      { token: userAdmin.token },
     );
-    expect(byAdmin.data?.updateUser.user.email).toBe("bob2@example.com");
+    expect(byAdmin.data?.updateUser.userErrors).toEqual([{ code: "PERMISSION_ESCALATION", field: ["input", "email"] }]);
+    const bySelf = await app.gql(
+      UPDATE,
+      { input: { userId: bob.id, email: "hire@corp.example" } },
+      { token: bob.token },
+    );
+    expect(bySelf.data?.updateUser.userErrors).toEqual([{ code: "PERMISSION_ESCALATION", field: ["input", "email"] }]);
+    const byOwner = await app.gql(
+      UPDATE,
+      { input: { userId: bob.id, email: "Bob2@Example.com" } },
+      { token: owner.token },
+    );
+    expect(byOwner.data?.updateUser.user.email).toBe("bob2@example.com");
     const byMember = await app.gql(UPDATE, { input: { userId: bob.id, name: "x" } }, { token: alice.token });
     expect(errorCodes(byMember)).toEqual(["FORBIDDEN"]);
     expect((await app.prisma.user.findUnique({ where: { id: uuidOf(bob.id) } }))?.name).toBe("");
+  });
+
+  it("refuses a user admin any change to a user holding site roles it cannot assign", async () => {
+    const templateAdmin = await createUser(app, owner.token, "tmpl-admin", { siteRoles: ["template-admin"] });
+    const rename = await app.gql(
+      UPDATE,
+      { input: { userId: templateAdmin.id, username: "renamed" } },
+      { token: userAdmin.token },
+    );
+    expect(rename.data?.updateUser.userErrors).toEqual([{ code: "PERMISSION_ESCALATION", field: ["input", "userId"] }]);
+    const renameOwner = await app.gql(UPDATE, { input: { userId: owner.id, name: "x" } }, { token: userAdmin.token });
+    expect(renameOwner.data?.updateUser.userErrors).toEqual([
+      { code: "PERMISSION_ESCALATION", field: ["input", "userId"] },
+    ]);
+    expect((await app.prisma.user.findUnique({ where: { id: uuidOf(templateAdmin.id) } }))?.username).toBe(
+      "tmpl-admin",
+    );
   });
 
   it("refuses a taken username or email in any case, and an invalid one, writing nothing", async () => {
@@ -65,7 +95,7 @@ describe("updateUser", () => {
     const email = await app.gql(
       UPDATE,
       { input: { userId: bob.id, email: "OWNER@example.com" } },
-      { token: bob.token },
+      { token: owner.token },
     );
     expect(email.data?.updateUser.userErrors).toEqual([{ code: "EMAIL_TAKEN", field: ["input", "email"] }]);
     const bad = await app.gql(UPDATE, { input: { userId: bob.id, username: "bad name" } }, { token: bob.token });

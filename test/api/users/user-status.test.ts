@@ -59,15 +59,18 @@ describe("suspendUser and activateUser", () => {
     expect(result.data?.suspendUser.userErrors).toEqual([{ code: "CANNOT_SUSPEND_SELF", field: ["input", "userId"] }]);
   });
 
-  it("never suspends the last active owner, but does suspend an owner while another is active", async () => {
-    const last = await app.gql(SUSPEND, { input: { userId: owner.id } }, { token: userAdmin.token });
-    expect(last.data?.suspendUser.userErrors).toEqual([{ code: "LAST_OWNER", field: ["input", "userId"] }]);
+  it("refuses a user admin an owner; an owner suspends another owner while one stays active", async () => {
+    // A user admin cannot assign `owner`, so it may not act on one (the last one included).
+    const byUserAdmin = await app.gql(SUSPEND, { input: { userId: owner.id } }, { token: userAdmin.token });
+    expect(byUserAdmin.data?.suspendUser.userErrors).toEqual([
+      { code: "PERMISSION_ESCALATION", field: ["input", "userId"] },
+    ]);
     const second = await createUser(app, owner.token, "second-owner", { siteRoles: ["owner"] });
     const ok = await app.gql(SUSPEND, { input: { userId: owner.id } }, { token: second.token });
     expect(ok.data?.suspendUser.userErrors).toEqual([]);
     // Now `second` is the last active owner.
     const refused = await app.gql(SUSPEND, { input: { userId: second.id } }, { token: userAdmin.token });
-    expect(refused.data?.suspendUser.userErrors[0].code).toBe("LAST_OWNER");
+    expect(refused.data?.suspendUser.userErrors[0].code).toBe("PERMISSION_ESCALATION");
     const restored = await app.gql(ACTIVATE, { input: { userId: owner.id } }, { token: second.token });
     expect(restored.data?.activateUser.userErrors).toEqual([]);
   });
@@ -90,12 +93,12 @@ describe("deleteUser", () => {
     expect(await app.prisma.auditLog.count({ where: { resourceId: uuidOf(target.id), action: "DELETE" } })).toBe(1);
   });
 
-  it("refuses deleting oneself and the last active owner; members are FORBIDDEN", async () => {
+  it("refuses deleting oneself, and an owner to a user admin; members are FORBIDDEN", async () => {
     const self = await app.gql(DELETE, { input: { userId: userAdmin.id } }, { token: userAdmin.token });
     expect(self.data?.deleteUser.userErrors).toEqual([{ code: "CANNOT_DELETE_SELF" }]);
     await app.prisma.user.updateMany({ where: { username: "second-owner" }, data: { status: "SUSPENDED" } });
     const last = await app.gql(DELETE, { input: { userId: owner.id } }, { token: userAdmin.token });
-    expect(last.data?.deleteUser.userErrors).toEqual([{ code: "LAST_OWNER" }]);
+    expect(last.data?.deleteUser.userErrors).toEqual([{ code: "PERMISSION_ESCALATION" }]);
     const byMember = await app.gql(DELETE, { input: { userId: userAdmin.id } }, { token: member.token });
     expect(errorCodes(byMember)).toEqual(["FORBIDDEN"]);
   });
