@@ -88,6 +88,10 @@ export type AuditRegistry = {
     CREATE: { name: string; tags: Record<string, string> };
     DELETE: { name: string; daemons: number; failedJobs: number };
   };
+  PROVISIONER_JOB: {
+    /** `to` is CANCELED for a pending job, CANCELING for a running one (its daemon finishes it). */
+    CANCEL: { type: string; from: string; to: string };
+  };
   PROVISIONER_DAEMON: {
     REGISTER: { keyName: string; version: string; provisioners: string[]; tags: Record<string, string> };
   };

@@ -60,6 +60,7 @@ export const USER_ERROR_CODES = [
   "JOB_NOT_RUNNING",
   "IDP_UNAVAILABLE",
   "FORBIDDEN",
+  "JOB_NOT_CANCELABLE",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

@@ -23,7 +23,7 @@ import {
   type MatrixActor,
   setupCast,
 } from "../support/matrix.js";
-import { acquire, bareJobs, createKey, register } from "../support/provisioners.js";
+import { acquire, bareJobs, createKey, jobGlobalId, register } from "../support/provisioners.js";
 import { createTemplate, createWorkspace } from "../support/workloads.js";
 
 let app: TestApp;
@@ -426,6 +426,14 @@ const ROWS: Row[] = [
     query: `mutation($input: CompleteProvisionerJobInput!) { completeProvisionerJob(input: $input) { job { status } userErrors { code } } }`,
     variables: input(async (actor) => (actor === "provisionerKey" ? heldJob() : { jobId: importJobId })),
     expect: "provisionerKey: ok | *: UNAUTHENTICATED",
+  },
+  {
+    op: "Mutation.cancelProvisionerJob",
+    query: `mutation($input: CancelProvisionerJobInput!) { cancelProvisionerJob(input: $input) { job { status } userErrors { code } } }`,
+    variables: input(async () => ({ jobId: jobGlobalId((await bareJobs(app, uuidOf(cast.org.id), 1))[0] as string) })),
+    // A job without template or workspace: only PROVISIONER_JOBS UPDATE holders; members see it, others do not.
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:PROVISIONER_JOBS:UPDATE | outsider userAdmin: NOT_FOUND",
   },
 
   // ---- templates and workspaces

@@ -31,7 +31,7 @@ export async function lockNextJob(tx: Tx, organizationId: string, daemonTags: Ta
 export const STALE_JOB_ERROR = "The provisioner daemon running this job stopped responding.";
 
 /**
- * Fails RUNNING jobs whose daemon has not been seen for `timeoutSeconds` (or no longer exists),
+ * Fails RUNNING (and CANCELING) jobs whose daemon has not been seen for `timeoutSeconds` (or no longer exists),
  * so nothing waits forever on a daemon that died. Returns how many jobs it failed.
  */
 export async function failStaleJobs(
@@ -43,7 +43,7 @@ export async function failStaleJobs(
   const cutoff = new Date(now.getTime() - timeoutSeconds * 1000);
   const failed = await prisma.provisionerJob.updateManyAndReturn({
     where: {
-      status: "RUNNING",
+      status: { in: ["RUNNING", "CANCELING"] },
       OR: [{ workerId: null }, { worker: { is: { OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] } } }],
     },
     data: { status: "FAILED", error: STALE_JOB_ERROR, completedAt: now },
