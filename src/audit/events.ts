@@ -106,7 +106,8 @@ export type AuditRegistry = {
       everyoneGroupAccess: boolean;
       importJobId: string;
     };
-    UPDATE: { acl: { users: unknown; groups: unknown } };
+    /** An ACL change, or the fields that changed (updateTemplate; `everyoneGroupAccess` when it was removed). */
+    UPDATE: { acl: { users: unknown; groups: unknown } } | ChangedFields;
   };
   WORKSPACE: {
     CREATE: { name: string; ownerId: string; templateId: string; buildId: string; dailyCost: number };

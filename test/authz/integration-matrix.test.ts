@@ -444,6 +444,14 @@ const ROWS: Row[] = [
     expect: "owner orgAdmin: ok | outsider: NOT_FOUND | *: FORBIDDEN:TEMPLATE:CREATE",
   },
   {
+    op: "Mutation.updateTemplate",
+    query: `mutation($input: UpdateTemplateInput!) { updateTemplate(input: $input) { template { id } userErrors { code } } }`,
+    variables: input(() => ({ templateId, description: fresh("described") })),
+    // As updateTemplateAcl: members read the template through Everyone's USE entry, and may not change it.
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
+  },
+  {
     op: "Mutation.updateTemplateAcl",
     query: `mutation($input: UpdateTemplateAclInput!) { updateTemplateAcl(input: $input) { template { id } userErrors { code } } }`,
     variables: input(() => ({ templateId, users: [{ userId: cast.orgAuditor.id, role: "USE" }] })),

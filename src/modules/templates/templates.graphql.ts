@@ -186,6 +186,19 @@ const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
   }),
 });
 
+const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    name: t.string({ description: "A new name, with the same rules as on creation." }),
+    displayName: t.string(),
+    description: t.string(),
+    icon: t.string(),
+    disableEveryoneGroupAccess: t.boolean({
+      description: "When true, removes the Everyone group's entry from the ACL; false changes nothing.",
+    }),
+  }),
+});
+
 const TemplateUserPermissionInput = builder.inputType("TemplateUserPermissionInput", {
   fields: (t) => ({
     userId: t.id({ required: true }),
@@ -215,6 +228,14 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.createTemplate(ctx, input)),
+  }),
+  updateTemplate: t.field({
+    type: TemplatePayload,
+    description:
+      "Changes the template's name, display name, description, icon or Everyone access. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateTemplateInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     type: TemplatePayload,

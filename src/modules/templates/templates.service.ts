@@ -237,3 +237,79 @@ export async function updateTemplateAcl(
     return { template };
   });
 }
+
+export type UpdateTemplateInput = {
+  templateId: string;
+  name?: string | null;
+  displayName?: string | null;
+  description?: string | null;
+  icon?: string | null;
+  disableEveryoneGroupAccess?: boolean | null;
+};
+
+/**
+ * Changes a template's name (same rules as creation, unique case-insensitively per organization),
+ * display name, description or icon. `disableEveryoneGroupAccess: true` removes the Everyone
+ * group's ACL entry; false changes nothing (as Coder). For who may update the template only.
+ */
+export async function updateTemplate(ctx: ServiceContext, input: UpdateTemplateInput): Promise<{ template: Template }> {
+  const { user, subject } = await ctx.viewer.require();
+  const templateId = decodeId("Template", input.templateId, "template");
+  const found = await ctx.prisma.template.findUnique({
+    where: { id: templateId },
+    include: applicableAclEntries(user.id),
+  });
+  if (!found) throw notFound("template");
+  const aclRole = bestAclRole(found);
+  assertCan(subject, "UPDATE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  ensure(
+    input.name == null ? undefined : checkName(input.name, ["input", "name"]),
+    checkDisplayName(input.displayName, ["input", "displayName"]),
+    checkText(input.description, ["input", "description"], 1024, "Description"),
+    checkUrl(input.icon, ["input", "icon"], "Icon"),
+  );
+  const wanted = {
+    name: input.name ?? undefined,
+    displayName: input.displayName ?? undefined,
+    description: input.description ?? undefined,
+    icon: input.icon ?? undefined,
+  };
+  try {
+    return await inTransaction(ctx.prisma, async (tx) => {
+      const current = await tx.template.findUnique({ where: { id: templateId } });
+      if (!current) throw notFound("template");
+      const diff: Record<string, unknown> = changedFields(current, wanted);
+      if (input.disableEveryoneGroupAccess) {
+        const removed = await tx.templateGroupAcl.deleteMany({ where: { templateId, group: { isEveryone: true } } });
+        if (removed.count > 0) diff.everyoneGroupAccess = { from: true, to: false };
+      }
+      if (Object.keys(diff).length === 0) return { template: current };
+      const template = await tx.template.update({ where: { id: templateId }, data: wanted });
+      await recordAudit(tx, auditMeta(ctx), {
+        action: "UPDATE",
+        resourceType: "TEMPLATE",
+        resourceId: template.id,
+        resourceName: template.name,
+        organizationId: template.organizationId,
+        diff,
+      });
+      return { template };
+    });
+  } catch (error) {
+    // The unique index on (organization, lower(name)) refuses a name taken in any case.
+    throw nameTakenError(error, "template") ?? error;
+  }
+}
+
+/** The fields of `wanted` that differ from `current`, as { field: { from, to } }. */
+function changedFields<T extends object>(
+  current: T,
+  wanted: Partial<T>,
+): Record<string, { from: unknown; to: unknown }> {
+  const diff: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [key, to] of Object.entries(wanted)) {
+    const from = current[key as keyof T];
+    if (to !== undefined && to !== from) diff[key] = { from, to };
+  }
+  return diff;
+}
