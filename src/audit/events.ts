@@ -108,6 +108,8 @@ export type AuditRegistry = {
     };
     /** An ACL change, or the fields that changed (updateTemplate; `everyoneGroupAccess` when it was removed). */
     UPDATE: { acl: { users: unknown; groups: unknown } } | ChangedFields;
+    /** Jobs of its versions and of its deleted workspaces' builds that were canceled; deleted workspace rows removed. */
+    DELETE: { name: string; canceledJobs: number; deletedWorkspaces: number };
   };
   WORKSPACE: {
     CREATE: { name: string; ownerId: string; templateId: string; buildId: string; dailyCost: number };

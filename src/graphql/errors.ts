@@ -61,6 +61,7 @@ export const USER_ERROR_CODES = [
   "IDP_UNAVAILABLE",
   "FORBIDDEN",
   "JOB_NOT_CANCELABLE",
+  "TEMPLATE_IN_USE",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

@@ -452,6 +452,15 @@ const ROWS: Row[] = [
       "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
   },
   {
+    op: "Mutation.deleteTemplate",
+    query: `mutation($input: DeleteTemplateInput!) { deleteTemplate(input: $input) { deletedId userErrors { code } } }`,
+    variables: input(async () => ({
+      templateId: await createTemplate(app, cast.owner.token, { organizationId: orgA(), name: fresh("doomed-tpl") }),
+    })),
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:DELETE | outsider userAdmin: NOT_FOUND",
+  },
+  {
     op: "Mutation.updateTemplateAcl",
     query: `mutation($input: UpdateTemplateAclInput!) { updateTemplateAcl(input: $input) { template { id } userErrors { code } } }`,
     variables: input(() => ({ templateId, users: [{ userId: cast.orgAuditor.id, role: "USE" }] })),

@@ -10,7 +10,7 @@ import { filterId, globalId } from "../../graphql/ids.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
-import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
@@ -199,6 +199,10 @@ const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
   }),
 });
 
+const DeleteTemplateInput = builder.inputType("DeleteTemplateInput", {
+  fields: (t) => ({ templateId: t.id({ required: true }) }),
+});
+
 const TemplateUserPermissionInput = builder.inputType("TemplateUserPermissionInput", {
   fields: (t) => ({
     userId: t.id({ required: true }),
@@ -236,6 +240,14 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateTemplateInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
+  }),
+  deleteTemplate: t.field({
+    type: DeletePayload,
+    description:
+      "Deletes the template (TEMPLATE_IN_USE while workspaces that are not deleted use it); its pending jobs are canceled and its name is free again.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteTemplateInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     type: TemplatePayload,

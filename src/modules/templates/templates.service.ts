@@ -7,8 +7,8 @@ import { applicableAclEntries, bestAclRole } from "../../authz/policies/template
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
-import { notFound, type UserError, UserErrors } from "../../graphql/errors.js";
-import { decodeId } from "../../graphql/ids.js";
+import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
+import { decodeId, globalId } from "../../graphql/ids.js";
 import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
@@ -312,4 +312,69 @@ function changedFields<T extends object>(
     if (to !== undefined && to !== from) diff[key] = { from, to };
   }
   return diff;
+}
+
+/**
+ * Deletes a template, refused with TEMPLATE_IN_USE while workspaces that are not deleted use it
+ * (Coder's rule). Its versions' jobs and its deleted workspaces' build jobs still pending are
+ * CANCELED (running ones CANCELING); the deleted workspace rows go with it (as they go with their
+ * organization), and the name is free again. For who may delete the template only.
+ */
+export async function deleteTemplate(ctx: ServiceContext, input: { templateId: string }) {
+  const { user, subject } = await ctx.viewer.require();
+  const templateId = decodeId("Template", input.templateId, "template");
+  const found = await ctx.prisma.template.findUnique({
+    where: { id: templateId },
+    include: applicableAclEntries(user.id),
+  });
+  if (!found) throw notFound("template");
+  const aclRole = bestAclRole(found);
+  assertCan(subject, "DELETE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  const deleted = await inTransaction(ctx.prisma, async (tx) => {
+    // A workspace being created holds a key-share lock on its template: wait for it, and make
+    // later ones wait for this delete, so the count below stays true until it commits.
+    const locked = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM "Template" WHERE id = ${templateId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw notFound("template");
+    const inUse = await tx.workspace.count({ where: { templateId, deleted: false } });
+    if (inUse > 0) {
+      throw userError(
+        "TEMPLATE_IN_USE",
+        `${inUse} workspace${inUse === 1 ? " uses" : "s use"} this template; delete ${inUse === 1 ? "it" : "them"} first.`,
+        ["input", "templateId"],
+      );
+    }
+    const now = new Date();
+    const ofTemplate = {
+      OR: [{ templateVersion: { is: { templateId } } }, { workspaceBuild: { is: { workspace: { templateId } } } }],
+    };
+    const select = { id: true, organizationId: true, type: true } as const;
+    const canceled = await tx.provisionerJob.updateManyAndReturn({
+      where: { ...ofTemplate, status: "PENDING" },
+      data: { status: "CANCELED", error: "The job's template was deleted.", completedAt: now },
+      select,
+    });
+    const canceling = await tx.provisionerJob.updateManyAndReturn({
+      where: { ...ofTemplate, status: "RUNNING" },
+      data: { status: "CANCELING" },
+      select,
+    });
+    const workspaces = await tx.workspace.deleteMany({ where: { templateId, deleted: true } });
+    await tx.template.delete({ where: { id: templateId } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "DELETE",
+      resourceType: "TEMPLATE",
+      resourceId: templateId,
+      resourceName: found.name,
+      organizationId: found.organizationId,
+      diff: {
+        name: found.name,
+        canceledJobs: canceled.length + canceling.length,
+        deletedWorkspaces: workspaces.count,
+      },
+    });
+    return { jobs: [...canceled, ...canceling] };
+  });
+  ctx.live.jobsChanged(deleted.jobs); // live updates, after the commit
+  return { deletedId: globalId("Template", templateId) };
 }
