@@ -88,4 +88,22 @@ describe("deleteTemplate", () => {
     expect(errorCodes(await remove(gina.token, templateId))).toEqual(["NOT_FOUND"]);
     expect(await app.prisma.template.count({ where: { id: uuidOf(templateId) } })).toBe(1);
   });
+
+  it("racing createWorkspace has exactly one outcome: the workspace and TEMPLATE_IN_USE, or the delete and NOT_FOUND", async () => {
+    for (let round = 0; round < 8; round++) {
+      const templateId = await acme.template(`race-${round}`);
+      const [created, deleted] = await Promise.all([
+        createWorkspace(app, alice.token, { templateId, name: `race-${round}` }),
+        remove(owner.token, templateId),
+      ]);
+      const deleteErrors = deleted.data?.deleteTemplate.userErrors;
+      if (created.payload?.workspace) {
+        expect(created.errors).toBeUndefined();
+        expect(deleteErrors?.[0]?.code).toBe("TEMPLATE_IN_USE");
+      } else {
+        expect(errorCodes(created.result)).toEqual(["NOT_FOUND"]);
+        expect(deleteErrors).toEqual([]);
+      }
+    }
+  });
 });
