@@ -39,6 +39,8 @@ export type Config = Readonly<{
   provisionerStaleSeconds: number;
   /** A RUNNING job whose daemon has not been seen for this long is failed by the reaper. */
   provisionerJobTimeoutSeconds: number;
+  /** A PENDING job no daemon acquired within this long is failed by the reaper (Coder: 30 minutes). */
+  provisionerPendingTimeoutSeconds: number;
   /** OpenID Connect login; null when OIDC_ISSUER_URL is unset. */
   oidc: OidcConfig | null;
   /** Bearer key of the SCIM 2.0 endpoint; SCIM is off (404) when unset. */
@@ -216,5 +218,6 @@ export function loadConfig(env: Env = process.env): Config {
     scimApiKey: scimApiKey(env),
     provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
     provisionerJobTimeoutSeconds: integer(env, "PROVISIONER_JOB_TIMEOUT_SECONDS", 300, 1, 604800),
+    provisionerPendingTimeoutSeconds: integer(env, "PROVISIONER_PENDING_TIMEOUT_SECONDS", 1800, 1, 604800),
   });
 }

@@ -92,6 +92,10 @@ export type AuditRegistry = {
     CREATE: { name: string; tags: Record<string, string> };
     DELETE: { name: string; daemons: number; failedJobs: number };
   };
+  PROVISIONER_JOB: {
+    /** `to` is CANCELED for a pending job, CANCELING for a running one (its daemon finishes it). */
+    CANCEL: { type: string; from: string; to: string };
+  };
   PROVISIONER_DAEMON: {
     REGISTER: { keyName: string; version: string; provisioners: string[]; tags: Record<string, string> };
   };
@@ -106,7 +110,10 @@ export type AuditRegistry = {
       everyoneGroupAccess: boolean;
       importJobId: string;
     };
-    UPDATE: { acl: { users: unknown; groups: unknown } };
+    /** An ACL change, or the fields that changed (updateTemplate; `everyoneGroupAccess` when it was removed). */
+    UPDATE: { acl: { users: unknown; groups: unknown } } | ChangedFields;
+    /** Jobs of its versions and of its deleted workspaces' builds that were canceled; deleted workspace rows removed. */
+    DELETE: { name: string; canceledJobs: number; deletedWorkspaces: number };
   };
   WORKSPACE: {
     CREATE: { name: string; ownerId: string; templateId: string; buildId: string; dailyCost: number };

@@ -64,6 +64,8 @@ export const USER_ERROR_CODES = [
   "CANNOT_DELETE_SELF",
   "LAST_OWNER",
   "USER_HAS_WORKSPACES",
+  "JOB_NOT_CANCELABLE",
+  "TEMPLATE_IN_USE",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

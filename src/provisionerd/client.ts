@@ -22,6 +22,8 @@ type UserError = { code: string; message: string };
 
 const REGISTER = `mutation($input: RegisterProvisionerDaemonInput!) {
   registerProvisionerDaemon(input: $input) { daemon { id } userErrors { code message } } }`;
+const HEARTBEAT = `mutation($input: RegisterProvisionerDaemonInput!) {
+  registerProvisionerDaemon(input: $input) { daemon { id currentJob { id status } } userErrors { code message } } }`;
 const ACQUIRE = `mutation($input: AcquireProvisionerJobInput!) {
   acquireProvisionerJob(input: $input) { acquired { job { id type tags { key value } } declaredDailyCost } userErrors { code message } } }`;
 const COMPLETE = `mutation($input: CompleteProvisionerJobInput!) {
@@ -59,12 +61,25 @@ export class DaemonClient {
     return payload.daemon.id;
   }
 
+  /** Re-registers (the daemon is seen) and answers whether `jobId` was canceled meanwhile. */
+  async heartbeat(input: { name: string; version: string; provisioners: string[] }, jobId: string): Promise<boolean> {
+    const payload = await this.call<{ daemon: { currentJob: { id: string; status: string } | null } }>(
+      HEARTBEAT,
+      input,
+      "registerProvisionerDaemon",
+    );
+    const current = payload.daemon.currentJob;
+    return current?.id === jobId && current.status === "CANCELING";
+  }
+
   async acquire(daemonId: string): Promise<AcquiredJob | null> {
     const payload = await this.call<{ acquired: AcquiredJob | null }>(ACQUIRE, { daemonId }, "acquireProvisionerJob");
     return payload.acquired;
   }
 
-  async complete(input: { jobId: string; daemonId: string; error?: string; dailyCost?: number }): Promise<void> {
-    await this.call(COMPLETE, input, "completeProvisionerJob");
+  /** Reports the outcome; answers the job's final status (CANCELED when it was canceled meanwhile). */
+  async complete(input: { jobId: string; daemonId: string; error?: string; dailyCost?: number }): Promise<string> {
+    const payload = await this.call<{ job: { status: string } }>(COMPLETE, input, "completeProvisionerJob");
+    return payload.job.status;
   }
 }

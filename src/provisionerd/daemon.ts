@@ -87,15 +87,24 @@ async function runJob(options: DaemonOptions, daemonId: string, acquired: Acquir
   const { client, log } = options;
   const jobLog = log.child({ jobId: acquired.job.id, type: acquired.job.type });
   jobLog.info("job acquired");
-  // Re-registering refreshes lastSeenAt, so a long job is not mistaken for a dead daemon's.
+  // Re-registering refreshes lastSeenAt, so a long job is not mistaken for a dead daemon's; its
+  // answer tells whether the job was canceled, which stops the provisioner.
+  const cancel = new AbortController();
+  const registration = { name: options.name, version: options.version, provisioners: ["echo"] };
   const heartbeat = setInterval(() => {
     client
-      .register({ name: options.name, version: options.version, provisioners: ["echo"] })
+      .heartbeat(registration, acquired.job.id)
+      .then((canceled) => {
+        if (canceled && !cancel.signal.aborted) {
+          jobLog.info("job canceled; stopping it");
+          cancel.abort();
+        }
+      })
       .catch((error) => jobLog.warn("heartbeat failed", { error: error instanceof Error ? error.message : error }));
   }, options.heartbeatMs);
   let outcome: JobOutcome;
   try {
-    outcome = await runEcho(acquired, options.echo);
+    outcome = await runEcho(acquired, options.echo, cancel.signal);
   } catch (error) {
     outcome = { error: `echo: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
@@ -114,8 +123,9 @@ async function report(
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await options.client.complete({ jobId, daemonId, ...outcome });
-      log.info(outcome.error ? "job failed" : "job succeeded", { ...outcome });
+      const status = await options.client.complete({ jobId, daemonId, ...outcome });
+      if (status === "CANCELED") log.info("job canceled");
+      else log.info(outcome.error ? "job failed" : "job succeeded", { ...outcome });
       return;
     } catch (error) {
       const stop = fatal(error);

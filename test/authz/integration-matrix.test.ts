@@ -23,7 +23,7 @@ import {
   type MatrixActor,
   setupCast,
 } from "../support/matrix.js";
-import { acquire, bareJobs, createKey, register } from "../support/provisioners.js";
+import { acquire, bareJobs, createKey, jobGlobalId, register } from "../support/provisioners.js";
 import { createTemplate, createWorkspace } from "../support/workloads.js";
 
 let app: TestApp;
@@ -475,6 +475,14 @@ const ROWS: Row[] = [
     variables: input(async (actor) => (actor === "provisionerKey" ? heldJob() : { jobId: importJobId })),
     expect: "provisionerKey: ok | *: UNAUTHENTICATED",
   },
+  {
+    op: "Mutation.cancelProvisionerJob",
+    query: `mutation($input: CancelProvisionerJobInput!) { cancelProvisionerJob(input: $input) { job { status } userErrors { code } } }`,
+    variables: input(async () => ({ jobId: jobGlobalId((await bareJobs(app, uuidOf(cast.org.id), 1))[0] as string) })),
+    // A job without template or workspace: only PROVISIONER_JOBS UPDATE holders; members see it, others do not.
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:PROVISIONER_JOBS:UPDATE | outsider userAdmin: NOT_FOUND",
+  },
 
   // ---- templates and workspaces
   {
@@ -482,6 +490,23 @@ const ROWS: Row[] = [
     query: `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { template { id } userErrors { code } } }`,
     variables: input(() => ({ organizationId: orgA(), name: fresh("tpl") })),
     expect: "owner orgAdmin: ok | outsider: NOT_FOUND | *: FORBIDDEN:TEMPLATE:CREATE",
+  },
+  {
+    op: "Mutation.updateTemplate",
+    query: `mutation($input: UpdateTemplateInput!) { updateTemplate(input: $input) { template { id } userErrors { code } } }`,
+    variables: input(() => ({ templateId, description: fresh("described") })),
+    // As updateTemplateAcl: members read the template through Everyone's USE entry, and may not change it.
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
+  },
+  {
+    op: "Mutation.deleteTemplate",
+    query: `mutation($input: DeleteTemplateInput!) { deleteTemplate(input: $input) { deletedId userErrors { code } } }`,
+    variables: input(async () => ({
+      templateId: await createTemplate(app, cast.owner.token, { organizationId: orgA(), name: fresh("doomed-tpl") }),
+    })),
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:DELETE | outsider userAdmin: NOT_FOUND",
   },
   {
     op: "Mutation.updateTemplateAcl",

@@ -1,5 +1,5 @@
 // The job queue's database operations: claiming the next job for a daemon, failing jobs whose
-// daemon went away, and counting the daemons that could run a job.
+// daemon went away or that no daemon acquired in time, and counting the daemons that could run a job.
 import type { Config } from "../../config.js";
 import type { Prisma, PrismaClient, ProvisionerDaemon, ProvisionerJob } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
@@ -31,7 +31,7 @@ export async function lockNextJob(tx: Tx, organizationId: string, daemonTags: Ta
 export const STALE_JOB_ERROR = "The provisioner daemon running this job stopped responding.";
 
 /**
- * Fails RUNNING jobs whose daemon has not been seen for `timeoutSeconds` (or no longer exists),
+ * Fails RUNNING (and CANCELING) jobs whose daemon has not been seen for `timeoutSeconds` (or no longer exists),
  * so nothing waits forever on a daemon that died. Returns how many jobs it failed.
  */
 export async function failStaleJobs(
@@ -43,7 +43,7 @@ export async function failStaleJobs(
   const cutoff = new Date(now.getTime() - timeoutSeconds * 1000);
   const failed = await prisma.provisionerJob.updateManyAndReturn({
     where: {
-      status: "RUNNING",
+      status: { in: ["RUNNING", "CANCELING"] },
       OR: [{ workerId: null }, { worker: { is: { OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] } } }],
     },
     data: { status: "FAILED", error: STALE_JOB_ERROR, completedAt: now },
@@ -55,7 +55,30 @@ export async function failStaleJobs(
 
 export type FailedJob = Pick<ProvisionerJob, "id" | "organizationId" | "type">;
 
-/** Runs failStaleJobs periodically in the server process; returns the function that stops it. */
+export const pendingTimeoutError = (timeoutSeconds: number) =>
+  `No provisioner daemon acquired this job within ${timeoutSeconds} seconds: check that a daemon of the organization whose tags include the job's is running.`;
+
+/**
+ * Fails PENDING jobs older than `timeoutSeconds`, so a job no daemon can take (a mistyped tag)
+ * does not wait forever. A daemon acquiring one concurrently holds its row lock: the update then
+ * sees it RUNNING and leaves it. Returns how many jobs it failed.
+ */
+export async function failUnacquiredJobs(
+  prisma: PrismaClient | Tx,
+  now: Date,
+  timeoutSeconds: number,
+  onFailed?: (jobs: FailedJob[]) => void,
+): Promise<number> {
+  const failed = await prisma.provisionerJob.updateManyAndReturn({
+    where: { status: "PENDING", createdAt: { lt: new Date(now.getTime() - timeoutSeconds * 1000) } },
+    data: { status: "FAILED", error: pendingTimeoutError(timeoutSeconds), completedAt: now },
+    select: { id: true, organizationId: true, type: true },
+  });
+  if (failed.length > 0) onFailed?.(failed);
+  return failed.length;
+}
+
+/** Runs failStaleJobs and failUnacquiredJobs periodically in the server process; returns the function that stops it. */
 export function startStaleJobReaper(
   prisma: PrismaClient,
   config: Config,
@@ -67,9 +90,12 @@ export function startStaleJobReaper(
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    failStaleJobs(prisma, new Date(), config.provisionerJobTimeoutSeconds, onFailed)
-      .then((failed) => {
+    const now = new Date();
+    failStaleJobs(prisma, now, config.provisionerJobTimeoutSeconds, onFailed)
+      .then(async (failed) => {
         if (failed > 0) log.warn("failed provisioner jobs whose daemon stopped responding", { failed });
+        const unacquired = await failUnacquiredJobs(prisma, now, config.provisionerPendingTimeoutSeconds, onFailed);
+        if (unacquired > 0) log.warn("failed provisioner jobs no daemon acquired in time", { failed: unacquired });
       })
       .catch((error) => log.error("the stale provisioner job reaper failed", { error }))
       .finally(() => {

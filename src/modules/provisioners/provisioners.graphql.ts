@@ -35,6 +35,8 @@ export const ProvisionerJobStatusEnum = builder.enumType("ProvisionerJobStatus",
 });
 
 const FINISHED_STATUSES = ["SUCCEEDED", "FAILED", "CANCELED"] as const;
+/** A daemon holds a job until it reports it, canceling included. */
+const HELD_STATUSES = ["RUNNING", "CANCELING"] as const;
 
 // Field guards for users only (a provisioner actor has no subject and is refused), on the shared
 // per-organization scope maps.
@@ -142,7 +144,7 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     status: t.field({
       type: ProvisionerDaemonStatusEnum,
       description: "OFFLINE when not seen within the stale interval, else BUSY while running a job, else IDLE.",
-      select: { jobs: { where: { status: "RUNNING" }, select: { id: true }, take: 1 } },
+      select: { jobs: { where: { status: { in: [...HELD_STATUSES] } }, select: { id: true }, take: 1 } },
       resolve: (daemon, _args, ctx) => {
         if (!isOnline(daemon.lastSeenAt, Date.now(), ctx.config.provisionerStaleSeconds)) return "OFFLINE";
         return daemon.jobs.length > 0 ? "BUSY" : "IDLE";
@@ -151,10 +153,12 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     currentJob: t.prismaField({
       type: ProvisionerJobType,
       nullable: true,
+      description:
+        "The job the daemon holds (RUNNING, or CANCELING: the daemon learns a cancel here at its heartbeat).",
       resolve: (query, daemon, _args, ctx) =>
         ctx.prisma.provisionerJob.findFirst({
           ...query,
-          where: { workerId: daemon.id, status: "RUNNING" },
+          where: { workerId: daemon.id, status: { in: [...HELD_STATUSES] } },
           orderBy: [{ startedAt: "desc" }, { id: "desc" }],
         }),
     }),
@@ -310,6 +314,10 @@ const AcquireProvisionerJobPayload = builder
 
 const ProvisionerJobPayload = payloadType("ProvisionerJobPayload", "job", ProvisionerJobType);
 
+const CancelProvisionerJobInput = builder.inputType("CancelProvisionerJobInput", {
+  fields: (t) => ({ jobId: t.id({ required: true }) }),
+});
+
 builder.mutationFields((t) => ({
   createProvisionerKey: t.field({
     type: CreateProvisionerKeyPayload,
@@ -337,6 +345,14 @@ builder.mutationFields((t) => ({
     ...daemonOnly,
     args: { input: t.arg({ type: AcquireProvisionerJobInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.acquireJob(ctx, input)),
+  }),
+  cancelProvisionerJob: t.field({
+    type: ProvisionerJobPayload,
+    description:
+      "A PENDING job becomes CANCELED at once; a RUNNING one CANCELING until its daemon reports it CANCELED. For PROVISIONER_JOBS UPDATE holders, and who may update the job's template (imports) or workspace (builds).",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CancelProvisionerJobInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.cancelJob(ctx, input)),
   }),
   completeProvisionerJob: t.field({
     type: ProvisionerJobPayload,

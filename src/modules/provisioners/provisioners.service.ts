@@ -5,8 +5,10 @@ import { recordAudit } from "../../audit/audit.js";
 import { type Actor, PROVISIONER_KEY_PREFIX } from "../../auth/actor.js";
 import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
 import { assertAllowed, auditMeta } from "../../authz/assert.js";
-import { can } from "../../authz/evaluator.js";
-import { canReadKeys } from "../../authz/policies/provisioner.js";
+import { can, type Subject } from "../../authz/evaluator.js";
+import { canReadJobs, canReadKeys, jobObject } from "../../authz/policies/provisioner.js";
+import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
+import { workspaceObject } from "../../authz/policies/workspace.js";
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
@@ -17,7 +19,7 @@ import type {
   TemplateVersion,
   WorkspaceBuild,
 } from "../../generated/prisma/client.js";
-import { notFound, unauthenticated, userError } from "../../graphql/errors.js";
+import { forbidden, notFound, unauthenticated, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
 import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { rethrowNameTaken } from "../shared/name-taken.js";
@@ -111,7 +113,7 @@ export async function deleteProvisionerKey(ctx: ServiceContext, input: { provisi
     if (!key || !canReadKeys(subject, key.organizationId)) throw notFound("provisioner key");
     assertAllowed(subject, "DELETE", { type: "PROVISIONER_DAEMON", organizationId: key.organizationId });
     const failed = await tx.provisionerJob.updateManyAndReturn({
-      where: { status: "RUNNING", worker: { is: { keyId: key.id } } },
+      where: { status: { in: ["RUNNING", "CANCELING"] }, worker: { is: { keyId: key.id } } },
       data: { status: "FAILED", error: KEY_DELETED_ERROR, completedAt: new Date() },
       select: { id: true, organizationId: true, type: true },
     });
@@ -232,7 +234,7 @@ async function claimDaemonName(
   if (!takenOver) return null;
   // Its jobs were acquired under the previous key: nobody may complete them now.
   const failedJobs = await tx.provisionerJob.updateManyAndReturn({
-    where: { workerId: takenOver.id, status: "RUNNING" },
+    where: { workerId: takenOver.id, status: { in: ["RUNNING", "CANCELING"] } },
     data: { status: "FAILED", error: TAKEN_OVER_ERROR, completedAt: fields.lastSeenAt },
     select: { id: true, organizationId: true, type: true },
   });
@@ -316,19 +318,119 @@ export async function completeJob(
       data: { lastSeenAt: now },
     });
     if (seen.count === 0) throw notFound("provisioner job");
-    // Conditional on still RUNNING: the stale-job reaper may have failed it meanwhile.
-    const finished = await tx.provisionerJob.updateMany({
-      where: { id: job.id, status: "RUNNING", workerId: holder.id },
-      data: { status: failed ? "FAILED" : "SUCCEEDED", error, completedAt: now },
-    });
-    if (finished.count === 0) {
-      throw userError("JOB_NOT_RUNNING", `The job is ${job.status.toLowerCase()}, not running.`, ["input", "jobId"]);
+    // Read under a row lock: the reaper may have failed it, or a cancel marked it CANCELING, meanwhile.
+    const status = await lockJobStatus(tx, job.id, holder.id);
+    if (status !== "RUNNING" && status !== "CANCELING") {
+      const now = (status ?? job.status).toLowerCase();
+      throw userError("JOB_NOT_RUNNING", `The job is ${now}, not running.`, ["input", "jobId"]);
     }
-    if (!failed && job.type === "TEMPLATE_VERSION_IMPORT" && input.dailyCost != null) {
+    // A job canceled while it ran ends CANCELED whatever the daemon reports.
+    const canceled = status === "CANCELING";
+    await tx.provisionerJob.update({
+      where: { id: job.id },
+      data: canceled
+        ? { status: "CANCELED", error: CANCELED_ERROR, completedAt: now }
+        : { status: failed ? "FAILED" : "SUCCEEDED", error, completedAt: now },
+    });
+    if (!canceled && !failed && job.type === "TEMPLATE_VERSION_IMPORT" && input.dailyCost != null) {
       await tx.templateVersion.updateMany({ where: { jobId: job.id }, data: { dailyCost: input.dailyCost } });
     }
     return { job: await tx.provisionerJob.findUniqueOrThrow({ where: { id: job.id } }) };
   });
   ctx.live.jobsChanged([completed.job]); // live update, after the commit
   return completed;
+}
+
+/** The job's status, locked for the rest of the transaction; null unless `workerId` holds it. */
+async function lockJobStatus(
+  tx: Prisma.TransactionClient,
+  jobId: string,
+  workerId: string,
+): Promise<ProvisionerJob["status"] | null> {
+  const rows = await tx.$queryRaw<{ status: ProvisionerJob["status"] }[]>`
+    SELECT status::text AS status FROM "ProvisionerJob"
+    WHERE id = ${jobId}::uuid AND "workerId" = ${workerId}::uuid
+    FOR UPDATE`;
+  return rows[0]?.status ?? null;
+}
+
+// ---- cancel (users)
+
+export const CANCELED_ERROR = "The job was canceled.";
+
+/**
+ * Cancels a job: PENDING becomes CANCELED at once (no daemon will acquire it); RUNNING becomes
+ * CANCELING, and its daemon, told at its next heartbeat or completion call, reports it CANCELED.
+ * Who may: PROVISIONER_JOBS UPDATE in the job's organization; for an import, who may update its
+ * template; for a build, its workspace's owner and who may update the workspace.
+ */
+export async function cancelJob(ctx: ServiceContext, input: { jobId: string }): Promise<{ job: ProvisionerJob }> {
+  const { user, subject } = await ctx.viewer.require();
+  const jobId = decodeId("ProvisionerJob", input.jobId, "provisioner job");
+  const found = await ctx.prisma.provisionerJob.findUnique({
+    where: { id: jobId },
+    include: {
+      templateVersion: { select: { template: { select: { organizationId: true, ...applicableAclEntries(user.id) } } } },
+      workspaceBuild: { select: { workspace: { select: { organizationId: true, ownerId: true } } } },
+    },
+  });
+  if (!found || !canReadJobs(subject, found.organizationId)) throw notFound("provisioner job");
+  if (!mayCancel(subject, found)) throw forbidden("PROVISIONER_JOBS", "UPDATE");
+  const canceled = await inTransaction(ctx.prisma, async (tx) => {
+    // Conditional writes: a PENDING job a daemon acquires concurrently is RUNNING by now, and is
+    // then marked CANCELING instead; a job is never both acquired and CANCELED.
+    const now = new Date();
+    const pending = await tx.provisionerJob.updateMany({
+      where: { id: jobId, status: "PENDING" },
+      data: { status: "CANCELED", error: CANCELED_ERROR, completedAt: now },
+    });
+    const from = pending.count > 0 ? "PENDING" : "RUNNING";
+    if (pending.count === 0) {
+      const running = await tx.provisionerJob.updateMany({
+        where: { id: jobId, status: "RUNNING" },
+        data: { status: "CANCELING" },
+      });
+      if (running.count === 0) {
+        const current = await tx.provisionerJob.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
+        throw userError(
+          "JOB_NOT_CANCELABLE",
+          `The job is ${current.status.toLowerCase()}: only a pending or running job can be canceled.`,
+          ["input", "jobId"],
+        );
+      }
+    }
+    const job = await tx.provisionerJob.findUniqueOrThrow({ where: { id: jobId } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "CANCEL",
+      resourceType: "PROVISIONER_JOB",
+      resourceId: job.id,
+      organizationId: job.organizationId,
+      diff: { type: job.type, from, to: job.status },
+    });
+    return { job };
+  });
+  ctx.live.jobsChanged([canceled.job]); // live update, after the commit
+  return canceled;
+}
+
+type CancelTarget = ProvisionerJob & {
+  templateVersion: { template: (Parameters<typeof bestAclRole>[0] & { organizationId: string }) | null } | null;
+  workspaceBuild: { workspace: { organizationId: string; ownerId: string } } | null;
+};
+
+function mayCancel(subject: Subject, job: CancelTarget): boolean {
+  if (can(subject, "UPDATE", jobObject(job))) return true;
+  const template = job.templateVersion?.template;
+  if (template) {
+    const object = {
+      type: "TEMPLATE",
+      organizationId: template.organizationId,
+      aclRole: bestAclRole(template),
+    } as const;
+    return can(subject, "UPDATE", object);
+  }
+  const workspace = job.workspaceBuild?.workspace;
+  if (!workspace) return false;
+  // Members hold no UPDATE on their own workspaces, yet may cancel their builds (Coder's rule).
+  return workspace.ownerId === subject.userId || can(subject, "UPDATE", workspaceObject(workspace));
 }

@@ -10,7 +10,7 @@ import { filterId, globalId } from "../../graphql/ids.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
-import { payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
@@ -196,6 +196,23 @@ const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
   }),
 });
 
+const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    name: t.string({ description: "A new name, with the same rules as on creation." }),
+    displayName: t.string(),
+    description: t.string(),
+    icon: t.string(),
+    disableEveryoneGroupAccess: t.boolean({
+      description: "When true, removes the Everyone group's entry from the ACL; false changes nothing.",
+    }),
+  }),
+});
+
+const DeleteTemplateInput = builder.inputType("DeleteTemplateInput", {
+  fields: (t) => ({ templateId: t.id({ required: true }) }),
+});
+
 const TemplateUserPermissionInput = builder.inputType("TemplateUserPermissionInput", {
   fields: (t) => ({
     userId: t.id({ required: true }),
@@ -225,6 +242,22 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.createTemplate(ctx, input)),
+  }),
+  updateTemplate: t.field({
+    type: TemplatePayload,
+    description:
+      "Changes the template's name, display name, description, icon or Everyone access. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateTemplateInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
+  }),
+  deleteTemplate: t.field({
+    type: DeletePayload,
+    description:
+      "Deletes the template (TEMPLATE_IN_USE while workspaces that are not deleted use it); its pending jobs are canceled and its name is free again.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: DeleteTemplateInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     type: TemplatePayload,

@@ -7,8 +7,8 @@ import { applicableAclEntries, bestAclRole } from "../../authz/policies/template
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, Template } from "../../generated/prisma/client.js";
-import { notFound, type UserError, UserErrors } from "../../graphql/errors.js";
-import { decodeId } from "../../graphql/ids.js";
+import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
+import { decodeId, globalId } from "../../graphql/ids.js";
 import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob } from "../provisioners/provisioner-jobs.js";
 import { checkTags, type Tag, tagsObject } from "../provisioners/tags.js";
@@ -236,4 +236,145 @@ export async function updateTemplateAcl(
     });
     return { template };
   });
+}
+
+export type UpdateTemplateInput = {
+  templateId: string;
+  name?: string | null;
+  displayName?: string | null;
+  description?: string | null;
+  icon?: string | null;
+  disableEveryoneGroupAccess?: boolean | null;
+};
+
+/**
+ * Changes a template's name (same rules as creation, unique case-insensitively per organization),
+ * display name, description or icon. `disableEveryoneGroupAccess: true` removes the Everyone
+ * group's ACL entry; false changes nothing (as Coder). For who may update the template only.
+ */
+export async function updateTemplate(ctx: ServiceContext, input: UpdateTemplateInput): Promise<{ template: Template }> {
+  const { user, subject } = await ctx.viewer.require();
+  const templateId = decodeId("Template", input.templateId, "template");
+  const found = await ctx.prisma.template.findUnique({
+    where: { id: templateId },
+    include: applicableAclEntries(user.id),
+  });
+  if (!found) throw notFound("template");
+  const aclRole = bestAclRole(found);
+  assertCan(subject, "UPDATE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  ensure(
+    input.name == null ? undefined : checkName(input.name, ["input", "name"]),
+    checkDisplayName(input.displayName, ["input", "displayName"]),
+    checkText(input.description, ["input", "description"], 1024, "Description"),
+    checkUrl(input.icon, ["input", "icon"], "Icon"),
+  );
+  const wanted = {
+    name: input.name ?? undefined,
+    displayName: input.displayName ?? undefined,
+    description: input.description ?? undefined,
+    icon: input.icon ?? undefined,
+  };
+  try {
+    return await inTransaction(ctx.prisma, async (tx) => {
+      const current = await tx.template.findUnique({ where: { id: templateId } });
+      if (!current) throw notFound("template");
+      const diff: Record<string, unknown> = changedFields(current, wanted);
+      if (input.disableEveryoneGroupAccess) {
+        const removed = await tx.templateGroupAcl.deleteMany({ where: { templateId, group: { isEveryone: true } } });
+        if (removed.count > 0) diff.everyoneGroupAccess = { from: true, to: false };
+      }
+      if (Object.keys(diff).length === 0) return { template: current };
+      const template = await tx.template.update({ where: { id: templateId }, data: wanted });
+      await recordAudit(tx, auditMeta(ctx), {
+        action: "UPDATE",
+        resourceType: "TEMPLATE",
+        resourceId: template.id,
+        resourceName: template.name,
+        organizationId: template.organizationId,
+        diff,
+      });
+      return { template };
+    });
+  } catch (error) {
+    // The unique index on (organization, lower(name)) refuses a name taken in any case.
+    throw nameTakenError(error, "template") ?? error;
+  }
+}
+
+/** The fields of `wanted` that differ from `current`, as { field: { from, to } }. */
+function changedFields<T extends object>(
+  current: T,
+  wanted: Partial<T>,
+): Record<string, { from: unknown; to: unknown }> {
+  const diff: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [key, to] of Object.entries(wanted)) {
+    const from = current[key as keyof T];
+    if (to !== undefined && to !== from) diff[key] = { from, to };
+  }
+  return diff;
+}
+
+/**
+ * Deletes a template, refused with TEMPLATE_IN_USE while workspaces that are not deleted use it
+ * (Coder's rule). Its versions' jobs and its deleted workspaces' build jobs still pending are
+ * CANCELED (running ones CANCELING); the deleted workspace rows go with it (as they go with their
+ * organization), and the name is free again. For who may delete the template only.
+ */
+export async function deleteTemplate(ctx: ServiceContext, input: { templateId: string }) {
+  const { user, subject } = await ctx.viewer.require();
+  const templateId = decodeId("Template", input.templateId, "template");
+  const found = await ctx.prisma.template.findUnique({
+    where: { id: templateId },
+    include: applicableAclEntries(user.id),
+  });
+  if (!found) throw notFound("template");
+  const aclRole = bestAclRole(found);
+  assertCan(subject, "DELETE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  const deleted = await inTransaction(ctx.prisma, async (tx) => {
+    // A workspace being created holds a key-share lock on its template: wait for it, and make
+    // later ones wait for this delete, so the count below stays true until it commits.
+    const locked = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM "Template" WHERE id = ${templateId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw notFound("template");
+    const inUse = await tx.workspace.count({ where: { templateId, deleted: false } });
+    if (inUse > 0) {
+      throw userError(
+        "TEMPLATE_IN_USE",
+        `${inUse} workspace${inUse === 1 ? " uses" : "s use"} this template; delete ${inUse === 1 ? "it" : "them"} first.`,
+        ["input", "templateId"],
+      );
+    }
+    const now = new Date();
+    const ofTemplate = {
+      OR: [{ templateVersion: { is: { templateId } } }, { workspaceBuild: { is: { workspace: { templateId } } } }],
+    };
+    const select = { id: true, organizationId: true, type: true } as const;
+    const canceled = await tx.provisionerJob.updateManyAndReturn({
+      where: { ...ofTemplate, status: "PENDING" },
+      data: { status: "CANCELED", error: "The job's template was deleted.", completedAt: now },
+      select,
+    });
+    const canceling = await tx.provisionerJob.updateManyAndReturn({
+      where: { ...ofTemplate, status: "RUNNING" },
+      data: { status: "CANCELING" },
+      select,
+    });
+    const workspaces = await tx.workspace.deleteMany({ where: { templateId, deleted: true } });
+    await tx.template.delete({ where: { id: templateId } });
+    await recordAudit(tx, auditMeta(ctx), {
+      action: "DELETE",
+      resourceType: "TEMPLATE",
+      resourceId: templateId,
+      resourceName: found.name,
+      organizationId: found.organizationId,
+      diff: {
+        name: found.name,
+        canceledJobs: canceled.length + canceling.length,
+        deletedWorkspaces: workspaces.count,
+      },
+    });
+    return { jobs: [...canceled, ...canceling] };
+  });
+  ctx.live.jobsChanged(deleted.jobs); // live updates, after the commit
+  return { deletedId: globalId("Template", templateId) };
 }

@@ -138,6 +138,10 @@ async function createNewWorkspace(
   try {
     const created = await inKeyedTransaction(createdWorkspaceId, async (tx) => {
       await lockOwnerWorkspaces(tx, ownerId);
+      // Holds off deleteTemplate until this commits (it then sees the workspace), or finds the template gone.
+      const kept = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id::text AS id FROM "Template" WHERE id = ${template.id}::uuid FOR KEY SHARE`;
+      if (kept.length === 0) throw notFound("template");
       const taken = await tx.workspace.findFirst({
         where: { ownerId, deleted: false, name: { equals: input.name, mode: "insensitive" } },
         select: { id: true },

@@ -11,6 +11,7 @@ import { openPostgres } from "../../../src/db/database.js";
 import { createLogger } from "../../../src/logger.js";
 import {
   failStaleJobs,
+  pendingTimeoutError,
   STALE_JOB_ERROR,
   startStaleJobReaper,
 } from "../../../src/modules/provisioners/provisioner-queue.js";
@@ -273,6 +274,45 @@ describe("the server's stale-job reaper", () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe("the pending-job timeout", () => {
+  it("fails a job no daemon acquired in time, with a clear error, and leaves younger and running jobs", async () => {
+    const org = await makeOrganization(app, "unmatched");
+    const { key } = await createKey(app, owner.token, org.id, "unmatched");
+    const daemonId = await register(app, key, "untagged");
+    const [running] = await bareJobs(app, org.uuid, 1);
+    await acquire(app, key, daemonId);
+    const [stuck] = await bareJobs(app, org.uuid, 1, { region: "mistyped" });
+    const [young] = await bareJobs(app, org.uuid, 1, { region: "mistyped" });
+    // The running job's daemon counts as seen throughout: only the pending timeout is at play.
+    await app.prisma.provisionerDaemon.update({
+      where: { id: uuidOf(daemonId) },
+      data: { lastSeenAt: new Date(Date.now() + 3600_000) },
+    });
+    const longAgo = new Date(Date.now() - 3600_000);
+    await app.prisma.provisionerJob.updateMany({
+      where: { id: { in: [running, stuck] as string[] } },
+      data: { createdAt: longAgo },
+    });
+    const config = loadConfig({ PROVISIONER_PENDING_TIMEOUT_SECONDS: "1800", PROVISIONER_JOB_TIMEOUT_SECONDS: "1" });
+    const stop = startStaleJobReaper(app.prisma, config, createLogger("silent"));
+    const STATUS = `query($id: ID!) { node(id: $id) { ... on ProvisionerJob { status error } } }`;
+    const statusOf = async (id: string) =>
+      (await app.gql(STATUS, { id: jobGlobalId(id) }, { token: owner.token })).data?.node;
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await statusOf(stuck as string)).status !== "FAILED") {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      stop();
+    }
+    expect(await statusOf(stuck as string)).toEqual({ status: "FAILED", error: pendingTimeoutError(1800) });
+    expect((await statusOf(young as string)).status).toBe("PENDING");
+    expect((await statusOf(running as string)).status).toBe("RUNNING");
   });
 });
 
