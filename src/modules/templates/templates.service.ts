@@ -197,20 +197,28 @@ async function assertAclTargets(
   if (errors.length > 0) throw new UserErrors(errors);
 }
 
-export async function updateTemplateAcl(
-  ctx: ServiceContext,
-  input: UpdateTemplateAclInput,
-): Promise<{ template: Template }> {
+/**
+ * The template the viewer may change (`action`, by role or by its ACL entries, read with the
+ * template in one statement): NOT_FOUND when the viewer may not read it, FORBIDDEN otherwise.
+ */
+async function templateToChange(ctx: ServiceContext, globalTemplateId: string, action: "UPDATE" | "DELETE") {
   const { user, subject } = await ctx.viewer.require();
-  const templateId = decodeId("Template", input.templateId, "template");
-  // The viewer's ACL entries on the template come with it, in one statement.
+  const templateId = decodeId("Template", globalTemplateId, "template");
   const found = await ctx.prisma.template.findUnique({
     where: { id: templateId },
     include: applicableAclEntries(user.id),
   });
   if (!found) throw notFound("template");
   const aclRole = bestAclRole(found);
-  assertCan(subject, "UPDATE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  assertCan(subject, action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  return { templateId, found };
+}
+
+export async function updateTemplateAcl(
+  ctx: ServiceContext,
+  input: UpdateTemplateAclInput,
+): Promise<{ template: Template }> {
+  const { templateId, found } = await templateToChange(ctx, input.templateId, "UPDATE");
   const users = aclChanges(input.users ?? [], (u) => u.userId, "User", "users");
   const groups = aclChanges(input.groups ?? [], (g) => g.groupId, "Group", "groups");
   return inTransaction(ctx.prisma, async (tx) => {
@@ -253,15 +261,7 @@ export type UpdateTemplateInput = {
  * group's ACL entry; false changes nothing (as Coder). For who may update the template only.
  */
 export async function updateTemplate(ctx: ServiceContext, input: UpdateTemplateInput): Promise<{ template: Template }> {
-  const { user, subject } = await ctx.viewer.require();
-  const templateId = decodeId("Template", input.templateId, "template");
-  const found = await ctx.prisma.template.findUnique({
-    where: { id: templateId },
-    include: applicableAclEntries(user.id),
-  });
-  if (!found) throw notFound("template");
-  const aclRole = bestAclRole(found);
-  assertCan(subject, "UPDATE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  const { templateId, found } = await templateToChange(ctx, input.templateId, "UPDATE");
   ensure(
     input.name == null ? undefined : checkName(input.name, ["input", "name"]),
     checkDisplayName(input.displayName, ["input", "displayName"]),
@@ -321,15 +321,7 @@ function changedFields<T extends object>(
  * organization), and the name is free again. For who may delete the template only.
  */
 export async function deleteTemplate(ctx: ServiceContext, input: { templateId: string }) {
-  const { user, subject } = await ctx.viewer.require();
-  const templateId = decodeId("Template", input.templateId, "template");
-  const found = await ctx.prisma.template.findUnique({
-    where: { id: templateId },
-    include: applicableAclEntries(user.id),
-  });
-  if (!found) throw notFound("template");
-  const aclRole = bestAclRole(found);
-  assertCan(subject, "DELETE", { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  const { templateId, found } = await templateToChange(ctx, input.templateId, "DELETE");
   const deleted = await inTransaction(ctx.prisma, async (tx) => {
     // A workspace being created holds a key-share lock on its template: wait for it, and make
     // later ones wait for this delete, so the count below stays true until it commits.
