@@ -19,9 +19,8 @@ const PERMISSIONS = `query($name: String!) { organization(name: $name) { viewerP
 async function permissionsOf(actor: Actor) {
   const result = await app.gql(PERMISSIONS, { name: acme.name }, { token: actor.token });
   expect(result.errors).toBeUndefined();
-  return (result.data?.organization.viewerPermissions as { resource: string; action: string }[]).map(
-    (p) => `${p.resource}:${p.action}`,
-  );
+  const permissions: { resource: string; action: string }[] = result.data?.organization?.viewerPermissions ?? [];
+  return permissions.map((p) => `${p.resource}:${p.action}`);
 }
 
 /** Two requests with the credential: the second is answered from the cache. */
