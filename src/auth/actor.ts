@@ -100,7 +100,7 @@ function userProblem(user: User): string | null {
 }
 
 async function sessionActor(token: string, deps: ActorDeps): Promise<Accepted | Actor> {
-  let claims: { userId: string; sessionId: string };
+  let claims: { userId: string; sessionId: string; expiresAtMs: number };
   try {
     claims = await deps.sessionTokens.verify(token);
   } catch (error) {
@@ -119,7 +119,8 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Accepted | 
   return {
     actor: { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null },
     credentialId: session.id,
-    expiresAt: session.expiresAt,
+    // The token may end before its session (a token signed for less).
+    expiresAt: new Date(Math.min(session.expiresAt.getTime(), claims.expiresAtMs)),
   };
 }
 
