@@ -1,6 +1,6 @@
 // Groups: the Group type with its members, Organization.groups, and the group writes.
 import { can } from "../../authz/evaluator.js";
-import { groupObject, groupReadWhere } from "../../authz/policies/group.js";
+import { groupObject, groupWhere } from "../../authz/policies/group.js";
 import type { Context } from "../../context.js";
 import type { Group } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -79,13 +79,13 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       cursor: "id",
       description: "The organization's groups the viewer may read.",
       totalCount: async (org, _args, ctx) => {
-        const readable = await ctx.viewer.readWhere(groupReadWhere);
+        const readable = await ctx.viewer.readWhere(groupWhere);
         return ctx.prisma.group.count({
           where: { AND: [{ organizationId: org.id }, readable] },
         });
       },
       resolve: async (query, org, _args, ctx) => {
-        const readable = await ctx.viewer.readWhere(groupReadWhere);
+        const readable = await ctx.viewer.readWhere(groupWhere);
         return ctx.prisma.group.findMany({
           ...query,
           where: { AND: [{ organizationId: org.id }, readable] },

@@ -1,6 +1,6 @@
 // Organization members: the membership type, Organization.members/member, and the member writes.
 import { allOf } from "../../authz/filters.js";
-import { groupReadWhere } from "../../authz/policies/group.js";
+import { groupWhere } from "../../authz/policies/group.js";
 import { memberObject } from "../../authz/policies/member.js";
 import { builtInRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
@@ -67,7 +67,7 @@ async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, 
 const groupsOfMember = requestBatch<MemberKey, Group[]>(
   memberKey,
   async (ctx, members) => {
-    const readable = await ctx.viewer.readWhere(groupReadWhere);
+    const readable = await ctx.viewer.readWhere(groupWhere);
     const result = new Map<string, Group[]>();
     for (const [organizationId, inOrganization] of byOrganization(members)) {
       const userIds = inOrganization.map((m) => m.userId);
