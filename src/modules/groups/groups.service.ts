@@ -131,7 +131,7 @@ async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: strin
 }
 
 export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) {
-  const { subject } = await ctx.viewer.require();
+  await ctx.viewer.require();
   const groupId = decodeId("Group", input.groupId, "group");
   const adds = decodeUserIds(input.addUserIds);
   const removes = decodeUserIds(input.removeUserIds).flatMap((r) => (r.id ? [r.id] : []));
@@ -188,7 +188,7 @@ export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) 
 }
 
 export async function deleteGroup(ctx: ServiceContext, input: { groupId: string }) {
-  const { subject } = await ctx.viewer.require();
+  await ctx.viewer.require();
   const groupId = decodeId("Group", input.groupId, "group");
   await inTransaction(ctx.prisma, async (tx) => {
     const group = await visibleGroup(tx, ctx.viewer, groupId, "DELETE");

@@ -202,7 +202,7 @@ async function assertAclTargets(
  * template in one statement): NOT_FOUND when the viewer may not read it, FORBIDDEN otherwise.
  */
 async function templateToChange(ctx: ServiceContext, globalTemplateId: string, action: "UPDATE" | "DELETE") {
-  const { user, subject } = await ctx.viewer.require();
+  const { user } = await ctx.viewer.require();
   const templateId = decodeId("Template", globalTemplateId, "template");
   const found = await ctx.prisma.template.findUnique({
     where: { id: templateId },
