@@ -3,6 +3,7 @@
 
 import { GraphQLError, type GraphQLSchema, getOperationAST } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import type { KnownActor } from "./auth/actor.js";
 import { CREDENTIAL_CHANGES, CredentialCache } from "./auth/credential-cache.js";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Subject } from "./authz/evaluator.js";
@@ -106,7 +107,7 @@ function bodyLimitPlugin(max: number): Plugin {
  * A mutation answers only once this instance has dropped the credentials its writes changed, so
  * the client's next request (a logged-out session, a revoked token) is refused here at once.
  */
-function settleCredentialsPlugin(credentials: CredentialCache<Subject>): Plugin {
+function settleCredentialsPlugin(credentials: { settle(): Promise<void> }): Plugin {
   return {
     onExecute: ({ args }) => {
       const operation = getOperationAST(args.document, args.operationName);
@@ -129,7 +130,10 @@ export function createApp({
   schema?: GraphQLSchema;
 }): App {
   const live = createLiveEvents({ prisma: db.prisma, redisUrl: config.redisUrl, log });
-  const credentials = new CredentialCache<Subject>({ ttlMs: config.credentialCacheSeconds * 1000, maxEntries: 10_000 });
+  const credentials = new CredentialCache<Subject, KnownActor>({
+    ttlMs: config.credentialCacheSeconds * 1000,
+    maxEntries: 10_000,
+  });
   const credentialChanges =
     config.credentialCacheSeconds > 0
       ? db.listen(CREDENTIAL_CHANGES, {

@@ -3,7 +3,7 @@
 // the request.
 import { RequestCache } from "@pothos/plugin-scope-auth";
 import type { YogaInitialContext } from "graphql-yoga";
-import { type Actor, resolveActor } from "./auth/actor.js";
+import { type Actor, type KnownActor, resolveActor } from "./auth/actor.js";
 import type { CredentialCache } from "./auth/credential-cache.js";
 import type { SessionTokens } from "./auth/session-tokens.js";
 import type { Subject } from "./authz/evaluator.js";
@@ -24,7 +24,7 @@ export type AppDeps = {
   /** Live-update events: services publish after their writes commit; subscriptions listen. */
   live: LiveEvents;
   /** Verified credentials and their subjects, remembered across requests until a row behind them changes. */
-  credentials: CredentialCache<Subject>;
+  credentials: CredentialCache<Subject, KnownActor>;
 };
 
 export type Context = AppDeps & {

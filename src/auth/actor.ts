@@ -1,6 +1,6 @@
 // Who is making a request, resolved once at the edge from its credential headers.
 import type { PrismaClient, User } from "../generated/prisma/client.js";
-import { CredentialCache, type KnownActor } from "./credential-cache.js";
+import { CredentialCache } from "./credential-cache.js";
 import { parseBearer, secretMatches } from "./secrets.js";
 import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
 
@@ -30,6 +30,9 @@ export type Actor =
       tags: Record<string, string>;
     };
 
+/** An accepted credential's actor: what the credential cache keeps. */
+export type KnownActor = Extract<Actor, { kind: "user" | "provisioner" }>;
+
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** The credential's user with their memberships: one statement (relation joins). */
@@ -45,7 +48,7 @@ function splitMemberships<T extends { memberships: MembershipRoles[] }>(row: T) 
 export type ActorDeps = {
   prisma: PrismaClient;
   sessionTokens: SessionTokens;
-  credentials: CredentialCache<unknown>;
+  credentials: CredentialCache<unknown, KnownActor>;
   onBackgroundError(e: unknown): void;
 };
 

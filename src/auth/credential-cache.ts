@@ -7,15 +7,21 @@
 // revoked token is refused by the very next request. While the listener is not connected nothing
 // is remembered and every request reads the database, as without the cache.
 import { createHash } from "node:crypto";
-import type { Actor } from "./actor.js";
 
 /** The notification channel the triggers write to (lower case: PostgreSQL folds identifiers). */
 export const CREDENTIAL_CHANGES = "orgs_api_credential_changes";
 
-export type KnownActor = Extract<Actor, { kind: "user" | "provisioner" }>;
+/** What the cache needs to know of an accepted actor (src/auth/actor.ts has the whole type). */
+export type CachedActor =
+  | {
+      kind: "user";
+      user: { id: string; siteRoles: string[] };
+      memberships?: { organizationId: string; roles: string[] }[];
+    }
+  | { kind: "provisioner" };
 
-type Entry<S> = {
-  actor: KnownActor;
+type Entry<S, A extends CachedActor> = {
+  actor: A;
   /** The session, API token or provisioner key id. */
   credentialId: string;
   expiresAtMs: number;
@@ -26,8 +32,8 @@ type Entry<S> = {
 
 export type CredentialCacheOptions = { ttlMs: number; maxEntries: number };
 
-export class CredentialCache<S> {
-  private readonly entries = new Map<string, Entry<S>>();
+export class CredentialCache<S, A extends CachedActor = CachedActor> {
+  private readonly entries = new Map<string, Entry<S, A>>();
   /** Counts invalidations: a value read from the database before one happened is not remembered. */
   private generation = 0;
   private listening = false;
@@ -49,7 +55,7 @@ export class CredentialCache<S> {
     return this.generation;
   }
 
-  get(key: string): Entry<S> | undefined {
+  get(key: string): Entry<S, A> | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (!this.enabled || entry.expiresAtMs <= Date.now()) {
@@ -63,7 +69,7 @@ export class CredentialCache<S> {
   remember(
     key: string,
     since: number,
-    value: { actor: KnownActor; credentialId: string; expiresAt: Date | null; lastUsedAt?: Date | null },
+    value: { actor: A; credentialId: string; expiresAt: Date | null; lastUsedAt?: Date | null },
   ): void {
     if (!this.enabled || since !== this.generation) return;
     if (this.entries.size >= this.options.maxEntries) {
@@ -132,7 +138,7 @@ export class CredentialCache<S> {
   }
 }
 
-function affects<S>(kind: string, id: string, entry: Entry<S>): boolean {
+function affects<S, A extends CachedActor>(kind: string, id: string, entry: Entry<S, A>): boolean {
   const { actor } = entry;
   switch (kind) {
     case "session":
@@ -151,7 +157,7 @@ function affects<S>(kind: string, id: string, entry: Entry<S>): boolean {
 }
 
 /** A remembered actor is shared by concurrent requests: nobody may change it. */
-function freezeActor(actor: KnownActor): KnownActor {
+function freezeActor<A extends CachedActor>(actor: A): A {
   if (actor.kind === "user") {
     Object.freeze(actor.user.siteRoles);
     Object.freeze(actor.user);
