@@ -242,10 +242,7 @@ function jobsWhere(organizationId: string, filter: JobFilter): Prisma.Provisione
     ...(initiatorId ? { initiatorId } : {}),
     ...(templateId
       ? {
-          OR: [
-            { templateVersion: { is: { templateId } } },
-            { workspaceBuild: { is: { workspace: { templateId } } } },
-          ],
+          OR: [{ templateVersion: { is: { templateId } } }, { workspaceBuild: { is: { workspace: { templateId } } } }],
         }
       : {}),
   };

@@ -117,7 +117,10 @@ async function changeVersion(
   ) => Promise<void>,
 ): Promise<{ templateVersion: TemplateVersion }> {
   const versionId = decodeId("TemplateVersion", globalVersionId, "template version");
-  const located = await ctx.prisma.templateVersion.findUnique({ where: { id: versionId }, select: { templateId: true } });
+  const located = await ctx.prisma.templateVersion.findUnique({
+    where: { id: versionId },
+    select: { templateId: true },
+  });
   if (!located?.templateId) throw notFound("template version");
   const { templateId } = await templateByIdToChange(ctx, located.templateId, "UPDATE", "template version");
   return inTransaction(ctx.prisma, async (tx) => {
@@ -127,7 +130,10 @@ async function changeVersion(
       include: { job: { select: { status: true, error: true } } },
     });
     if (!version || version.templateId !== templateId) throw notFound("template version");
-    const template = await tx.template.findUniqueOrThrow({ where: { id: templateId }, select: { activeVersionId: true } });
+    const template = await tx.template.findUniqueOrThrow({
+      where: { id: templateId },
+      select: { activeVersionId: true },
+    });
     await change(tx, version, template.activeVersionId);
     await recordAudit(tx, auditMeta(ctx), {
       action,

@@ -213,11 +213,7 @@ async function assertAclTargets(
  * The template the viewer may change (`action`, by role or by its ACL entries, read with the
  * template in one statement): NOT_FOUND when the viewer may not read it, FORBIDDEN otherwise.
  */
-export async function templateToChange(
-  ctx: ServiceContext,
-  globalTemplateId: string,
-  action: "UPDATE" | "DELETE",
-) {
+export async function templateToChange(ctx: ServiceContext, globalTemplateId: string, action: "UPDATE" | "DELETE") {
   return templateByIdToChange(ctx, decodeId("Template", globalTemplateId, "template"), action);
 }
 

@@ -184,7 +184,8 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
         type: WorkspaceBuildType,
         cursor: "id",
         description: "The workspace's builds, newest first.",
-        totalCount: (workspace, _args, ctx) => ctx.prisma.workspaceBuild.count({ where: { workspaceId: workspace.id } }),
+        totalCount: (workspace, _args, ctx) =>
+          ctx.prisma.workspaceBuild.count({ where: { workspaceId: workspace.id } }),
         resolve: (query, workspace, _args, ctx) => {
           rememberOwner(ctx, workspace);
           return ctx.prisma.workspaceBuild.findMany({

@@ -7,7 +7,6 @@ import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
 import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
 import { workspaceReadWhere } from "../../authz/policies/workspace.js";
 import type { ServiceContext } from "../../context.js";
-import type { ChangedJob } from "../../live/live-events.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
   Prisma,
@@ -18,11 +17,12 @@ import type {
 } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId } from "../../graphql/ids.js";
+import type { ChangedJob } from "../../live/live-events.js";
 import { createIdempotently, type KeyedTransaction } from "../idempotency/idempotency.js";
 import { enqueueJob, type Tags, UNFINISHED_JOB_STATUSES } from "../provisioners/provisioner-jobs.js";
 import { nameTaken, nameTakenError } from "../shared/name-taken.js";
-import { archivedError } from "../templates/template-versions.service.js";
 import { checkName, ensure, invalidInput } from "../shared/validation.js";
+import { archivedError } from "../templates/template-versions.service.js";
 import { assertQuotaAllows, countedCost, lockOwnerWorkspaces } from "./quota.js";
 
 type Tx = Prisma.TransactionClient;
@@ -231,9 +231,7 @@ export async function transitionWorkspace(
   );
   if (orphan) assertAllowed(subject, "UPDATE", { type: "TEMPLATE", organizationId });
   const wantedVersionId =
-    input.templateVersionId != null
-      ? decodeId("TemplateVersion", input.templateVersionId, "template version")
-      : null;
+    input.templateVersionId != null ? decodeId("TemplateVersion", input.templateVersionId, "template version") : null;
 
   const transitioned = await inTransaction(ctx.prisma, async (tx) => {
     await lockOwnerWorkspaces(tx, found.ownerId);
@@ -267,9 +265,16 @@ export async function transitionWorkspace(
       assertVersionReady(version, field, wantedVersionId ? "This template version" : "The workspace's version");
       dailyCost = version.dailyCost;
       tags = version.job.tags as Tags;
-      await assertQuotaAllows(tx, { userId: current.ownerId, organizationId }, { next: dailyCost, previous: countedCost(latest) });
+      await assertQuotaAllows(
+        tx,
+        { userId: current.ownerId, organizationId },
+        { next: dailyCost, previous: countedCost(latest) },
+      );
     } else {
-      const version = await tx.templateVersion.findUniqueOrThrow({ where: { id: versionId }, include: VERSION_WITH_JOB });
+      const version = await tx.templateVersion.findUniqueOrThrow({
+        where: { id: versionId },
+        include: VERSION_WITH_JOB,
+      });
       tags = version.job.tags as Tags;
     }
     const now = new Date();
@@ -329,11 +334,10 @@ function startVersionId(
   const active = template.activeVersionId ?? currentVersionId;
   if (!template.requireActiveVersion) return wantedVersionId ?? currentVersionId;
   if (wantedVersionId && wantedVersionId !== active) {
-    throw userError(
-      "ACTIVE_VERSION_REQUIRED",
-      "The template requires workspaces to start on its active version.",
-      ["input", "templateVersionId"],
-    );
+    throw userError("ACTIVE_VERSION_REQUIRED", "The template requires workspaces to start on its active version.", [
+      "input",
+      "templateVersionId",
+    ]);
   }
   return active;
 }
