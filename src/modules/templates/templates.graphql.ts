@@ -2,7 +2,7 @@
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { templateReadWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
+import { templateReadWhere } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";

@@ -284,7 +284,7 @@ export type UpdateTemplateInput = {
  * group's ACL entry; false changes nothing (as Coder). For who may update the template only.
  */
 export async function updateTemplate(ctx: ServiceContext, input: UpdateTemplateInput): Promise<{ template: Template }> {
-  const { templateId, found } = await templateToChange(ctx, input.templateId, "UPDATE");
+  const { templateId } = await templateToChange(ctx, input.templateId, "UPDATE");
   ensure(
     input.name == null ? undefined : checkName(input.name, ["input", "name"]),
     checkDisplayName(input.displayName, ["input", "displayName"]),

@@ -10,7 +10,7 @@ import { completeJob, finishLatestBuild } from "../../support/jobs.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { createWorkspace, setEveryoneAllowance } from "../../support/workloads.js";
 
-export const CREATE_VERSION = `mutation($input: CreateTemplateVersionInput!) {
+const CREATE_VERSION = `mutation($input: CreateTemplateVersionInput!) {
   createTemplateVersion(input: $input) {
     templateVersion { id name message dailyCost archived active createdBy { id } template { id } job { id type status tags { key value } organization { id } } }
     userErrors { code message field }

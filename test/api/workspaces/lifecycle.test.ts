@@ -123,7 +123,7 @@ describe("Workspace.builds", () => {
     expect((await transition(admin.token, id, "STOP")).data?.transitionWorkspace.userErrors).toEqual([]);
     const result = await app.gql(BUILDS, { id }, { token: alice.token });
     expect(result.errors).toBeUndefined();
-    const { totalCount, edges } = result.data?.node.builds;
+    const { totalCount, edges } = result.data?.node?.builds ?? {};
     expect(totalCount).toBe(2);
     expect(edges.map((e: { node: unknown }) => e.node)).toEqual([
       expect.objectContaining({
