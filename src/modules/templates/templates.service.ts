@@ -1,7 +1,7 @@
 // Template writes: creation (template, first version and its import job together) and the ACL.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import type { TemplateAclRole } from "../../authz/evaluator.js";
 import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
 import type { ServiceContext } from "../../context.js";
@@ -52,7 +52,7 @@ async function createNewTemplate(
 ): Promise<{ template: Template }> {
   const { user, subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
-  assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
+  await ctx.viewer.assert("READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "CREATE", { type: "TEMPLATE", organizationId });
   ensure(
     checkName(input.name, ["input", "name"]),
@@ -224,14 +224,14 @@ export async function templateByIdToChange(
   action: "UPDATE" | "DELETE",
   what = "template",
 ) {
-  const { user, subject } = await ctx.viewer.require();
+  const { user } = await ctx.viewer.require();
   const found = await ctx.prisma.template.findUnique({
     where: { id: templateId },
     include: applicableAclEntries(user.id),
   });
   if (!found) throw notFound(what);
   const aclRole = bestAclRole(found);
-  assertCan(subject, action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, what);
+  await ctx.viewer.assert(action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, what);
   return { templateId, found };
 }
 
