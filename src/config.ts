@@ -1,5 +1,6 @@
 // Configuration is read from the environment once, validated, and frozen. A bad value stops
 // the process at start with a message that names the variable and what it expected.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 export type Config = Readonly<{
@@ -43,6 +44,10 @@ export type Config = Readonly<{
   provisionerJobTimeoutSeconds: number;
   /** A PENDING job no daemon acquired within this long is failed by the reaper (Coder: 30 minutes). */
   provisionerPendingTimeoutSeconds: number;
+  /** Daemons not seen for this many days are removed by the reaper (Coder prunes after 7). */
+  provisionerDaemonPruneDays: number;
+  /** The server's version (package.json); daemons of another major version are reported as mismatched. */
+  serverVersion: string;
   /** OpenID Connect login; null when OIDC_ISSUER_URL is unset. */
   oidc: OidcConfig | null;
   /** Bearer key of the SCIM 2.0 endpoint; SCIM is off (404) when unset. */
@@ -66,6 +71,12 @@ export type OidcConfig = Readonly<{
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
+
+/** package.json's version (src/config.ts and dist/config.js both sit one level below it). */
+function serverVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -222,5 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
     provisionerJobTimeoutSeconds: integer(env, "PROVISIONER_JOB_TIMEOUT_SECONDS", 300, 1, 604800),
     provisionerPendingTimeoutSeconds: integer(env, "PROVISIONER_PENDING_TIMEOUT_SECONDS", 1800, 1, 604800),
+    provisionerDaemonPruneDays: integer(env, "PROVISIONER_DAEMON_PRUNE_DAYS", 7, 1, 3650),
+    serverVersion: serverVersion(),
   });
 }
