@@ -277,7 +277,7 @@ async function tokensOf(ctx: Ctx): Promise<{ username: string; tokens: TokenRow[
         });
   if (!data.user) throw notFound(`user "${username}"`);
   if (!data.user.apiTokens) throw notFound(`the tokens of ${username}`);
-  return data.user;
+  return { username: data.user.username, tokens: data.user.apiTokens };
 }
 
 /** "30d", "12h", "90m", "45s" or a number of seconds. */
