@@ -1,6 +1,6 @@
 // The CLI's errors and exit codes, in this process against an HTTP server around a test app (the
 // guide and the admin tasks run the CLI as a child process: cli-guide.test.ts, cli-admin.test.ts).
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -40,8 +40,6 @@ async function cli(argv: string[], env: Record<string, string> = {}, signal = ne
   });
   return { code, stdout, stderr } satisfies Ran;
 }
-
-const jsonOf = (ran: Ran) => JSON.parse(ran.stdout);
 
 beforeAll(async () => {
   app = await createTestApp();
