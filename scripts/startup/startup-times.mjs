@@ -9,10 +9,10 @@
 // work shares the machine; the load average is printed for the same reason.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const runsArg = process.argv.indexOf("--runs");
@@ -41,15 +41,6 @@ function cpuTicks(pid = "self", children = false) {
   const fields = readFileSync(path, "utf8").split(") ")[1].split(" ");
   // Fields after the name start at state (field 3): utime 14, stime 15, cutime 16, cstime 17.
   return children ? Number(fields[13]) + Number(fields[14]) : Number(fields[11]) + Number(fields[12]);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function answers(url) {
