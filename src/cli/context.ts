@@ -57,10 +57,8 @@ export type Values = Partial<{
   all: boolean;
   detach: boolean;
   timeout: string;
-  orphan: boolean;
   key: string;
   "poll-interval-ms": string;
-  yes: boolean;
 }>;
 
 export class UsageError extends Error {}

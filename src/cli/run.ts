@@ -52,10 +52,8 @@ const OPTIONS = {
   all: { type: "boolean" },
   detach: { type: "boolean" },
   timeout: { type: "string" },
-  orphan: { type: "boolean" },
   key: { type: "string" },
   "poll-interval-ms": { type: "string" },
-  yes: { type: "boolean", short: "y" },
 } as const;
 
 const GLOBAL_HELP = `Options of every command:
