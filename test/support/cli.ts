@@ -4,7 +4,7 @@
 // config directory. `--json` output is parsed by the caller.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,8 +38,9 @@ async function database(dir: string): Promise<{ env: Record<string, string>; dro
   const template = inject("postgresTemplate");
   if (!template) {
     const dataDir = join(dir, "data");
-    execFileSync("mkdir", ["-p", dataDir]);
-    execFileSync("tar", ["xzf", inject("pgliteImage"), "-C", dataDir]);
+    mkdirSync(dataDir);
+    // GNU tar notes on stderr that it strips the leading "/": captured, not shown.
+    execFileSync("tar", ["xzf", inject("pgliteImage"), "-C", dataDir], { stdio: "pipe" });
     return { env: { DATA_DIR: dataDir }, drop: async () => {} };
   }
   const url = inject("postgresUrl");

@@ -17,7 +17,7 @@ beforeAll(async () => {
   );
   if (first.code !== 0) throw new Error(first.stderr);
   await s.cli(["organizations", "create", "ops"]);
-});
+}, 120_000);
 
 afterAll(async () => {
   await s?.stop();
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const names = (rows: { name: string }[]) => rows.map((r) => r.name);
 
-describe("admin tasks with the CLI", { timeout: 180_000 }, () => {
+describe("admin tasks with the CLI", { timeout: 300_000 }, () => {
   it("users: create, list, show, edit (site roles too), suspend, activate, delete", async () => {
     const bob = await s.cli(
       [

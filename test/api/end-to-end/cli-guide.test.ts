@@ -11,13 +11,13 @@ const PASSWORD = "correct-horse-battery";
 
 beforeAll(async () => {
   s = await startCliServer();
-});
+}, 120_000);
 
 afterAll(async () => {
   await s?.stop();
 });
 
-describe("the organizations guide with the CLI", { timeout: 180_000 }, () => {
+describe("the organizations guide with the CLI", { timeout: 300_000 }, () => {
   it("first user, organization, provisioner, template, member, group, workspace", async () => {
     // A new server: login says how to create the first user, then creates it.
     const bare = await s.cli(["login", s.url]);
