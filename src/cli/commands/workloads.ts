@@ -481,7 +481,10 @@ const provisionerdStart: Command = {
       count(ctx.values["poll-interval-ms"] ?? env.PROVISIONER_POLL_INTERVAL_MS, "--poll-interval-ms") ?? 1000;
     const client = new DaemonClient(url, key, ctx.io.fetch);
     const registration = { name, version: "cli", provisioners: ["echo"] };
-    const organization = await client.registerInOrganization(registration);
+    // The daemon's errors carry the server's code too: printed as the CLI's.
+    const organization = await client.registerInOrganization(registration).catch((error) => {
+      throw new ApiError((error as { code?: string }).code ?? "ERROR", (error as Error).message);
+    });
     const asked = ctx.values.org ?? env.ORGS_API_ORGANIZATION;
     if (asked && asked !== organization) {
       throw new UsageError(
