@@ -244,15 +244,17 @@ async function finishBuild(ctx: Ctx, workspace: Row): Promise<void> {
   const build = workspace.latestBuild;
   const label = `Build #${build.buildNumber} (${lower(build.transition)}) of ${workspace.name}`;
   const succeeded = await followJob(ctx, build.job as Job, label);
-  const latest = succeeded
-    ? (
+  // Re-read after the build; a deleted workspace may no longer be visible: then the job says it.
+  const latest =
+    (succeeded &&
+      (
         await (
           await ctx.api()
         ).request(`query($id: ID!) { node(id: $id) { ... on Workspace { ${WORKSPACE_FIELDS} } } }`, {
           id: workspace.id,
         })
-      ).node
-    : workspace;
+      ).node) ||
+    (succeeded ? { ...workspace, latestBuild: { ...build, job: { ...build.job, status: "SUCCEEDED" } } } : workspace);
   ctx.done(latest, `${label}: ${lower(latest.latestBuild.job.status)}.`);
 }
 
