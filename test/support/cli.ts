@@ -82,7 +82,10 @@ export async function startCliServer(env: Record<string, string> = {}): Promise<
       () => false,
     );
     if (ready) break;
-    if (Date.now() > deadline) throw new Error(`the server did not start: ${server.output()}`);
+    if (Date.now() > deadline) {
+      server.proc.kill("SIGKILL");
+      throw new Error(`the server did not start: ${server.output()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const configDir = join(dir, "config");
