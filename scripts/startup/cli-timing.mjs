@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port.mjs";
+import { cpuTicks, freePort, TICK_MS } from "./measure.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const runsArg = process.argv.indexOf("--runs");
@@ -51,10 +51,12 @@ delete env.ORGS_API_ORGANIZATION;
 
 function cli(args, input) {
   const started = performance.now();
+  const ticks = cpuTicks("self", true);
   const ran = spawnSync(process.execPath, ["bin/orgs-api.mjs", ...args], { cwd: root, env, input, encoding: "utf8" });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = ((cpuTicks("self", true) - ticks) * TICK_MS) / 1000;
   if (ran.status !== 0) throw new Error(`orgs-api ${args.join(" ")}: ${ran.stderr}`);
-  return { seconds, stdout: ran.stdout };
+  return { seconds, cpu, stdout: ran.stdout };
 }
 
 const cold = await startServer(port);
@@ -92,11 +94,12 @@ try {
   ];
   const rows = [];
   for (const command of commands) {
-    const times = [];
-    for (let i = 0; i < RUNS; i++) times.push(cli(command.map((a) => (typeof a === "function" ? a() : a))).seconds);
-    times.sort((a, b) => a - b);
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(cli(command.map((a) => (typeof a === "function" ? a() : a))));
+    const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const label = command.map((a) => (typeof a === "function" ? "NAME" : a)).join(" ");
-    rows.push([label, times[Math.floor(times.length / 2)], times.at(-1)]);
+    const walls = runs.map((r) => r.seconds);
+    rows.push([label, median(walls), Math.max(...walls), median(runs.map((r) => r.cpu))]);
   }
   const width = Math.max(...rows.map((r) => r[0].length), 20);
   console.log(
@@ -106,9 +109,9 @@ try {
   );
   console.log(`${"server start, cold (new data directory)".padEnd(width)}  ${cold.seconds.toFixed(2)}`);
   console.log(`${"server start, warm".padEnd(width)}  ${warm.seconds.toFixed(2)}`);
-  console.log(`${"orgs-api <command>".padEnd(width)}  median  slowest`);
-  for (const [label, median, slowest] of rows) {
-    console.log(`${label.padEnd(width)}  ${median.toFixed(2)}    ${slowest.toFixed(2)}`);
+  console.log(`${"orgs-api <command>".padEnd(width)}  median  slowest  CPU (median; the CLI process only)`);
+  for (const [label, median, slowest, cpu] of rows) {
+    console.log(`${label.padEnd(width)}  ${median.toFixed(2)}    ${slowest.toFixed(2)}     ${cpu.toFixed(2)}`);
   }
   console.log("(workspaces create includes waiting for the build on the daemon)");
 } finally {

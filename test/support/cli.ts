@@ -74,7 +74,7 @@ export async function startCliServer(env: Record<string, string> = {}): Promise<
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 150_000;
   for (;;) {
     if (server.proc.exitCode !== null) throw new Error(`the server exited: ${server.output()}`);
     const ready = await fetch(`${url}/readyz`).then(

@@ -244,15 +244,17 @@ async function finishBuild(ctx: Ctx, workspace: Row): Promise<void> {
   const build = workspace.latestBuild;
   const label = `Build #${build.buildNumber} (${lower(build.transition)}) of ${workspace.name}`;
   const succeeded = await followJob(ctx, build.job as Job, label);
-  const latest = succeeded
-    ? (
+  // Re-read after the build; a deleted workspace may no longer be visible: then the job says it.
+  const latest =
+    (succeeded &&
+      (
         await (
           await ctx.api()
         ).request(`query($id: ID!) { node(id: $id) { ... on Workspace { ${WORKSPACE_FIELDS} } } }`, {
           id: workspace.id,
         })
-      ).node
-    : workspace;
+      ).node) ||
+    (succeeded ? { ...workspace, latestBuild: { ...build, job: { ...build.job, status: "SUCCEEDED" } } } : workspace);
   ctx.done(latest, `${label}: ${lower(latest.latestBuild.job.status)}.`);
 }
 
@@ -487,7 +489,10 @@ const provisionerdStart: Command = {
       count(ctx.values["poll-interval-ms"] ?? env.PROVISIONER_POLL_INTERVAL_MS, "--poll-interval-ms") ?? 1000;
     const client = new DaemonClient(url, key, ctx.io.fetch);
     const registration = { name, version: "cli", provisioners: ["echo"] };
-    const organization = await client.registerInOrganization(registration);
+    // The daemon's errors carry the server's code too: printed as the CLI's.
+    const organization = await client.registerInOrganization(registration).catch((error) => {
+      throw new ApiError((error as { code?: string }).code ?? "ERROR", (error as Error).message);
+    });
     const asked = ctx.values.org ?? env.ORGS_API_ORGANIZATION;
     if (asked && asked !== organization) {
       throw new UsageError(

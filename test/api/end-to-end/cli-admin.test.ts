@@ -17,7 +17,7 @@ beforeAll(async () => {
   );
   if (first.code !== 0) throw new Error(first.stderr);
   await s.cli(["organizations", "create", "ops"]);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await s?.stop();

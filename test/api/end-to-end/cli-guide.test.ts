@@ -11,7 +11,7 @@ const PASSWORD = "correct-horse-battery";
 
 beforeAll(async () => {
   s = await startCliServer();
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await s?.stop();
