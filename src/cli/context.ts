@@ -59,6 +59,13 @@ export type Values = Partial<{
   timeout: string;
   key: string;
   "poll-interval-ms": string;
+  orphan: boolean;
+  message: string;
+  action: string[];
+  "resource-type": string[];
+  actor: string;
+  since: string;
+  until: string;
 }>;
 
 export class UsageError extends Error {}

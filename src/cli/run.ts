@@ -6,11 +6,17 @@ import { parseArgs } from "node:util";
 import { ApiError, UserErrors } from "./api.js";
 import { IDENTITY_COMMANDS } from "./commands/identity.js";
 import { ORGANIZATION_COMMANDS } from "./commands/organizations.js";
+import { VERSION_COMMANDS } from "./commands/versions.js";
 import { WORKLOAD_COMMANDS } from "./commands/workloads.js";
 import { type Command, Ctx, type Io, UsageError, type Values } from "./context.js";
 import { ColumnError } from "./output.js";
 
-export const COMMANDS: Command[] = [...IDENTITY_COMMANDS, ...ORGANIZATION_COMMANDS, ...WORKLOAD_COMMANDS];
+export const COMMANDS: Command[] = [
+  ...IDENTITY_COMMANDS,
+  ...ORGANIZATION_COMMANDS,
+  ...WORKLOAD_COMMANDS,
+  ...VERSION_COMMANDS,
+];
 
 const OPTIONS = {
   org: { type: "string", short: "O" },
@@ -54,6 +60,13 @@ const OPTIONS = {
   timeout: { type: "string" },
   key: { type: "string" },
   "poll-interval-ms": { type: "string" },
+  orphan: { type: "boolean" },
+  message: { type: "string" },
+  action: { type: "string", multiple: true },
+  "resource-type": { type: "string", multiple: true },
+  actor: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
 } as const;
 
 const GLOBAL_HELP = `Options of every command:

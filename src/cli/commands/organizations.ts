@@ -540,15 +540,32 @@ const idpSyncSet: Command = {
 
 const auditList: Command = {
   name: "audit list",
-  usage: "audit list",
+  usage:
+    "audit list [--action ACTION ...] [--resource-type TYPE ...] [--actor USERNAME] [--since TIME] [--until TIME] [--search TEXT]",
   summary: "audit log entries, newest first (of the -O or selected organization, else all you may read)",
+  help: `  --action ACTION        create, update, delete, login, ... (repeat or comma-separate)
+  --resource-type TYPE   user, organization, template, workspace, ... (repeat or comma-separate)
+  --actor USERNAME       who acted
+  --since/--until TIME   an ISO 8601 time (2026-01-31T12:00:00Z)
+  --search TEXT          part of the resource's name`,
   async run(ctx) {
     const org = await ctx.orgFilter();
+    const v = ctx.values;
+    const upper = (list?: string[]) =>
+      list?.length ? list.flatMap((x) => x.split(",")).map((x) => x.toUpperCase().replaceAll("-", "_")) : undefined;
+    const filter = {
+      actions: upper(v.action),
+      resourceTypes: upper(v["resource-type"]),
+      actorUsername: v.actor,
+      since: v.since,
+      until: v.until,
+      search: v.search,
+    };
     const rows = await (await ctx.api()).all<Row>(
-      `query($org: ID, $first: Int, $after: String) { auditLogs(organizationId: $org, first: $first, after: $after) {
+      `query($org: ID, $filter: AuditLogFilter, $first: Int, $after: String) { auditLogs(organizationId: $org, filter: $filter, first: $first, after: $after) {
         edges { node { id time action resourceType resourceId resourceName actor { username } organization { name } diff requestId } }
         pageInfo { hasNextPage endCursor } } }`,
-      { org: org?.id },
+      { org: org?.id, filter },
       (d) => d.auditLogs,
     );
     ctx.print(rows ?? [], {

@@ -315,15 +315,21 @@ const workspacesShow: Command = {
 function transition(verb: "start" | "stop" | "delete"): Command {
   return {
     name: `workspaces ${verb}`,
-    usage: `workspaces ${verb} [OWNER/]NAME [--detach] [--timeout SECONDS]`,
+    usage: `workspaces ${verb} [OWNER/]NAME${verb === "delete" ? " [--orphan]" : ""} [--detach] [--timeout SECONDS]`,
     summary: `${verb} a workspace: queues a ${verb.toUpperCase()} build and waits for it`,
+    help:
+      verb === "delete"
+        ? "  --orphan   delete at once without a provisioner, its resources left behind (owners, organization admins)"
+        : undefined,
     async run(ctx) {
       const found = await workspaceByRef(ctx, ctx.arg(0, "the workspace NAME"));
+      const orphan = verb === "delete" && ctx.values.orphan ? { orphan: true } : {};
       const { workspace } = await (await ctx.api()).mutate(
         `mutation($input: WorkspaceTransitionInput!) { transitionWorkspace(input: $input) { workspace { ${WORKSPACE_FIELDS} } ${USER_ERRORS} } }`,
-        { workspaceId: found.id, transition: verb.toUpperCase() },
+        { workspaceId: found.id, transition: verb.toUpperCase(), ...orphan },
         "transitionWorkspace",
       );
+      if (orphan.orphan) return ctx.done(workspace, `Workspace ${workspace.name} deleted (orphaned).`);
       await finishBuild(ctx, workspace);
     },
   };
