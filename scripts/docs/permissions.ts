@@ -2,10 +2,10 @@
 // built-in roles (src/authz/roles.ts): what each permission means, each role's permissions by
 // level, and the roles each role may assign. With --check, fails when the committed file is stale
 // (CI runs it next to schema:check). Run: npm run docs:permissions [-- --check]
-import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ALL_PERMISSIONS, PERMISSIONS, type Permission } from "../../src/authz/permissions.js";
 import { BUILT_IN_ROLES, type BuiltInRole, CUSTOM, customRolePermissionProblem } from "../../src/authz/roles.js";
+import { writeOrCheck } from "../../src/generated-file.js";
 
 const target = fileURLToPath(new URL("../../docs/permissions.md", import.meta.url));
 
@@ -95,20 +95,4 @@ ${matrix(orgRoles)}
 `;
 }
 
-const rendered = render();
-if (process.argv.includes("--check")) {
-  let committed = "";
-  try {
-    committed = readFileSync(target, "utf8");
-  } catch {
-    // missing counts as stale
-  }
-  if (committed !== rendered) {
-    process.stderr.write("docs/permissions.md is stale: run `npm run docs:permissions` and commit the result\n");
-    process.exit(1);
-  }
-  process.stdout.write("docs/permissions.md is current\n");
-} else {
-  writeFileSync(target, rendered);
-  process.stdout.write(`wrote ${target}\n`);
-}
+writeOrCheck(target, render(), "docs/permissions.md", "npm run docs:permissions");
