@@ -6,7 +6,7 @@
 // there), owners and site auditors everywhere.
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { forbiddenFor } from "../../authz/assert.js";
-import { can } from "../../authz/evaluator.js";
+import { can, type Subject } from "../../authz/evaluator.js";
 import { type Action, isValidPermission, type Permission, type ResourceType } from "../../authz/permissions.js";
 import { LOCATORS } from "../../authz/policies/index.js";
 import { userWhere } from "../../authz/policies/user.js";
@@ -44,7 +44,7 @@ const NIL = "00000000-0000-0000-0000-000000000000";
 const grantsByRow = new WeakMap<object, Grant[]>();
 
 /** Whether the viewer may review access at this place: AUDIT_LOG READ there. */
-export const mayReviewAccess = (subject: Parameters<typeof can>[0], organizationId: string | undefined) =>
+export const mayReviewAccess = (subject: Subject, organizationId: string | undefined) =>
   can(subject, "READ", { type: "AUDIT_LOG", organizationId });
 
 async function prepare(ctx: Context, input: AccessReviewInput): Promise<Review> {

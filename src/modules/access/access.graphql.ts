@@ -3,7 +3,7 @@
 // resolvers over explain-permission.ts and access-review.ts; the rules live in src/authz
 // (explain.ts, who-can.ts).
 
-import { LEVELS } from "../../authz/evaluator.js";
+import type { LEVELS } from "../../authz/evaluator.js";
 import { ACCESS_REASONS, type HeldRole, type TrailEntry } from "../../authz/explain.js";
 import type { Grant } from "../../authz/who-can.js";
 import { builder } from "../../graphql/builder.js";
@@ -17,7 +17,12 @@ import { explainPermission, type PermissionExplanation } from "./explain-permiss
 const AccessLevelEnum = builder.enumType("AccessLevel", {
   description:
     "A level of the evaluation, in order: SITE (site roles), ORGANIZATION (the roles of the membership in the object's organization), MEMBER (grants on one's own objects), TEMPLATE_ACL (template access-list entries, for members of the template's organization).",
-  values: LEVELS,
+  values: {
+    SITE: { description: "The site roles (member: every user), on every object everywhere." },
+    ORGANIZATION: { description: "The roles of the membership in the object's organization (custom roles included)." },
+    MEMBER: { description: "Grants on the user's own objects (in that organization while a member)." },
+    TEMPLATE_ACL: { description: "Template access-list entries: USE (READ, USE), ADMIN (also UPDATE, DELETE)." },
+  } satisfies Record<(typeof LEVELS)[number], { description: string }>,
 });
 
 const REASON_TEXT: Record<(typeof ACCESS_REASONS)[number], string> = {
@@ -43,7 +48,10 @@ const AccessReasonEnum = builder.enumType("AccessReason", {
 
 const AccessEffectEnum = builder.enumType("AccessEffect", {
   description: "What a role or level says about a permission: ALLOW grants it, DENY negates it.",
-  values: ["ALLOW", "DENY"] as const,
+  values: {
+    ALLOW: { description: "Grants the permission." },
+    DENY: { description: "Negates the permission: refuses, whatever later levels grant." },
+  } as const,
 });
 
 const AccessRoleVerdict = builder.objectRef<HeldRole>("AccessRoleVerdict").implement({
@@ -162,7 +170,7 @@ builder.queryField("explainPermission", (t) =>
     description:
       "Why a user may or may not perform an action: the decision trail, level by level, with the roles held, what each grants or negates, the deciding level and why the others did not apply. For the user themself; for another user, for user admins (ORGANIZATION_MEMBER UPDATE there; USER UPDATE site-wide) and auditors (AUDIT_LOG READ there) of the object's organization, or of the site when it has none (else FORBIDDEN). A user, object or organization the viewer cannot read is NOT_FOUND.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: ExplainPermissionInput, required: true }) },
+    args: { input: t.arg({ type: ExplainPermissionInput, required: true, description: "What to explain." }) },
     resolve: (_root, { input }, ctx) => explainPermission(ctx, input),
   }),
 );
@@ -219,7 +227,7 @@ builder.queryField("accessReview", (t) =>
       description:
         "Every user who may perform the action on the object (exactly those `can` allows), with what allows them, filtered in SQL by the evaluator's rules. Users the viewer may not read are only counted (hiddenCount). For organization admins and auditors of the object's organization (AUDIT_LOG READ there); owners and site auditors everywhere; else FORBIDDEN. An object the viewer cannot read is NOT_FOUND.",
       authScopes: { authenticated: true },
-      args: { input: t.arg({ type: AccessReviewInput, required: true }) },
+      args: { input: t.arg({ type: AccessReviewInput, required: true, description: "The action and the object." }) },
       totalCount: async (_root, { input }, ctx) =>
         ctx.prisma.user.count({ where: visibleWhere(await review(ctx, input)) }),
       resolve: async (query, _root, { input }, ctx) => {
