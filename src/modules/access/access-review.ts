@@ -91,9 +91,11 @@ export function review(ctx: Context, input: AccessReviewInput): Promise<Review> 
 
 export const visibleWhere = ({ rule, readable }: Review): Prisma.UserWhereInput => ({ AND: [rule.where, readable] });
 
-/** Users the rule admits whom the viewer may not read. */
-export const hiddenWhere = ({ rule, readable }: Review): Prisma.UserWhereInput =>
-  Object.keys(readable).length === 0 ? { id: { in: [] } } : { AND: [rule.where, { NOT: readable }] };
+/** How many users the rule admits whom the viewer may not read (no statement for readers of all users). */
+export async function hiddenCount(ctx: Context, { rule, readable }: Review): Promise<number> {
+  if (Object.keys(readable).length === 0) return 0;
+  return ctx.prisma.user.count({ where: { AND: [rule.where, { NOT: readable }] } });
+}
 
 /** Reads what the page's users hold that bears on the object (one statement) and keeps their grants. */
 export async function loadGrants(

@@ -11,7 +11,7 @@ import { globalId } from "../../graphql/ids.js";
 import { ActionEnum, PermissionType, ResourceTypeEnum } from "../roles/roles.graphql.js";
 import { TemplateRoleEnum } from "../templates/templates.graphql.js";
 import "../users/users.graphql.js";
-import { grantsOfRow, hiddenWhere, loadGrants, review, visibleWhere } from "./access-review.js";
+import { grantsOfRow, hiddenCount, loadGrants, review, visibleWhere } from "./access-review.js";
 import { explainPermission, type PermissionExplanation } from "./explain-permission.js";
 
 const AccessLevelEnum = builder.enumType("AccessLevel", {
@@ -244,8 +244,7 @@ builder.queryField("accessReview", (t) =>
         hiddenCount: t.int({
           description:
             "Users who may perform the action but whom the viewer may not read (e.g. site role holders outside the organization): counted, never named.",
-          resolve: async (connection, _args, ctx) =>
-            ctx.prisma.user.count({ where: hiddenWhere(await review(ctx, connection.args.input)) }),
+          resolve: async (connection, _args, ctx) => hiddenCount(ctx, await review(ctx, connection.args.input)),
         }),
       }),
     },
