@@ -33,7 +33,8 @@ export function trustedDocumentsPlugin(documents: ReadonlyMap<string, string> | 
       const hash = requestedHash(given, request);
       const { documentId: _dropped, ...rest } = params as GraphQLParams & { documentId?: unknown };
       if (hash !== undefined) {
-        const document = documents?.get(hash);
+        // The client preset's keys read `sha256:<hex>`; Apollo sends the bare hex.
+        const document = documents?.get(hash) ?? documents?.get(`sha256:${hash}`);
         if (document !== undefined) {
           setParams({ ...rest, query: document });
           return;

@@ -92,7 +92,8 @@ async function setEditor(selector: string, text: string) {
 }
 
 /** The result pane's text, spaces normalized (the editor renders non-breaking ones). */
-const resultText = async () => (await page.locator(".graphiql-response").first().innerText()).replace(/\s+/g, " ");
+const resultText = async () =>
+  ((await page.locator(".graphiql-response").first().textContent()) ?? "").replace(/\s+/g, " ");
 const QUERY_EDITOR = "section.graphiql-query-editor .graphiql-editor";
 const HEADERS_EDITOR = "section.graphiql-editor-tool .graphiql-editor:not(.hidden)";
 

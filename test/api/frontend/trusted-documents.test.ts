@@ -13,7 +13,8 @@ import { seed } from "../../support/seed.js";
 const SETUP = "query SetupStatus { needsSetup }";
 const VIEWER = "query Viewer { viewer { username } }";
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-const DOCUMENTS = { [sha256(SETUP)]: SETUP, [sha256(VIEWER)]: VIEWER };
+// As the codegen client preset writes persisted-documents.json (examples/codegen.ts).
+const DOCUMENTS = { [`sha256:${sha256(SETUP)}`]: SETUP, [`sha256:${sha256(VIEWER)}`]: VIEWER };
 
 const file = path.join(mkdtempSync(path.join(tmpdir(), "trusted-")), "persisted-documents.json");
 writeFileSync(file, JSON.stringify(DOCUMENTS));
@@ -41,10 +42,10 @@ const apollo = (hash: string) => ({ extensions: { persistedQuery: { version: 1, 
 
 describe("TRUSTED_DOCUMENTS", () => {
   it("runs a trusted document named by documentId, in the body or the GET query string", async () => {
-    expect((await send(only, { documentId: sha256(SETUP) })).data).toEqual({ needsSetup: true });
-    const viewer = await send(app, { documentId: sha256(VIEWER) }, { authorization: `Bearer ${token}` });
+    expect((await send(only, { documentId: `sha256:${sha256(SETUP)}` })).data).toEqual({ needsSetup: true });
+    const viewer = await send(app, { documentId: `sha256:${sha256(VIEWER)}` }, { authorization: `Bearer ${token}` });
     expect(viewer.data).toEqual({ viewer: { username: "olive" } });
-    const get = await app.request({ method: "GET", path: `/graphql?documentId=${sha256(SETUP)}` });
+    const get = await app.request({ method: "GET", path: `/graphql?documentId=sha256:${sha256(SETUP)}` });
     expect(await get.json()).toEqual({ data: { needsSetup: false } });
   });
 
