@@ -13,8 +13,10 @@ query SetupStatus {
   needsSetup
 }
 
-mutation CreateFirstUser($input: CreateFirstUserInput!) {
-  createFirstUser(input: $input) {
+mutation CreateFirstUser {
+  createFirstUser(
+    input: { email: "admin@example.com", username: "admin", password: "choose-a-long-password" }
+  ) {
     token
     user { id username }
     userErrors { code message field }
@@ -24,8 +26,8 @@ mutation CreateFirstUser($input: CreateFirstUserInput!) {
 
 const LOGIN_TAB = `# Sign in with email and password; the token goes in the Authorization header:
 #   { "Authorization": "Bearer <token>" }
-mutation Login($input: LoginInput!) {
-  login(input: $input) {
+mutation Login {
+  login(input: { email: "admin@example.com", password: "choose-a-long-password" }) {
     token
     user { id username }
     userErrors { code message field }
@@ -56,14 +58,10 @@ export const GRAPHIQL_OPTIONS: GraphiQLOptions = {
   title: "orgs-api GraphiQL",
   additionalHeaders: { [CSRF_HEADER]: "graphiql" },
   defaultTabs: [
-    {
-      query: SETUP_TAB,
-      variables: json({ input: { email: "admin@example.com", username: "admin", password: "choose-a-long-password" } }),
-    },
-    {
-      query: LOGIN_TAB,
-      variables: json({ input: { email: "admin@example.com", password: "choose-a-long-password" } }),
-    },
+    // Inputs inline, not as variables: GraphiQL 5 shows the first tab's variables only after a tab
+    // switch, and would send none.
+    { query: SETUP_TAB },
+    { query: LOGIN_TAB },
     { query: VIEWER_TAB, headers: json({ Authorization: "Bearer <token from CreateFirstUser or Login>" }) },
   ],
 };
