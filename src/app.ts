@@ -3,6 +3,7 @@
 
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import { pendingCookies } from "./auth/session-cookie.js";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context } from "./context.js";
@@ -12,6 +13,7 @@ import { schema as defaultSchema } from "./graphql/schema.js";
 import { requestIdOf } from "./http/request-id.js";
 import { createLiveEvents } from "./live/live-events.js";
 import type { Logger } from "./logger.js";
+import { oidcHttpPlugin } from "./modules/oidc/oidc-http.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { badPaginationInput, databaseTrouble } from "./security/errors.js";
 import { securityPlugins } from "./security/pipeline.js";
@@ -70,6 +72,13 @@ async function bodyTooLarge(request: Request, max: number): Promise<boolean> {
 const requestIdPlugin: Plugin = {
   onResponse({ request, response }) {
     response.headers.set("x-request-id", requestIdOf(request));
+  },
+};
+
+/** Writes the Set-Cookie headers a sign-in or logout queued (SESSION_COOKIE). */
+const cookiesPlugin: Plugin = {
+  onResponse({ request, response }) {
+    for (const cookie of pendingCookies(request)) response.headers.append("set-cookie", cookie);
   },
 };
 
@@ -145,6 +154,8 @@ export function createApp({
       ...(config.sqlStatementCounter ? [statementCountPlugin] : []),
       requestIdPlugin,
       healthPlugin(db, log),
+      cookiesPlugin,
+      oidcHttpPlugin({ ...deps, limiter }),
       // SCIM answers its own errors (size limit included) in SCIM's format.
       scimPlugin({ prisma: db.prisma, config, log, limiter }),
       bodyLimitPlugin(config.maxBodyBytes),

@@ -1,6 +1,7 @@
 // Who is making a request, resolved once at the edge from its credential headers.
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { parseBearer, secretMatches } from "./secrets.js";
+import { readCookie, SESSION_COOKIE_NAME } from "./session-cookie.js";
 import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
 
 export const API_TOKEN_PREFIX = "oat_";
@@ -20,6 +21,8 @@ export type Actor =
       apiTokenId: string | null;
       /** Read with the credential, in the same statement, so the subject costs no query of its own. */
       memberships?: MembershipRoles[];
+      /** Authenticated by the session cookie (not a header): mutations then need the CSRF header. */
+      viaCookie?: boolean;
     }
   | {
       kind: "provisioner";
@@ -41,7 +44,13 @@ function splitMemberships<T extends { memberships: MembershipRoles[] }>(row: T) 
   return { user, memberships };
 }
 
-export type ActorDeps = { prisma: PrismaClient; sessionTokens: SessionTokens; onBackgroundError(e: unknown): void };
+export type ActorDeps = {
+  prisma: PrismaClient;
+  sessionTokens: SessionTokens;
+  onBackgroundError(e: unknown): void;
+  /** Whether the session cookie authenticates (SESSION_COOKIE). */
+  sessionCookie?: boolean;
+};
 
 export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<Actor> {
   const provisionerKey = headers.get("provisioner-key");
@@ -50,11 +59,22 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<A
     return { kind: "invalid", reason: "send either Authorization or Provisioner-Key, not both" };
   }
   if (provisionerKey !== null) return provisionerActor(provisionerKey.trim(), deps.prisma);
-  if (authorization === null) return { kind: "anonymous" };
+  if (authorization === null) return deps.sessionCookie ? cookieActor(headers, deps) : { kind: "anonymous" };
   const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
   if (!match?.[1]) return { kind: "invalid", reason: "the Authorization header must be 'Bearer <token>'" };
   const token = match[1];
   return token.startsWith(API_TOKEN_PREFIX) ? apiTokenActor(token, deps) : sessionActor(token, deps);
+}
+
+/**
+ * The session cookie's user. A cookie that no longer works (logged out, expired) makes the request
+ * anonymous rather than refused: the browser keeps sending it, and the sign-in page must load.
+ */
+async function cookieActor(headers: Headers, deps: ActorDeps): Promise<Actor> {
+  const token = readCookie(headers, SESSION_COOKIE_NAME);
+  if (!token) return { kind: "anonymous" };
+  const actor = await sessionActor(token, deps);
+  return actor.kind === "user" ? { ...actor, viaCookie: true } : { kind: "anonymous" };
 }
 
 function userProblem(user: User): string | null {
