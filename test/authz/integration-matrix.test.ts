@@ -199,6 +199,12 @@ const ROWS: Row[] = [
     expect: "*: ok",
   },
   {
+    op: "Query.authMethods",
+    query: `{ authMethods { password { enabled } oidc { enabled signInText loginUrl } } }`,
+    expect: "*: ok",
+    unauthenticatedDefault: false,
+  },
+  {
     op: "Query.siteRoles",
     query: `{ siteRoles { name } }`,
     expect: "*: ok",
@@ -281,6 +287,19 @@ const ROWS: Row[] = [
       return { token: await login(app, who.email) };
     },
     expect: "*: ok",
+  },
+  {
+    op: "Mutation.refreshSession",
+    query: `mutation { refreshSession { token expiresAt userErrors { code } } }`,
+    // A session of its own, so the standing ones keep their expiry.
+    credential: async (actor) => {
+      if (actor === "anonymous" || actor === "provisionerKey" || actor === "memberApiToken") {
+        return credentialOfActor(actor);
+      }
+      const who = actor === "customRole" ? customHolder : cast[actor];
+      return { token: await login(app, who.email) };
+    },
+    expect: "memberApiToken: userError:INVALID_INPUT | *: ok",
   },
   {
     op: "Mutation.createUser",
