@@ -41,7 +41,7 @@ function withError(path: string, code: string): string {
   return `${url.pathname}${url.search}`;
 }
 
-function redirect(_request: Request, location: string, cookies: string[] = []): Response {
+function redirect(location: string, cookies: string[] = []): Response {
   const headers = new Headers({ location, "cache-control": "no-store" });
   // The session cookie a sign-in queued is added by the app's cookie plugin, like for GraphQL.
   for (const cookie of cookies) headers.append("set-cookie", cookie);
@@ -74,7 +74,7 @@ async function login(request: Request, url: URL, config: OidcConfig, deps: Deps)
     started = await authorizationRequest(config, redirectUriFor(config, request));
   } catch (error) {
     deps.log.warn("OIDC provider unavailable", { error });
-    return redirect(request, withError(target, "IDP_UNAVAILABLE"));
+    return redirect(withError(target, "IDP_UNAVAILABLE"));
   }
   const expiresAt = new Date(Date.now() + FLOW_TTL_SECONDS * 1000);
   const flow: FlowState = { ...started.checks, redirect: target };
@@ -83,7 +83,7 @@ async function login(request: Request, url: URL, config: OidcConfig, deps: Deps)
     path: "/auth/oidc",
     maxAgeSeconds: FLOW_TTL_SECONDS,
   });
-  return redirect(request, started.url.href, [cookie]);
+  return redirect(started.url.href, [cookie]);
 }
 
 async function readFlow(request: Request, deps: Deps): Promise<FlowState | null> {
@@ -109,8 +109,8 @@ async function callback(
 ): Promise<Response> {
   const clearFlow = clearCookieHeader(request.url, OIDC_FLOW_COOKIE_NAME, "/auth/oidc");
   const flow = await readFlow(request, deps);
-  if (!flow) return redirect(request, withError("/", "INVALID_STATE"), [clearFlow]);
-  const fail = (code: string) => redirect(request, withError(flow.redirect, code), [clearFlow]);
+  if (!flow) return redirect(withError("/", "INVALID_STATE"), [clearFlow]);
+  const fail = (code: string) => redirect(withError(flow.redirect, code), [clearFlow]);
   if (url.searchParams.has("error")) return fail("ACCESS_DENIED");
   const ip = clientIp(request, serverContext, deps.config.trustProxy);
   if (!(await deps.limiter.checkSignIn(ip)).allowed) return fail("RATE_LIMITED");
@@ -128,7 +128,7 @@ async function callback(
     }
     const identity: OidcIdentity = { token: { ...token, claims }, unknownClaims };
     await signInWithOidc(ctx, config, identity);
-    return redirect(request, flow.redirect, [clearFlow]);
+    return redirect(flow.redirect, [clearFlow]);
   } catch (error) {
     if (error instanceof UserErrors) return fail(error.errors[0]?.code ?? "SIGN_IN_FAILED");
     if (error instanceof OidcProviderError) {
