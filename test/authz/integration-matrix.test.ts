@@ -199,12 +199,6 @@ const ROWS: Row[] = [
     expect: "*: ok",
   },
   {
-    op: "Query.authMethods",
-    query: `{ authMethods { password { enabled } oidc { enabled signInText loginUrl } } }`,
-    expect: "*: ok",
-    unauthenticatedDefault: false,
-  },
-  {
     op: "Query.siteRoles",
     query: `{ siteRoles { name } }`,
     expect: "*: ok",
