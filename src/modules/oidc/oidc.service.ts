@@ -166,8 +166,9 @@ function admit(config: OidcConfig, identity: OidcIdentity): void {
 
 /**
  * Site roles from OIDC_USER_ROLE_FIELD: mapped values give their roles, other values are taken
- * as role names, except `owner`, which only an explicit mapping grants. Unknown names are dropped;
- * an absent claim means no site roles; a malformed or undelivered one changes nothing.
+ * as role names, except `owner`, which only an explicit mapping grants (and, without such a
+ * mapping, sync never removes). Unknown names are dropped; an absent claim means no site roles;
+ * a malformed or undelivered one changes nothing.
  */
 async function syncSiteRoles(tx: Tx, ctx: Context, config: OidcConfig, user: User, identity: OidcIdentity) {
   const field = config.userRoleField;
@@ -183,6 +184,10 @@ async function syncSiteRoles(tx: Tx, ctx: Context, config: OidcConfig, user: Use
       if (assignable.has(role)) roles.add(role);
     }
   }
+  // Unless the mapping hands out owner (the provider manages it), a claim never takes it away:
+  // an owner who signs in through the provider keeps control of the site.
+  const ownerManaged = Object.values(config.userRoleMapping).some((mapped) => mapped.includes(SITE_OWNER_ROLE));
+  if (!ownerManaged && user.siteRoles.includes(SITE_OWNER_ROLE)) roles.add(SITE_OWNER_ROLE);
   const to = [...roles].sort();
   const from = [...user.siteRoles].sort();
   if (to.join("\n") === from.join("\n")) return { user, change: undefined };
@@ -236,17 +241,17 @@ export async function signInWithOidc(ctx: Context, config: OidcConfig, identity:
           ...(found.status === "DORMANT" ? { status: "ACTIVE" as const } : {}),
         },
       });
-      const { user, change: siteRoles } = await syncSiteRoles(tx, ctx, config, seen, identity);
       const meta = auditMeta(ctx);
       if (how === "created") {
         await recordAudit(tx, meta, {
           action: "CREATE",
           resourceType: "USER",
-          resourceId: user.id,
-          resourceName: user.username,
-          diff: { username: user.username, email: user.email, loginType: "OIDC", reason: "oidc-login" },
+          resourceId: seen.id,
+          resourceName: seen.username,
+          diff: { username: seen.username, email: seen.email, loginType: "OIDC", reason: "oidc-login" },
         });
       }
+      const { user, change: siteRoles } = await syncSiteRoles(tx, ctx, config, seen, identity);
       const sync = { ...(await runIdpSync(tx, meta, user, token.claims, identity.unknownClaims)), siteRoles };
       await recordAudit(
         tx,

@@ -129,7 +129,7 @@ describe("admission rules", () => {
   });
 
   it("refuses new accounts with OIDC_ALLOW_SIGNUPS=false but links existing ones by email", async () => {
-    const closed = await createTestApp(provider.env({ OIDC_ALLOW_SIGNUPS: "false" }));
+    const closed = await createTestApp(provider.env({ OIDC_ALLOW_SIGNUPS: "false", OIDC_USER_ROLE_FIELD: "roles" }));
     try {
       const admin = await setupOwner(closed);
       await createUser(closed, admin.token, "known");
@@ -139,6 +139,16 @@ describe("admission rules", () => {
       const known = await loginWith(closed, await provider.token("sub-known", { email: "known@example.com" }));
       expect(known.userErrors).toEqual([]);
       expect(known.user.username).toBe("known");
+      // No mapping gives owner here: role sync never takes it from an owner linked to the provider.
+      await closed.prisma.user.update({
+        where: { email: admin.email },
+        data: { oidcSubject: `${provider.issuer}|sub-admin` },
+      });
+      const owner = await loginWith(
+        closed,
+        await provider.token("sub-admin", { email: admin.email, roles: ["auditor"] }),
+      );
+      expect(owner.user.siteRoles.map((r: { name: string }) => r.name).sort()).toEqual(["auditor", "member", "owner"]);
     } finally {
       await closed.close();
     }

@@ -170,6 +170,17 @@ describe("provider keys and outages", () => {
     expect(result.appCookies.get(SESSION_COOKIE_NAME)).toBeDefined();
   });
 
+  it("sends the browser back with IDP_UNAVAILABLE when the provider goes down before the code exchange", async () => {
+    provider.account("kc-dave", { email: "dave@corp.example" });
+    const result = await browserSignIn(app, "kc-dave", {
+      redirect: "/after",
+      tamper: () => provider.setMode("down"),
+    });
+    expect(result.location).toBe("/after?oidc_error=IDP_UNAVAILABLE");
+    expect(result.appCookies.get(SESSION_COOKIE_NAME)).toBeUndefined();
+    expect(await app.prisma.user.count({ where: { email: "dave@corp.example" } })).toBe(0);
+  });
+
   it("sends the browser back with IDP_UNAVAILABLE when the provider is down", async () => {
     const fresh = await createTestApp(provider.env({ OIDC_HTTP_TIMEOUT_MS: "1000" }));
     try {
