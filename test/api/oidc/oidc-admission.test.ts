@@ -152,7 +152,7 @@ describe("admission rules", () => {
     } finally {
       await closed.close();
     }
-  });
+  }, 60_000);
 });
 
 describe("lastOidcClaims", () => {
@@ -212,5 +212,5 @@ describe("authMethods", () => {
     } finally {
       await plain.close();
     }
-  });
+  }, 60_000);
 });

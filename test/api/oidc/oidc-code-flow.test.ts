@@ -154,7 +154,7 @@ describe("authorization code flow", () => {
     } finally {
       await withGraph.close();
     }
-  });
+  }, 120_000);
 });
 
 describe("provider keys and outages", () => {
@@ -191,5 +191,5 @@ describe("provider keys and outages", () => {
     } finally {
       await fresh.close();
     }
-  });
+  }, 60_000);
 });

@@ -156,5 +156,5 @@ describe("without SESSION_COOKIE", () => {
     } finally {
       await plain.close();
     }
-  });
+  }, 60_000);
 });
