@@ -1,7 +1,7 @@
 // loginWithOidc: a session for the holder of an ID token from the configured provider.
-import { can } from "../../authz/evaluator.js";
 import type { OidcConfig } from "../../config.js";
 import { builder } from "../../graphql/builder.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { withUserErrors } from "../shared/shared.graphql.js";
 import { AuthPayload } from "../users/users.graphql.js";
 import { loginWithOidc } from "./oidc.service.js";
@@ -33,11 +33,9 @@ builder.prismaObjectField("User", "lastOidcClaims", (t) =>
     description:
       "The claims of this user's last OpenID Connect sign-in as a JSON document, kept to the fields sign-in and IdP sync read (email, username, name, groups, role and sync fields), for debugging sync. Null unless the viewer is this user or may read users (site: user admins, owners), and before any OIDC sign-in.",
     select: { lastOidcClaims: true },
-    resolve: async (user, _args, ctx) => {
-      const subject = await ctx.viewer.subject();
-      if (!subject || !can(subject, "READ", { type: "USER", ownerId: user.id })) return null;
-      return user.lastOidcClaims === null ? null : JSON.stringify(user.lastOidcClaims);
-    },
+    authScopes: (user, _args, ctx) => permissionScopes(ctx, { action: "READ", type: "USER", ownerId: user.id }),
+    unauthorizedResolver: () => null,
+    resolve: (user) => (user.lastOidcClaims === null ? null : JSON.stringify(user.lastOidcClaims)),
   }),
 );
 
