@@ -37,6 +37,8 @@ export type Config = Readonly<{
   redisUrl: string | undefined;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** How long a verified credential is remembered in process (0: not at all); changes drop it at once. */
+  credentialCacheSeconds: number;
   /** A provisioner daemon not seen for this long is OFFLINE. */
   provisionerStaleSeconds: number;
   /** A RUNNING job whose daemon has not been seen for this long is failed by the reaper. */
@@ -294,6 +296,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     redisUrl: redisUrl(env),
     trustProxy: boolean(env, "TRUST_PROXY", false),
+    credentialCacheSeconds: integer(env, "CREDENTIAL_CACHE_SECONDS", 300, 0, 86400),
     oidc: oidcConfig(env),
     scimApiKey: scimApiKey(env),
     provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
