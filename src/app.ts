@@ -5,6 +5,7 @@ import { GraphQLError, type GraphQLSchema, getOperationAST } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { KnownActor } from "./auth/actor.js";
 import { CREDENTIAL_CHANGES, CredentialCache } from "./auth/credential-cache.js";
+import { pendingCookies } from "./auth/session-cookie.js";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Subject } from "./authz/evaluator.js";
 import type { Config } from "./config.js";
@@ -18,6 +19,7 @@ import { requestIdOf } from "./http/request-id.js";
 import { schemaFilePlugin } from "./http/schema-file.js";
 import { createLiveEvents } from "./live/live-events.js";
 import type { Logger } from "./logger.js";
+import { oidcHttpPlugin } from "./modules/oidc/oidc-http.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { badPaginationInput, databaseTrouble } from "./security/errors.js";
 import { securityPlugins } from "./security/pipeline.js";
@@ -76,6 +78,13 @@ async function bodyTooLarge(request: Request, max: number): Promise<boolean> {
 const requestIdPlugin: Plugin = {
   onResponse({ request, response }) {
     response.headers.set("x-request-id", requestIdOf(request));
+  },
+};
+
+/** Writes the Set-Cookie headers a sign-in or logout queued (SESSION_COOKIE). */
+const cookiesPlugin: Plugin = {
+  onResponse({ request, response }) {
+    for (const cookie of pendingCookies(request)) response.headers.append("set-cookie", cookie);
   },
 };
 
@@ -192,6 +201,8 @@ export function createApp({
       ...(config.corsOrigins.length > 0 ? [varyOnOriginPlugin] : []),
       healthPlugin(db, log),
       ...(config.introspection ? [schemaFilePlugin(schema)] : []),
+      cookiesPlugin,
+      oidcHttpPlugin({ ...deps, limiter }),
       // SCIM answers its own errors (size limit included) in SCIM's format.
       scimPlugin({ prisma: db.prisma, config, log, limiter, credentials }),
       bodyLimitPlugin(config.maxBodyBytes),

@@ -5,6 +5,7 @@ import { RequestCache } from "@pothos/plugin-scope-auth";
 import type { YogaInitialContext } from "graphql-yoga";
 import { type Actor, type KnownActor, resolveActor } from "./auth/actor.js";
 import type { CredentialCache } from "./auth/credential-cache.js";
+import { queueCookie } from "./auth/session-cookie.js";
 import type { SessionTokens } from "./auth/session-tokens.js";
 import type { Subject } from "./authz/evaluator.js";
 import { loadSubject } from "./authz/subject-loader.js";
@@ -35,6 +36,10 @@ export type Context = AppDeps & {
   viewer: Viewer;
   /** After a successful sign-in, the rest of the request is answered as the signed-in user. */
   signedIn(actor: Extract<Actor, { kind: "user" }>): void;
+  /** Queues a Set-Cookie header on this request's response. */
+  setCookie(header: string): void;
+  /** The request's URL (cookie attributes depend on its origin). */
+  requestUrl: string;
 };
 
 /**
@@ -53,6 +58,7 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     sessionTokens: deps.sessionTokens,
     credentials: deps.credentials,
     onBackgroundError: (error) => log.warn("background write failed", { error }),
+    sessionCookie: deps.config.sessionCookie,
   });
   const viewer = createViewer({
     actor: () => ctx.actor,
@@ -79,6 +85,8 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
       ctx.actor = user;
       viewer.signedIn();
     },
+    setCookie: (header) => queueCookie(request, header),
+    requestUrl: request.url,
   };
   return ctx;
 }

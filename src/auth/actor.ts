@@ -2,6 +2,7 @@
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { CredentialCache } from "./credential-cache.js";
 import { parseBearer, secretMatches } from "./secrets.js";
+import { readCookie, SESSION_COOKIE_NAME } from "./session-cookie.js";
 import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
 
 export const API_TOKEN_PREFIX = "oat_";
@@ -21,6 +22,8 @@ export type Actor =
       apiTokenId: string | null;
       /** Read with the credential, in the same statement, so the subject costs no query of its own. */
       memberships?: MembershipRoles[];
+      /** Authenticated by the session cookie (not a header): mutations then need the CSRF header. */
+      viaCookie?: boolean;
     }
   | {
       kind: "provisioner";
@@ -50,6 +53,8 @@ export type ActorDeps = {
   sessionTokens: SessionTokens;
   credentials: CredentialCache<unknown, KnownActor>;
   onBackgroundError(e: unknown): void;
+  /** Whether the session cookie authenticates (SESSION_COOKIE). */
+  sessionCookie?: boolean;
 };
 
 /** An accepted credential as read from the database, with what the cache needs to keep it. */
@@ -64,6 +69,7 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
   if (provisionerKey !== null && authorization !== null) {
     return refused("send either Authorization or Provisioner-Key, not both");
   }
+  if (provisionerKey === null && authorization === null && deps.sessionCookie) return cookieActor(headers, deps);
   const presented = provisionerKey ?? authorization;
   if (presented === null) return { actor: { kind: "anonymous" }, credentialKey: null };
   const key = CredentialCache.keyOf(
@@ -84,6 +90,24 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
   if ("kind" in accepted) return { actor: accepted, credentialKey: null };
   deps.credentials.remember(key, since, accepted);
   return { actor: accepted.actor, credentialKey: key };
+}
+
+/**
+ * The session cookie, resolved (and cached) like the same token sent as a bearer. A cookie that
+ * no longer works (logged out, expired) makes the request anonymous rather than refused: the
+ * browser keeps sending it, and the sign-in page must load.
+ */
+async function cookieActor(headers: Headers, deps: ActorDeps): Promise<ResolvedActor> {
+  const token = readCookie(headers, SESSION_COOKIE_NAME);
+  if (!token || token.startsWith(API_TOKEN_PREFIX)) return { actor: { kind: "anonymous" }, credentialKey: null };
+  const resolved = await resolveActor(new Headers({ authorization: `Bearer ${token}` }), {
+    ...deps,
+    sessionCookie: false,
+  });
+  const { actor } = resolved;
+  if (actor.kind !== "user") return { actor: { kind: "anonymous" }, credentialKey: null };
+  // A copy: the cached actor is shared with requests that send the token as a bearer.
+  return { ...resolved, actor: { ...actor, viaCookie: true } };
 }
 
 function refused(reason: string): ResolvedActor {

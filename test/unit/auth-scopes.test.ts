@@ -7,6 +7,7 @@ const PUBLIC_FIELDS = new Set([
   "Query.node",
   "Query.viewer",
   "Query.needsSetup",
+  "Query.authMethods",
   "Mutation.createFirstUser",
   "Mutation.login",
   "Mutation.loginWithOidc",

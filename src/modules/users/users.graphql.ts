@@ -278,17 +278,25 @@ const DeleteApiTokenInput = builder.inputType("DeleteApiTokenInput", {
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
-export const AuthPayload = builder.objectRef<Payload<{ token: string; user: User }>>("AuthPayload").implement({
-  fields: (t) => ({
-    token: t.string({
-      nullable: true,
-      description: "A session token for the Authorization header; null when userErrors is not empty.",
-      resolve: (p) => p.token ?? null,
+export const AuthPayload = builder
+  .objectRef<Payload<{ token: string; user: User; expiresAt: Date }>>("AuthPayload")
+  .implement({
+    fields: (t) => ({
+      token: t.string({
+        nullable: true,
+        description: "A session token for the Authorization header; null when userErrors is not empty.",
+        resolve: (p) => p.token ?? null,
+      }),
+      expiresAt: t.field({
+        type: "DateTime",
+        nullable: true,
+        description: "When the session expires (refreshSession extends it); null when userErrors is not empty.",
+        resolve: (p) => p.expiresAt ?? null,
+      }),
+      user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
     }),
-    user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
-  }),
-});
+  });
 
 export const UserPayload = payloadType("UserPayload", "user", UserType);
 
@@ -319,7 +327,20 @@ builder.mutationFields((t) => ({
   }),
   logout: t.boolean({
     authScopes: { authenticated: true },
-    resolve: (_root, _args, ctx) => users.logout(ctx),
+    description:
+      "Ends the session (or deletes the API token) that authenticated the request; clears the session cookie.",
+    resolve: async (_root, _args, ctx) => {
+      const done = await users.logout(ctx);
+      users.clearSessionCookie(ctx);
+      return done;
+    },
+  }),
+  refreshSession: t.field({
+    type: AuthPayload,
+    authScopes: { authenticated: true },
+    description:
+      "Extends the session that authenticated the request to a full lifetime from now and returns a new token (and session cookie). Sessions only, not API tokens.",
+    resolve: (_root, _args, ctx) => withUserErrors(() => users.refreshSession(ctx)),
   }),
   createUser: t.field({
     type: UserPayload,

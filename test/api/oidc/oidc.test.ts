@@ -131,8 +131,12 @@ describe("login with a valid ID token", () => {
   });
 
   it("creates one user when two first logins of an identity race", async () => {
-    const token = await provider.token("sub-racer", { email: "racer@example.com" });
-    const [a, b] = await Promise.all([oidcLogin(app, token), oidcLogin(app, token)]);
+    // Two tokens of one identity (one token is accepted once).
+    const [first, second] = await Promise.all([
+      provider.token("sub-racer", { email: "racer@example.com" }),
+      provider.token("sub-racer", { email: "racer@example.com" }),
+    ]);
+    const [a, b] = await Promise.all([oidcLogin(app, first), oidcLogin(app, second)]);
     expect(a.userErrors).toEqual([]);
     expect(b.userErrors).toEqual([]);
     expect(a.user.id).toBe(b.user.id);
@@ -310,7 +314,20 @@ describe("configuration", () => {
       usernameClaim: "preferred_username",
       clockToleranceSeconds: 30,
       httpTimeoutMs: 5000,
+      clientSecret: undefined,
+      redirectUri: undefined,
+      scopes: "openid profile email",
+      allowSignups: true,
+      emailDomains: [],
+      groupField: "groups",
+      allowedGroups: [],
+      userRoleField: "",
+      userRoleMapping: {},
+      signInText: "OpenID Connect",
+      iconUrl: null,
+      groupsOverageUrl: null,
     });
+    expect(loadConfig({}).sessionCookie).toBe(false);
     expect(loadConfig({}).oidc).toBeNull();
     expect(loadConfig({}).scimApiKey).toBeUndefined();
   });
@@ -324,6 +341,11 @@ describe("configuration", () => {
     [{ ...base, OIDC_CLOCK_TOLERANCE_SECONDS: "3600" }, /OIDC_CLOCK_TOLERANCE_SECONDS/],
     [{ ...base, OIDC_EMAIL_CLAIM: "a b" }, /OIDC_EMAIL_CLAIM/],
     [{ SCIM_API_KEY: "short" }, /SCIM_API_KEY/],
+    [{ ...base, OIDC_USER_ROLE_MAPPING: "[1]" }, /OIDC_USER_ROLE_MAPPING/],
+    [{ ...base, OIDC_USER_ROLE_MAPPING: '{"a": [1]}' }, /OIDC_USER_ROLE_MAPPING/],
+    [{ ...base, OIDC_GROUPS_OVERAGE_URL: "http://graph.example.com/me" }, /OIDC_GROUPS_OVERAGE_URL/],
+    [{ ...base, OIDC_ALLOW_SIGNUPS: "maybe" }, /OIDC_ALLOW_SIGNUPS/],
+    [{ SESSION_COOKIE: "maybe" }, /SESSION_COOKIE/],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
