@@ -3,15 +3,17 @@
 
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import type { AuditExport } from "./audit/audit.js";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context } from "./context.js";
 import type { Database } from "./db/database.js";
 import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
+import { afterCommit } from "./db/transaction.js";
 import { schema as defaultSchema } from "./graphql/schema.js";
 import { requestIdOf } from "./http/request-id.js";
 import { createLiveEvents } from "./live/live-events.js";
-import type { Logger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { badPaginationInput, databaseTrouble } from "./security/errors.js";
 import { securityPlugins } from "./security/pipeline.js";
@@ -100,6 +102,15 @@ function bodyLimitPlugin(max: number): Plugin {
   };
 }
 
+/**
+ * AUDIT_LOG_STDOUT: one JSON line per audit event (`msg: "audit_log"`), written once its
+ * transaction has committed, whatever LOG_LEVEL says (Coder's audit export to the server log).
+ */
+function auditToStdout(): AuditExport {
+  const out = createLogger("info");
+  return (tx, line) => afterCommit(tx, () => out.info("audit_log", line));
+}
+
 export function createApp({
   db,
   config,
@@ -113,7 +124,14 @@ export function createApp({
   schema?: GraphQLSchema;
 }): App {
   const live = createLiveEvents({ prisma: db.prisma, redisUrl: config.redisUrl, log });
-  const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma), live };
+  const deps: AppDeps = {
+    prisma: db.prisma,
+    config,
+    log,
+    sessionTokens: new SessionTokens(db.prisma),
+    live,
+    auditExport: config.auditLogStdout ? auditToStdout() : undefined,
+  };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
     log.warn("rate-limit store unavailable; not limiting", { error }),
   );
@@ -146,7 +164,7 @@ export function createApp({
       requestIdPlugin,
       healthPlugin(db, log),
       // SCIM answers its own errors (size limit included) in SCIM's format.
-      scimPlugin({ prisma: db.prisma, config, log, limiter }),
+      scimPlugin({ prisma: db.prisma, config, log, limiter, auditExport: deps.auditExport }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
     ],

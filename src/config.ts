@@ -47,6 +47,10 @@ export type Config = Readonly<{
   scimApiKey: string | undefined;
   /** Answer each request's SQL statement count in `x-sql-statements` (tests, benchmarks). */
   sqlStatementCounter: boolean;
+  /** Also write every audit event as a JSON line on stdout (for a SIEM), whatever LOG_LEVEL says. */
+  auditLogStdout: boolean;
+  /** Audit events older than this many days are deleted by the reaper; null keeps them forever. */
+  auditRetentionDays: number | null;
 }>;
 
 export type OidcConfig = Readonly<{
@@ -219,5 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
     provisionerJobTimeoutSeconds: integer(env, "PROVISIONER_JOB_TIMEOUT_SECONDS", 300, 1, 604800),
     provisionerPendingTimeoutSeconds: integer(env, "PROVISIONER_PENDING_TIMEOUT_SECONDS", 1800, 1, 604800),
+    auditLogStdout: boolean(env, "AUDIT_LOG_STDOUT", false),
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS ? integer(env, "AUDIT_RETENTION_DAYS", 0, 1, 36500) : null,
   });
 }

@@ -9,7 +9,7 @@ import type { Context } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, User } from "../../generated/prisma/client.js";
-import { userError } from "../../graphql/errors.js";
+import { UserErrors, userError } from "../../graphql/errors.js";
 import { runIdpSync } from "../idp-sync/idp-sync.service.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { isUniqueViolation } from "../shared/validation.js";
@@ -95,10 +95,32 @@ async function followEmail(tx: Tx, user: User, email: string | null): Promise<Li
   return { user: updated, how: "subject", emailChange: { from: user.email, to: email } };
 }
 
+/**
+ * A refused OIDC sign-in (bad token, unverified email, suspended user, provider down), recorded
+ * on its own with the reason; the token's claims are not trusted enough to name a user.
+ */
+async function recordRefusedLogin(ctx: Context, error: UserErrors) {
+  await recordAudit(ctx.prisma, auditMeta(ctx), {
+    action: "LOGIN",
+    resourceType: "USER",
+    success: false,
+    diff: { loginType: "OIDC", reason: `${error.errors[0]?.code ?? "REFUSED"}: ${error.message}`.slice(0, 512) },
+  });
+}
+
 export async function loginWithOidc(ctx: Context, input: { idToken: string }) {
   const config = ctx.config.oidc;
   if (!config) throw userError("FEATURE_DISABLED", "OpenID Connect login is not configured.");
-  const token = await verify(ctx, config, input.idToken);
+  try {
+    return await signInWithOidc(ctx, config, input.idToken);
+  } catch (error) {
+    if (error instanceof UserErrors) await recordRefusedLogin(ctx, error);
+    throw error;
+  }
+}
+
+async function signInWithOidc(ctx: Context, config: OidcConfig, idToken: string) {
+  const token = await verify(ctx, config, idToken);
   const attempt = () =>
     inTransaction(ctx.prisma, async (tx) => {
       const { user: found, how, emailChange } = await linkOrCreate(tx, config, token);
