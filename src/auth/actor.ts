@@ -78,6 +78,7 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Actor> {
   if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
   const problem = userProblem(session.user);
   if (problem) return { kind: "invalid", reason: problem };
+  touchLastSeen(session.user, new Date(), deps);
   return { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null };
 }
 
@@ -96,7 +97,22 @@ async function apiTokenActor(token: string, deps: ActorDeps): Promise<Actor> {
     // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
     deps.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(deps.onBackgroundError);
   }
+  touchLastSeen(row.user, now, deps);
   return { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id };
+}
+
+/**
+ * User.lastSeenAt, at most once a minute per user: no statement at all while the loaded row is
+ * fresh; otherwise one conditional update, not awaited (off the request's path), that another
+ * instance's request of the same minute makes a no-op.
+ */
+function touchLastSeen(user: User, now: Date, deps: ActorDeps): void {
+  if (user.lastSeenAt && now.getTime() - user.lastSeenAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+  // Raw: bookkeeping, not an edit of the user (updatedAt stays).
+  deps.prisma.$executeRaw`
+    UPDATE "User" SET "lastSeenAt" = ${now}
+    WHERE id = ${user.id}::uuid AND ("lastSeenAt" IS NULL OR "lastSeenAt" < ${stale})`.catch(deps.onBackgroundError);
 }
 
 async function provisionerActor(secret: string, prisma: PrismaClient): Promise<Actor> {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deleteExpiredAuditLogs } from "../../../src/audit/retention.js";
 import type { Actor } from "../../support/actors.js";
 import { globalId } from "../../support/fixtures.js";
-import { createTestApp, errorCodes, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
+import { createTestApp, errorCodes, type GqlResult, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 
 const SCIM_KEY = "audit-filters-scim-key-0123456789abcdefghij";
@@ -143,7 +143,7 @@ describe("audit log filters", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 5; page++) {
-      const result = await app.gql(LOGS, { filter, first: 3, after: cursor }, { token: owner.token });
+      const result: GqlResult = await app.gql(LOGS, { filter, first: 3, after: cursor }, { token: owner.token });
       const edges = result.data?.auditLogs.edges as { cursor: string; node: Node }[];
       seen.push(...edges.map((e) => e.node.id));
       if (page === 0) {
