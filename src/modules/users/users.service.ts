@@ -201,6 +201,7 @@ export async function logout(ctx: ServiceContext): Promise<boolean> {
       resourceName: user.username,
     });
   });
+  ctx.live.userAccessChanged(user.id); // this credential's subscriptions end now
   return true;
 }
 
@@ -320,7 +321,7 @@ export async function createApiToken(ctx: ServiceContext, input: { name: string;
 export async function deleteApiToken(ctx: ServiceContext, input: { id: string }) {
   const { subject } = await ctx.viewer.require();
   const id = decodeId("ApiToken", input.id, "API token");
-  return inTransaction(ctx.prisma, async (tx) => {
+  const deleted = await inTransaction(ctx.prisma, async (tx) => {
     const token = await tx.apiToken.findFirst({
       where: { id, ...apiTokenWhere(subject) },
       include: { user: { select: { username: true } } },
@@ -335,6 +336,8 @@ export async function deleteApiToken(ctx: ServiceContext, input: { id: string })
       resourceName: token.name,
       diff: { name: token.name, owner: token.user.username },
     });
-    return { deletedId: globalId("ApiToken", token.id) };
+    return { deletedId: globalId("ApiToken", token.id), userId: token.userId };
   });
+  ctx.live.userAccessChanged(deleted.userId); // subscriptions opened with the token end now
+  return { deletedId: deleted.deletedId };
 }
