@@ -66,6 +66,7 @@ export const USER_ERROR_CODES = [
   "USER_HAS_WORKSPACES",
   "JOB_NOT_CANCELABLE",
   "TEMPLATE_IN_USE",
+  "IDP_SYNC_MANAGED",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

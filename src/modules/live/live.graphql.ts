@@ -37,9 +37,7 @@ function liveStream<T>(
     // Listen before reading the current state, so no change falls in between.
     let next = events.next().then((event) => ({ event, from: "object" as const }));
     const nextAccess = () =>
-      access
-        ? access.next().then((event) => ({ event, from: "access" as const }))
-        : new Promise<never>(() => {});
+      access ? access.next().then((event) => ({ event, from: "access" as const })) : new Promise<never>(() => {});
     let accessNext = nextAccess();
     await ctx.live.listening();
     for (let first = true; ; first = false) {

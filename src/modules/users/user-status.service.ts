@@ -7,10 +7,10 @@ import type { Action } from "../../authz/permissions.js";
 import { userWhere } from "../../authz/policies/user.js";
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
-import type { ChangedJob } from "../../live/live-events.js";
 import type { Prisma, User, UserStatus } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
+import type { ChangedJob } from "../../live/live-events.js";
 
 type Tx = Prisma.TransactionClient;
 
