@@ -38,7 +38,7 @@ async function allPages(token: string, variables: Record<string, unknown>, first
   for (;;) {
     const result: GqlResult = await app.gql(USERS, { ...variables, first, after }, { token });
     expect(result.errors).toBeUndefined();
-    seen.push(...result.data?.users.edges.map((e: { node: UserNode }) => e.node));
+    seen.push(...(result.data?.users.edges ?? []).map((e: { node: UserNode }) => e.node));
     if (!result.data?.users.pageInfo.hasNextPage) return seen;
     after = result.data?.users.pageInfo.endCursor;
   }
