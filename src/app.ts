@@ -164,7 +164,7 @@ export function createApp({
       requestIdPlugin,
       healthPlugin(db, log),
       // SCIM answers its own errors (size limit included) in SCIM's format.
-      scimPlugin({ prisma: db.prisma, config, log, limiter, auditExport: deps.auditExport }),
+      scimPlugin({ prisma: db.prisma, config, log, limiter, auditExport: deps.auditExport, live }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
     ],

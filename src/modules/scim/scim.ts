@@ -17,7 +17,7 @@ import { credentialKey, type RateLimiter } from "../../security/rate-limit.js";
 import { discovery } from "./scim-discovery.js";
 import { displayNameIs, groupChangesFromPatch, groupFromBody, ScimGroups, toScimGroup } from "./scim-groups.js";
 import { changesFromPatch, readJson, rejectNul, ScimError, userFromBody } from "./scim-input.js";
-import { ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
+import { type AccessEvents, ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
 
 type Deps = {
   prisma: PrismaClient;
@@ -25,6 +25,8 @@ type Deps = {
   log: Logger;
   limiter: RateLimiter;
   auditExport?: AuditExport | undefined;
+  /** Suspensions and deletions end the user's subscriptions at once (optional: tests without live). */
+  live?: AccessEvents | undefined;
 };
 
 export const SCIM_BASE = "/scim/v2";
@@ -150,7 +152,7 @@ class ScimHandler {
     private readonly url: URL,
     private readonly meta: AuditMeta,
   ) {
-    this.users = new ScimUsers(deps.prisma, meta);
+    this.users = new ScimUsers(deps.prisma, meta, deps.live);
   }
 
   async route(): Promise<Response> {

@@ -77,7 +77,7 @@ async function setStatus(
  * The user's builds no daemon has started yet are canceled (as cancelProvisionerJob cancels a
  * pending job; conditional, so one a daemon acquires meanwhile runs on). Running ones finish.
  */
-async function cancelPendingBuildsOf(tx: Tx, userId: string): Promise<ChangedJob[]> {
+export async function cancelPendingBuildsOf(tx: Tx, userId: string): Promise<ChangedJob[]> {
   const jobs = await tx.provisionerJob.findMany({
     where: { status: "PENDING", workspaceBuild: { is: { initiatorId: userId } } },
     select: { id: true, organizationId: true, type: true },
