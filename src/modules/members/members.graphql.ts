@@ -1,6 +1,6 @@
 // Organization members: the membership type, Organization.members/member, and the member writes.
 import { allOf } from "../../authz/filters.js";
-import { groupReadWhere } from "../../authz/policies/group.js";
+import { groupWhere } from "../../authz/policies/group.js";
 import { memberObject } from "../../authz/policies/member.js";
 import { builtInRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
@@ -11,7 +11,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
 import { requestBatch } from "../shared/batch.js";
-import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, emptyConnection, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
 
 type MemberKey = Pick<OrganizationMember, "organizationId" | "userId">;
@@ -67,7 +67,7 @@ async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, 
 const groupsOfMember = requestBatch<MemberKey, Group[]>(
   memberKey,
   async (ctx, members) => {
-    const readable = await ctx.viewer.readWhere(groupReadWhere);
+    const readable = await ctx.viewer.readWhere(groupWhere);
     const result = new Map<string, Group[]>();
     for (const [organizationId, inOrganization] of byOrganization(members)) {
       const userIds = inOrganization.map((m) => m.userId);
@@ -115,10 +115,9 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
   }),
 });
 
-/** Whether the viewer may see the members of an organization: all of them, or none. */
-async function mayReadMembers(ctx: Context, organizationId: string): Promise<boolean> {
-  return ctx.viewer.can("READ", memberObject({ organizationId }));
-}
+/** The viewer sees the members of an organization: all of them, or none. */
+const membersGuard = (org: { id: string }, _args: unknown, ctx: Context) =>
+  permissionScopes(ctx, { action: "READ", ...memberObject({ organizationId: org.id }) });
 
 builder.prismaObjectFields(OrganizationType, (t) => ({
   members: t.prismaConnection(
@@ -126,18 +125,15 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       type: "OrganizationMember",
       cursor: "organizationId_userId",
       description: "Empty unless the viewer may read this organization's members.",
-      totalCount: async (org, _args, ctx) =>
-        (await mayReadMembers(ctx, org.id))
-          ? ctx.prisma.organizationMember.count({ where: { organizationId: org.id } })
-          : 0,
-      resolve: async (query, org, _args, ctx) => {
-        if (!(await mayReadMembers(ctx, org.id))) return [];
-        return ctx.prisma.organizationMember.findMany({
+      authScopes: membersGuard,
+      unauthorizedResolver: emptyConnection,
+      totalCount: (org, _args, ctx) => ctx.prisma.organizationMember.count({ where: { organizationId: org.id } }),
+      resolve: (query, org, _args, ctx) =>
+        ctx.prisma.organizationMember.findMany({
           ...query,
           where: { organizationId: org.id },
           orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
-        });
-      },
+        }),
     },
     { name: "OrganizationMemberConnection" },
     { name: "OrganizationMemberEdge" },
@@ -146,9 +142,11 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     type: OrganizationMemberType,
     nullable: true,
     args: { userId: t.arg.id({ required: true }) },
+    authScopes: membersGuard,
+    unauthorizedResolver: () => null,
     resolve: async (query, org, args, ctx) => {
       const userId = parseId("User", String(args.userId));
-      if (userId === null || !(await mayReadMembers(ctx, org.id))) return null;
+      if (userId === null) return null;
       return ctx.prisma.organizationMember.findUnique({
         ...query,
         where: { organizationId_userId: { organizationId: org.id, userId } },

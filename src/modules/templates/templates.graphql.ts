@@ -1,8 +1,8 @@
-// Templates, their versions and access lists. Reads go through templateReadWhere (roles or an
+// Templates, their versions and access lists. Reads go through templateWhere (roles or an
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { templateReadWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
+import { templateWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -137,7 +137,7 @@ export const TemplateConnection = builder.connectionObject(
 
 /** The templates a list shows: readable ones, optionally in one organization (by uuid). */
 async function templateListWhere(ctx: Context, organizationId?: string | null): Promise<Prisma.TemplateWhereInput> {
-  const readable = await ctx.viewer.readWhere(templateReadWhere);
+  const readable = await ctx.viewer.readWhere(templateWhere);
   return organizationId ? { AND: [readable, { organizationId }] } : readable;
 }
 

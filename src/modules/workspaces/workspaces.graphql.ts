@@ -1,8 +1,8 @@
-// Workspaces, their builds, and quotas. Lists use workspaceReadWhere: deleted workspaces and
+// Workspaces, their builds, and quotas. Lists use workspaceWhere: deleted workspaces and
 // those the viewer may not read never reach pagination or counts.
 
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { canReadBuild as buildReadable, workspaceObject, workspaceReadWhere } from "../../authz/policies/workspace.js";
+import { canReadBuild as buildReadable, workspaceObject, workspaceWhere } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -114,7 +114,7 @@ async function workspaceListWhere(
   ctx: Context,
   filter: { organizationId?: string; ownerId?: string },
 ): Promise<Prisma.WorkspaceWhereInput> {
-  const readable = await ctx.viewer.readWhere(workspaceReadWhere);
+  const readable = await ctx.viewer.readWhere(workspaceWhere);
   const narrowed: Prisma.WorkspaceWhereInput = {
     ...(filter.organizationId ? { organizationId: filter.organizationId } : {}),
     ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
