@@ -223,7 +223,11 @@ export class ScimUsers {
       const updated = await tx.user.update({ where: { id: user.id }, data: columns });
       const suspended = columns.status === "SUSPENDED" && user.status !== "SUSPENDED";
       const canceledJobs = suspended ? await this.accessEnded(tx, user.id, true) : 0;
-      await this.audit(tx, "UPDATE", updated, { ...diff, ...(suspended ? { canceledJobs } : {}), reason: "scim" });
+      await this.audit(tx, "UPDATE", updated, {
+        ...diff,
+        ...(canceledJobs > 0 ? { canceledJobs } : {}),
+        reason: "scim",
+      });
       return updated;
     });
   }
@@ -250,7 +254,11 @@ export class ScimUsers {
       const columns = { status: "SUSPENDED", scimUserName: null, scimExternalId: null } as const;
       const updated = await tx.user.update({ where: { id: user.id }, data: columns });
       const canceledJobs = await this.accessEnded(tx, user.id, user.status !== "SUSPENDED");
-      await this.audit(tx, "UPDATE", updated, { ...diffOf(user, columns), canceledJobs, reason: "scim-delete" });
+      await this.audit(tx, "UPDATE", updated, {
+        ...diffOf(user, columns),
+        ...(canceledJobs > 0 ? { canceledJobs } : {}),
+        reason: "scim-delete",
+      });
     });
   }
 
