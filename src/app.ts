@@ -3,6 +3,7 @@
 
 import { GraphQLError, type GraphQLSchema, getOperationAST } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import type { AuditExport } from "./audit/audit.js";
 import type { KnownActor } from "./auth/actor.js";
 import { CREDENTIAL_CHANGES, CredentialCache } from "./auth/credential-cache.js";
 import { pendingCookies } from "./auth/session-cookie.js";
@@ -12,13 +13,14 @@ import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context } from "./context.js";
 import type { Database } from "./db/database.js";
 import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
+import { afterCommit } from "./db/transaction.js";
 import { schema as defaultSchema } from "./graphql/schema.js";
 import { corsOptions, varyOnOriginPlugin } from "./http/cors.js";
 import { GRAPHIQL_OPTIONS, renderOfflineGraphiQL } from "./http/graphiql.js";
 import { requestIdOf } from "./http/request-id.js";
 import { schemaFilePlugin } from "./http/schema-file.js";
 import { createLiveEvents } from "./live/live-events.js";
-import type { Logger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import { oidcHttpPlugin } from "./modules/oidc/oidc-http.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { badPaginationInput, databaseTrouble } from "./security/errors.js";
@@ -129,6 +131,15 @@ function settleCredentialsPlugin(credentials: { settle(): Promise<void> }): Plug
   };
 }
 
+/**
+ * AUDIT_LOG_STDOUT: one JSON line per audit event (`msg: "audit_log"`), written once its
+ * transaction has committed, whatever LOG_LEVEL says (Coder's audit export to the server log).
+ */
+function auditToStdout(): AuditExport {
+  const out = createLogger("info");
+  return (tx, line) => afterCommit(tx, () => out.info("audit_log", line));
+}
+
 export function createApp({
   db,
   config,
@@ -164,6 +175,7 @@ export function createApp({
     sessionTokens: new SessionTokens(db.prisma),
     live,
     credentials,
+    auditExport: config.auditLogStdout ? auditToStdout() : undefined,
   };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
     log.warn("rate-limit store unavailable; not limiting", { error }),
@@ -204,7 +216,7 @@ export function createApp({
       cookiesPlugin,
       oidcHttpPlugin({ ...deps, limiter }),
       // SCIM answers its own errors (size limit included) in SCIM's format.
-      scimPlugin({ prisma: db.prisma, config, log, limiter, credentials }),
+      scimPlugin({ prisma: db.prisma, config, log, limiter, credentials, auditExport: deps.auditExport, live }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
       settleCredentialsPlugin(credentials),

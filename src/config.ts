@@ -62,6 +62,10 @@ export type Config = Readonly<{
   trustedDocuments: ReadonlyMap<string, string> | null;
   /** Refuse every document that is not a trusted one. */
   trustedDocumentsOnly: boolean;
+  /** Also write every audit event as a JSON line on stdout (for a SIEM), whatever LOG_LEVEL says. */
+  auditLogStdout: boolean;
+  /** Audit events older than this many days are deleted by the reaper; null keeps them forever. */
+  auditRetentionDays: number | null;
 }>;
 
 export type OidcConfig = Readonly<{
@@ -372,5 +376,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: corsOrigins(env),
     trustedDocuments: documents,
     trustedDocumentsOnly: documentsOnly,
+    auditLogStdout: boolean(env, "AUDIT_LOG_STDOUT", false),
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS ? integer(env, "AUDIT_RETENTION_DAYS", 0, 1, 36500) : null,
   });
 }

@@ -3,6 +3,7 @@
 // the request.
 import { RequestCache } from "@pothos/plugin-scope-auth";
 import type { YogaInitialContext } from "graphql-yoga";
+import type { AuditExport } from "./audit/audit.js";
 import { type Actor, type KnownActor, resolveActor } from "./auth/actor.js";
 import type { CredentialCache } from "./auth/credential-cache.js";
 import { queueCookie } from "./auth/session-cookie.js";
@@ -12,7 +13,7 @@ import { loadSubject } from "./authz/subject-loader.js";
 import { createViewer, type Viewer } from "./authz/viewer.js";
 import type { Config } from "./config.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
-import { clientIp } from "./http/client-ip.js";
+import { clientIp, userAgentOf } from "./http/client-ip.js";
 import { requestIdOf } from "./http/request-id.js";
 import type { LiveEvents } from "./live/live-events.js";
 import type { Logger } from "./logger.js";
@@ -26,11 +27,15 @@ export type AppDeps = {
   live: LiveEvents;
   /** Verified credentials and their subjects, remembered across requests until a row behind them changes. */
   credentials: CredentialCache<Subject, KnownActor>;
+  /** AUDIT_LOG_STDOUT: each committed audit event as a JSON log line; undefined when off. */
+  auditExport?: AuditExport | undefined;
 };
 
 export type Context = AppDeps & {
   requestId: string;
   ip: string | null;
+  /** The User-Agent header (first 256 characters), recorded with audit events. */
+  userAgent: string | null;
   actor: Actor;
   /** Who is asking, as the evaluator sees them: the subject, loaded once, and the checks on it. */
   viewer: Viewer;
@@ -47,7 +52,10 @@ export type Context = AppDeps & {
  * metadata (request id, client address), live events and configuration. Not the GraphQL context:
  * a service can be called from any edge (GraphQL, SCIM, the CLI) that builds these.
  */
-export type ServiceContext = Pick<Context, "prisma" | "viewer" | "actor" | "requestId" | "ip" | "live" | "config">;
+export type ServiceContext = Pick<
+  Context,
+  "prisma" | "viewer" | "actor" | "requestId" | "ip" | "userAgent" | "live" | "config" | "auditExport"
+>;
 
 export async function buildContext(initial: YogaInitialContext, deps: AppDeps): Promise<Context> {
   const { request } = initial;
@@ -79,6 +87,7 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     log,
     requestId,
     ip: clientIp(request, initial, deps.config.trustProxy),
+    userAgent: userAgentOf(request),
     actor,
     viewer,
     signedIn: (user) => {

@@ -80,6 +80,7 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
     if (cached.lastUsedAtMs !== null && touchApiToken(cached.credentialId, cached.lastUsedAtMs, deps)) {
       cached.lastUsedAtMs = Date.now();
     }
+    if (cached.actor.kind === "user") touchLastSeen(cached.actor.user, Date.now(), deps);
     return { actor: cached.actor, credentialKey: key };
   }
   const since = deps.credentials.mark();
@@ -143,6 +144,7 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Accepted | 
   if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
   const problem = userProblem(session.user);
   if (problem) return { kind: "invalid", reason: problem };
+  touchLastSeen(session.user, Date.now(), deps);
   return {
     actor: { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null },
     credentialId: session.id,
@@ -163,6 +165,7 @@ async function apiTokenActor(token: string, deps: ActorDeps): Promise<Accepted |
   const problem = userProblem(row.user);
   if (problem) return { kind: "invalid", reason: problem };
   touchApiToken(row.id, row.lastUsedAt?.getTime() ?? 0, deps);
+  touchLastSeen(row.user, Date.now(), deps);
   return {
     actor: { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id },
     credentialId: row.id,
@@ -177,6 +180,23 @@ function touchApiToken(id: string, lastUsedAtMs: number, deps: ActorDeps): boole
   if (now - lastUsedAtMs <= LAST_USED_RESOLUTION_MS) return false;
   // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
   deps.prisma.apiToken.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(deps.onBackgroundError);
+  return true;
+}
+
+/**
+ * User.lastSeenAt, at most once a minute per user: no statement at all while the loaded row is
+ * fresh; otherwise one conditional update, not awaited (off the request's path), that another
+ * instance's request of the same minute makes a no-op. A remembered credential keeps its loaded
+ * row: the update's notification drops it, so the next request reads the fresh time.
+ */
+function touchLastSeen(user: Pick<User, "id" | "lastSeenAt">, nowMs: number, deps: ActorDeps): boolean {
+  if (user.lastSeenAt && nowMs - user.lastSeenAt.getTime() < LAST_USED_RESOLUTION_MS) return false;
+  const now = new Date(nowMs);
+  const stale = new Date(nowMs - LAST_USED_RESOLUTION_MS);
+  // Raw: bookkeeping, not an edit of the user (updatedAt stays).
+  deps.prisma.$executeRaw`
+    UPDATE "User" SET "lastSeenAt" = ${now}
+    WHERE id = ${user.id}::uuid AND ("lastSeenAt" IS NULL OR "lastSeenAt" < ${stale})`.catch(deps.onBackgroundError);
   return true;
 }
 

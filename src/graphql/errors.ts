@@ -80,6 +80,7 @@ export const USER_ERROR_CODES = [
   "ACTIVE_VERSION_REQUIRED",
   "BUILD_IN_PROGRESS",
   "SIGN_IN_NOT_ALLOWED",
+  "IDP_SYNC_MANAGED",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

@@ -183,6 +183,34 @@ describe("W2: an organization admin lists members with roles and groups", () => 
   });
 });
 
+describe("users with their API tokens and last-seen time", () => {
+  const USERS = `{ users(first: 100, orderBy: { field: LAST_SEEN_AT, direction: DESC }) {
+    totalCount edges { node { id username lastSeenAt apiTokens { id name lastUsedAt } } } } }`;
+
+  it("runs the same statements for 10 and 40 users with tokens (apiTokens batched per request)", async () => {
+    const addUsersWithTokens = async (from: number, count: number) => {
+      const users = Array.from({ length: count }, (_, i) => ({
+        username: `tk-${from + i}`,
+        email: `tk-${from + i}@example.com`,
+      }));
+      await app.prisma.user.createMany({ data: users });
+      const rows = await app.prisma.user.findMany({ where: { username: { in: users.map((u) => u.username) } } });
+      await app.prisma.apiToken.createMany({
+        data: rows.map((u) => ({ userId: u.id, name: "t", secretHash: `h-${u.id}` })),
+      });
+    };
+    await addUsersWithTokens(0, 10);
+    const ten = await app.gql(USERS, {}, { token: owner.token });
+    expect(ten.errors).toBeUndefined();
+    await addUsersWithTokens(10, 30);
+    const forty = await app.gql(USERS, {}, { token: owner.token });
+    expect(
+      forty.data?.users.edges.filter((e: { node: { apiTokens: unknown[] } }) => e.node.apiTokens.length === 1).length,
+    ).toBe(40);
+    expect(statements(forty)).toBe(statements(ten));
+  });
+});
+
 describe("W4 and W5: refusals cost (almost) nothing", () => {
   it("an unauthenticated request runs no SQL", async () => {
     const result = await app.gql(W1, {}, {});

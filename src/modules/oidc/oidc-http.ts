@@ -13,7 +13,7 @@ import { type AppDeps, buildContext } from "../../context.js";
 import { UserErrors } from "../../graphql/errors.js";
 import { clientIp } from "../../http/client-ip.js";
 import type { RateLimiter } from "../../security/rate-limit.js";
-import { type OidcIdentity, signInWithOidc, undeliveredClaims } from "./oidc.service.js";
+import { type OidcIdentity, recordRefusedLogin, signInWithOidc, undeliveredClaims } from "./oidc.service.js";
 
 export const OIDC_LOGIN_PATH = "/auth/oidc/login";
 export const OIDC_CALLBACK_PATH = "/auth/oidc/callback";
@@ -130,7 +130,10 @@ async function callback(
     await signInWithOidc(ctx, config, identity);
     return redirect(flow.redirect, [clearFlow]);
   } catch (error) {
-    if (error instanceof UserErrors) return fail(error.errors[0]?.code ?? "SIGN_IN_FAILED");
+    if (error instanceof UserErrors) {
+      await recordRefusedLogin(ctx, error);
+      return fail(error.errors[0]?.code ?? "SIGN_IN_FAILED");
+    }
     if (error instanceof OidcProviderError) {
       ctx.log.warn("OIDC provider unavailable", { error });
       return fail("IDP_UNAVAILABLE");

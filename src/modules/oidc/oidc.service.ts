@@ -12,7 +12,7 @@ import type { Context } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, User } from "../../generated/prisma/client.js";
-import { userError } from "../../graphql/errors.js";
+import { UserErrors, userError } from "../../graphql/errors.js";
 import { claimValues, runIdpSync, syncedClaimFields } from "../idp-sync/idp-sync.service.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { isUniqueViolation } from "../shared/validation.js";
@@ -99,12 +99,30 @@ async function followEmail(tx: Tx, user: User, email: string | null): Promise<Li
   return { user: updated, how: "subject", emailChange: { from: user.email, to: email } };
 }
 
+/**
+ * A refused OIDC sign-in (bad token, unverified email, suspended user, provider down), recorded
+ * on its own with the reason; the token's claims are not trusted enough to name a user.
+ */
+export async function recordRefusedLogin(ctx: Context, error: UserErrors) {
+  await recordAudit(ctx.prisma, auditMeta(ctx), {
+    action: "LOGIN",
+    resourceType: "USER",
+    success: false,
+    diff: { loginType: "OIDC", reason: `${error.errors[0]?.code ?? "REFUSED"}: ${error.message}`.slice(0, 512) },
+  });
+}
+
 export async function loginWithOidc(ctx: Context, input: { idToken: string }) {
   const config = ctx.config.oidc;
   if (!config) throw userError("FEATURE_DISABLED", "OpenID Connect login is not configured.");
-  const token = await verify(ctx, config, input.idToken);
-  await refuseReplay(ctx, token, input.idToken);
-  return signInWithOidc(ctx, config, { token, unknownClaims: undeliveredClaims(token.claims) });
+  try {
+    const token = await verify(ctx, config, input.idToken);
+    await refuseReplay(ctx, token, input.idToken);
+    return await signInWithOidc(ctx, config, { token, unknownClaims: undeliveredClaims(token.claims) });
+  } catch (error) {
+    if (error instanceof UserErrors) await recordRefusedLogin(ctx, error);
+    throw error;
+  }
 }
 
 /** Who the provider says signed in: the verified ID token (claims merged with userinfo in the code flow). */

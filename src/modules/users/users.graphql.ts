@@ -8,12 +8,14 @@ import { organizationWhere } from "../../authz/policies/organization.js";
 import { userWhere } from "../../authz/policies/user.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
-import type { ApiToken, User } from "../../generated/prisma/client.js";
+import type { ApiToken, Prisma, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
+import { requestBatch } from "../shared/batch.js";
+import { OrderDirection, sortOf } from "../shared/order.graphql.js";
 import {
   DeletePayload,
   type Payload,
@@ -110,7 +112,7 @@ export const UserType = builder.prismaNode("User", {
         });
       },
     }),
-    apiTokens: t.prismaField({
+    apiTokens: t.field({
       type: [ApiTokenType],
       nullable: true,
       description:
@@ -118,8 +120,15 @@ export const UserType = builder.prismaNode("User", {
       authScopes: (user, _args, ctx) =>
         permissionScopes(ctx, { action: "READ", ...apiTokenObject({ userId: user.id }) }),
       unauthorizedResolver: () => null,
-      resolve: (query, user, _args, ctx) =>
-        ctx.prisma.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { id: "desc" } }),
+      resolve: (user, _args, ctx) => apiTokensOf(ctx, user.id),
+    }),
+    lastSeenAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description:
+        "When this user last signed in or sent a request (to the minute); null if never, and under the same rule as email.",
+      select: { lastSeenAt: true, ...DETAILS_SELECT },
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.lastSeenAt),
     }),
     createdAt: t.expose("createdAt", {
       type: "DateTime",
@@ -130,6 +139,53 @@ export const UserType = builder.prismaNode("User", {
 });
 
 export const UserConnection = builder.connectionObject({ type: UserType, name: "UserConnection" });
+
+/** The tokens of every user of a list in one statement, newest first per user. */
+const apiTokensOf = requestBatch<string, ApiToken[]>(
+  (userId) => userId,
+  async (ctx, userIds) => {
+    const rows = await ctx.prisma.apiToken.findMany({ where: { userId: { in: userIds } }, orderBy: { id: "desc" } });
+    const byUser = new Map<string, ApiToken[]>();
+    for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
+    return byUser;
+  },
+  [],
+);
+
+const UserOrderField = builder.enumType("UserOrderField", {
+  description: "What `users(orderBy:)` sorts by; ties are broken by the user's id, in the same direction.",
+  values: {
+    USERNAME: { description: "The username." },
+    NAME: { description: "The display name (unset names sort as empty)." },
+    EMAIL: { description: "The email address." },
+    CREATED_AT: { description: "When the user was created." },
+    LAST_SEEN_AT: { description: "When the user was last seen; never-seen users come last in either direction." },
+  },
+});
+
+const UserOrderBy = builder.inputType("UserOrderBy", {
+  description: "An ordering of users.",
+  fields: (t) => ({
+    field: t.field({ type: UserOrderField, required: true, description: "What to sort by." }),
+    direction: t.field({ type: OrderDirection, required: true, description: "Ascending or descending." }),
+  }),
+});
+
+type UserOrder = typeof UserOrderBy.$inferInput;
+
+/** A total order (the id last), so the cursor of a page is stable. */
+function userOrderBy(order: UserOrder | null | undefined): Prisma.UserOrderByWithRelationInput[] {
+  if (!order) return [{ id: "asc" }];
+  const sort = sortOf(order.direction);
+  const first: Prisma.UserOrderByWithRelationInput = {
+    USERNAME: { username: sort },
+    NAME: { name: sort },
+    EMAIL: { email: sort },
+    CREATED_AT: { createdAt: sort },
+    LAST_SEEN_AT: { lastSeenAt: { sort, nulls: "last" } },
+  }[order.field] as Prisma.UserOrderByWithRelationInput;
+  return [first, { id: sort }];
+}
 
 export const ApiTokenType = builder.prismaNode("ApiToken", {
   id: { field: "id" },
@@ -165,14 +221,19 @@ builder.queryFields((t) => ({
       cursor: "id",
       authScopes: { authenticated: true },
       args: {
-        search: t.arg.string(),
+        search: t.arg.string({ description: "Part of the username, email or name, in any case." }),
         status: t.arg({ type: UserStatusEnum, description: "Only users with this status." }),
         siteRole: t.arg.string({ description: "Only holders of this site role (`member`: everyone)." }),
+        orderBy: t.arg({ type: UserOrderBy, description: "The order of the list; by id when left out." }),
       },
       totalCount: (_root, args, ctx) => countUsers(ctx, args),
       resolve: async (query, _root, args, ctx) => {
         const readable = await ctx.viewer.readWhere(userWhere);
-        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, filterWhere(args)) });
+        return ctx.prisma.user.findMany({
+          ...query,
+          where: allOf(readable, filterWhere(args)),
+          orderBy: userOrderBy(args.orderBy),
+        });
       },
     },
     UserConnection,

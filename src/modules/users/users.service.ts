@@ -158,15 +158,38 @@ export async function createFirstUser(
 
 const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "Incorrect email or password.");
 
+/**
+ * A refused password sign-in, recorded on its own (nothing else is written). The row is the same
+ * whether the email belongs to a user or not: no actor, no resource id, the address as tried.
+ */
+async function recordRefusedLogin(ctx: ServiceContext, email: string, reason: "invalid-credentials" | "suspended") {
+  await recordAudit(ctx.prisma, auditMeta(ctx), {
+    action: "LOGIN",
+    resourceType: "USER",
+    resourceName: email,
+    success: false,
+    diff: { loginType: "PASSWORD", email, reason },
+  });
+}
+
 export async function login(ctx: ServiceContext & SigningInContext, input: { email: string; password: string }) {
-  const email = input.email.trim().toLowerCase();
-  if (email.length > 254 || input.password.length > 256) throw INVALID_CREDENTIALS();
+  const email = input.email.trim().toLowerCase().slice(0, 320);
+  if (email.length > 254 || input.password.length > 256) {
+    await recordRefusedLogin(ctx, email, "invalid-credentials");
+    throw INVALID_CREDENTIALS();
+  }
   const user = await ctx.prisma.user.findUnique({ where: { email } });
   const ok = user?.passwordHash
     ? await verifyPassword(input.password, user.passwordHash)
     : await burnPasswordCheck(input.password, ctx.config.passwordHashCost);
-  if (!user || !ok) throw INVALID_CREDENTIALS();
-  if (user.status === "SUSPENDED") throw userError("USER_SUSPENDED", "This account is suspended.");
+  if (!user || !ok) {
+    await recordRefusedLogin(ctx, email, "invalid-credentials");
+    throw INVALID_CREDENTIALS();
+  }
+  if (user.status === "SUSPENDED") {
+    await recordRefusedLogin(ctx, email, "suspended");
+    throw userError("USER_SUSPENDED", "This account is suspended.");
+  }
   const result = await inTransaction(ctx.prisma, async (tx) => {
     const active =
       user.status === "DORMANT"
@@ -205,6 +228,7 @@ export async function logout(ctx: ServiceContext): Promise<boolean> {
       resourceName: user.username,
     });
   });
+  ctx.live.userAccessChanged(user.id); // this credential's subscriptions end now
   return true;
 }
 
@@ -324,7 +348,7 @@ export async function createApiToken(ctx: ServiceContext, input: { name: string;
 export async function deleteApiToken(ctx: ServiceContext, input: { id: string }) {
   const { subject } = await ctx.viewer.require();
   const id = decodeId("ApiToken", input.id, "API token");
-  return inTransaction(ctx.prisma, async (tx) => {
+  const deleted = await inTransaction(ctx.prisma, async (tx) => {
     const token = await tx.apiToken.findFirst({
       where: { id, ...apiTokenWhere(subject) },
       include: { user: { select: { username: true } } },
@@ -339,6 +363,8 @@ export async function deleteApiToken(ctx: ServiceContext, input: { id: string })
       resourceName: token.name,
       diff: { name: token.name, owner: token.user.username },
     });
-    return { deletedId: globalId("ApiToken", token.id) };
+    return { deletedId: globalId("ApiToken", token.id), userId: token.userId };
   });
+  ctx.live.userAccessChanged(deleted.userId); // subscriptions opened with the token end now
+  return { deletedId: deleted.deletedId };
 }

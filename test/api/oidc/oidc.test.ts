@@ -165,6 +165,33 @@ describe("tokens that are refused", () => {
     await refusedWith(await provider.token("sub-alice", {}, { omit: ["iat"] }));
   });
 
+  it("records each refused token as a failed sign-in with its reason, address and user agent", async () => {
+    const since = new Date();
+    const bad = await provider.token("sub-alice", { aud: "another-client" });
+    const result = await app.gql(LOGIN, { input: { idToken: bad } }, { headers: { "user-agent": "oidc-audit/2" } });
+    expect(result.data?.loginWithOidc.token).toBeNull();
+    const events = await app.gql(
+      `query($since: DateTime) { auditLogs(first: 5, filter: { actions: [LOGIN], success: false, since: $since }) {
+        edges { node { resourceType resourceId actor { id } userAgent changes } } } }`,
+      { since: since.toISOString() },
+      { token: owner.token },
+    );
+    expect(events.data?.auditLogs.edges).toEqual([
+      {
+        node: {
+          resourceType: "USER",
+          resourceId: null,
+          actor: null,
+          userAgent: "oidc-audit/2",
+          changes: {
+            loginType: "OIDC",
+            reason: expect.stringMatching(/^INVALID_CREDENTIALS: The ID token was refused/),
+          },
+        },
+      },
+    ]);
+  });
+
   it("refuses the wrong issuer or audience", async () => {
     await refusedWith(await provider.token("sub-alice", { iss: "https://evil.example.com" }));
     await refusedWith(await provider.token("sub-alice", { aud: "another-client" }));
