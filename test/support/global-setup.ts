@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { PGLITE_EXTENSIONS } from "../../src/db/pglite-extensions.js";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
@@ -68,7 +69,7 @@ export default async function setup(project: TestProject) {
       await admin.end();
     };
   }
-  const client = await PGlite.create();
+  const client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   const db = await openPglite(client);
   await prepare(db);
   const dir = mkdtempSync(join(tmpdir(), "orgs-api-test-"));
