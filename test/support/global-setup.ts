@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLITE_EXTENSIONS } from "../../src/db/pglite-extensions.js";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
 import { ensureDefaultOrganization } from "../../src/db/default-organization.js";
 import { migrate } from "../../src/db/migrate.js";
+import { PGLITE_EXTENSIONS } from "../../src/db/pglite-extensions.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -11,6 +11,9 @@ CREATE INDEX "Group_name_trgm_idx" ON "Group" USING GIN ("name" gin_trgm_ops);
 CREATE INDEX "Organization_name_trgm_idx" ON "Organization" USING GIN ("name" gin_trgm_ops);
 
 -- CreateIndex
+CREATE INDEX "Organization_displayName_trgm_idx" ON "Organization" USING GIN ("displayName" gin_trgm_ops);
+
+-- CreateIndex
 CREATE INDEX "Template_name_trgm_idx" ON "Template" USING GIN ("name" gin_trgm_ops);
 
 -- CreateIndex
@@ -18,9 +21,6 @@ CREATE INDEX "Template_organizationId_name_id_idx" ON "Template"("organizationId
 
 -- CreateIndex
 CREATE INDEX "User_username_trgm_idx" ON "User" USING GIN ("username" gin_trgm_ops);
-
--- CreateIndex
-CREATE INDEX "User_email_trgm_idx" ON "User" USING GIN ("email" gin_trgm_ops);
 
 -- CreateIndex
 CREATE INDEX "User_name_trgm_idx" ON "User" USING GIN ("name" gin_trgm_ops);
