@@ -3,19 +3,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSubject } from "../../src/authz/evaluator.js";
 import { organizationScopedWhere } from "../../src/authz/filters.js";
-import { type Actor, createUser, setupOwner } from "../support/actors.js";
-import { addMember, globalId, makeOrganization, uuidOf } from "../support/fixtures.js";
+import type { Actor } from "../support/actors.js";
+import { globalId, uuidOf } from "../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../support/harness.js";
+import { type OrgScope, type OwnerScope, seed } from "../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let admin: Actor; // organization-admin of alpha
 let member: Actor; // plain member of alpha
 let outsider: Actor; // member of beta only
 let manager: Actor; // alpha member holding the custom role "role-manager"
 let templateAdmin: Actor; // site template-admin, member of no organization
-let alpha: { id: string; uuid: string };
-let beta: { id: string; uuid: string };
+let alpha: OrgScope;
+let beta: OrgScope;
 
 const CREATE = `mutation($input: CustomRoleInput!) {
   createCustomRole(input: $input) {
@@ -45,15 +46,14 @@ const p = (resource: string, action: string): Perm => ({ resource, action });
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  alpha = await makeOrganization(app, "alpha");
-  beta = await makeOrganization(app, "beta");
-  admin = await createUser(app, owner.token, "admin", { organizationIds: [alpha.id] });
-  member = await createUser(app, owner.token, "member", { organizationIds: [alpha.id] });
-  outsider = await createUser(app, owner.token, "outsider", { organizationIds: [beta.id] });
-  manager = await createUser(app, owner.token, "manager", { organizationIds: [alpha.id] });
-  templateAdmin = await createUser(app, owner.token, "tadmin", { organizationIds: [], siteRoles: ["template-admin"] });
-  await addMember(app, alpha.uuid, admin.id, ["organization-admin"]);
+  owner = await seed(app).owner();
+  alpha = await owner.org("alpha");
+  beta = await owner.org("beta");
+  admin = await alpha.member("admin", ["organization-admin"]);
+  member = await alpha.member("member");
+  outsider = await beta.member("outsider");
+  manager = await alpha.member("manager");
+  templateAdmin = await owner.user("tadmin", { orgs: [], siteRoles: ["template-admin"] });
   const created = await app.gql(
     CREATE,
     {
@@ -69,7 +69,7 @@ beforeAll(async () => {
     { token: owner.token },
   );
   expect(created.data?.createCustomRole.userErrors).toEqual([]);
-  await addMember(app, alpha.uuid, manager.id, ["role-manager"]);
+  await alpha.add(manager, ["role-manager"]);
 });
 
 afterAll(async () => {
@@ -180,12 +180,8 @@ describe("createCustomRole", () => {
 
 describe("createCustomRole for each actor of the matrix", () => {
   it("answers data, FORBIDDEN, NOT_FOUND or UNAUTHENTICATED by what the actor may do in the organization", async () => {
-    const orgAuditor = await createUser(app, owner.token, "org-auditor", { organizationIds: [alpha.id] });
-    await addMember(app, alpha.uuid, orgAuditor.id, ["organization-auditor"]);
-    const siteAuditor = await createUser(app, owner.token, "site-auditor", {
-      organizationIds: [],
-      siteRoles: ["auditor"],
-    });
+    const orgAuditor = await alpha.member("org-auditor", ["organization-auditor"]);
+    const siteAuditor = await owner.user("site-auditor", { orgs: [], siteRoles: ["auditor"] });
     const token = await app.gql(
       `mutation { createApiToken(input: { name: "bench" }) { token userErrors { code } } }`,
       {},
@@ -222,13 +218,13 @@ describe("createCustomRole for each actor of the matrix", () => {
 describe("a custom role held by a member", () => {
   let holder: Actor;
   beforeAll(async () => {
-    holder = await createUser(app, owner.token, "holder", { organizationIds: [alpha.id] });
+    holder = await alpha.member("holder");
     const created = await createRole(admin.token, {
       name: "ops",
       permissions: [p("TEMPLATE", "READ"), p("TEMPLATE", "UPDATE"), p("AUDIT_LOG", "READ")],
     });
     expect(created.data?.createCustomRole.userErrors).toEqual([]);
-    await addMember(app, alpha.uuid, holder.id, ["ops"]);
+    await alpha.add(holder, ["ops"]);
   });
 
   const viewerPermissions = async (token: string) => {
@@ -303,10 +299,10 @@ describe("a custom role held by a member", () => {
   });
 
   it("deleting it removes it from every member in the same transaction, with an audit event", async () => {
-    await addMember(app, alpha.uuid, member.id, ["ops", "organization-auditor"]);
+    await alpha.add(member, ["ops", "organization-auditor"]);
     // Same name in another organization: untouched.
     await app.gql(CREATE, { input: { organizationId: beta.id, name: "ops", permissions: [] } }, { token: owner.token });
-    await addMember(app, beta.uuid, outsider.id, ["ops"]);
+    await beta.add(outsider, ["ops"]);
 
     expect(
       errorCodes(await app.gql(DELETE, { input: { organizationId: alpha.id, name: "ops" } }, { token: member.token })),
@@ -544,8 +540,7 @@ describe("checkPermissions", () => {
   });
 
   it("a banned member may not create workspaces", async () => {
-    const banned = await createUser(app, owner.token, "banned", { organizationIds: [alpha.id] });
-    await addMember(app, alpha.uuid, banned.id, ["organization-workspace-creation-ban"]);
+    const banned = await alpha.member("banned", ["organization-workspace-creation-ban"]);
     const result = await app.gql(
       CHECK,
       { checks: [{ key: "k", resource: "WORKSPACE", action: "CREATE", organizationId: alpha.id, ownerId: banned.id }] },

@@ -3,15 +3,15 @@
 // to viewers who may read users (site) or the members of an organization the user belongs to.
 // A provisioner key sees id and username only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, addOrganizationMember, createUser, setupOwner } from "../support/actors.js";
-import { addMember, makeOrganization } from "../support/fixtures.js";
+import { type Actor, addOrganizationMember } from "../support/actors.js";
 import { createTestApp, errorCodes, type TestApp } from "../support/harness.js";
 import { asDaemon, createKey, register } from "../support/provisioners.js";
+import { type OrgScope, type OwnerScope, seed } from "../support/seed.js";
 import { createTemplate, createWorkspace } from "../support/workloads.js";
 
 let app: TestApp;
-let owner: Actor;
-let acme: { id: string; uuid: string };
+let owner: OwnerScope;
+let acme: OrgScope;
 let siteTemplateAdmin: Actor; // site template-admin, member of the default organization only
 let userAdmin: Actor; // site user-admin, member of the default organization only
 let orgAdmin: Actor; // organization-admin of acme
@@ -25,15 +25,13 @@ const HIDDEN = { email: null, status: null, loginType: null, siteRoles: null, or
 beforeAll(async () => {
   // Statement counts show that deciding on details adds no query per row.
   app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
-  owner = await setupOwner(app);
-  acme = await makeOrganization(app, "acme");
-  siteTemplateAdmin = await createUser(app, owner.token, "site-tmpl", { siteRoles: ["template-admin"] });
-  userAdmin = await createUser(app, owner.token, "site-ua", { siteRoles: ["user-admin"] });
-  orgAdmin = await createUser(app, owner.token, "org-admin", { organizationIds: [acme.id] });
-  orgAuditor = await createUser(app, owner.token, "org-auditor", { organizationIds: [acme.id] });
-  member = await createUser(app, owner.token, "member", { organizationIds: [acme.id] });
-  await addMember(app, acme.uuid, orgAdmin.id, ["organization-admin"]);
-  await addMember(app, acme.uuid, orgAuditor.id, ["organization-auditor"]);
+  owner = await seed(app).owner();
+  acme = await owner.org("acme");
+  siteTemplateAdmin = await owner.user("site-tmpl", { siteRoles: ["template-admin"] });
+  userAdmin = await owner.user("site-ua", { siteRoles: ["user-admin"] });
+  orgAdmin = await acme.member("org-admin", ["organization-admin"]);
+  orgAuditor = await acme.member("org-auditor", ["organization-auditor"]);
+  member = await acme.member("member");
   template = await createTemplate(app, siteTemplateAdmin.token, { organizationId: acme.id, name: "base" });
 });
 afterAll(async () => {
@@ -86,7 +84,7 @@ async function auditActors(token: string): Promise<Record<string, unknown>[]> {
 describe("AuditLog.actor", () => {
   beforeAll(async () => {
     // One event in acme by a site user-admin (not a member there), one by acme's organization-admin.
-    const newcomer = await createUser(app, owner.token, "newcomer", { organizationIds: [] });
+    const newcomer = await owner.user("newcomer", { orgs: [] });
     await addOrganizationMember(app, userAdmin.token, acme.id, newcomer.id);
     const group = await app.gql(
       `mutation($input: CreateGroupInput!) { createGroup(input: $input) { userErrors { code message } } }`,
@@ -114,7 +112,7 @@ describe("AuditLog.actor", () => {
   });
 
   it("shows a site auditor the details of every actor", async () => {
-    const siteAuditor = await createUser(app, owner.token, "site-auditor", { siteRoles: ["auditor"] });
+    const siteAuditor = await owner.user("site-auditor", { siteRoles: ["auditor"] });
     const actors = await auditActors(siteAuditor.token);
     expect(actors.find((a) => a.username === "site-ua")).toMatchObject({ email: "site-ua@example.com" });
     expect(actors.find((a) => a.username === "org-admin")).toMatchObject({ email: "org-admin@example.com" });

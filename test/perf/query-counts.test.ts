@@ -2,9 +2,9 @@
 // so an N+1 cannot come back unnoticed. The count is everything Prisma sends for the request
 // (x-sql-statements, SQL_STATEMENT_COUNTER=true): the credential and viewer lookups included.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser, setupOwner } from "../support/actors.js";
-import { globalId, makeOrganization, uuidOf } from "../support/fixtures.js";
+import { globalId, uuidOf } from "../support/fixtures.js";
 import { createTestApp, type GqlResult, type TestApp } from "../support/harness.js";
+import { type OwnerScope, seed } from "../support/seed.js";
 
 let app: TestApp;
 
@@ -39,7 +39,7 @@ const W2_SORTED = `query W2Sorted($name: String!, $first: Int) {
 
 /** An organization with a template whose import succeeded, made directly in the database. */
 async function organizationWithTemplate(name: string) {
-  const org = await makeOrganization(app, name);
+  const org = await owner.org(name);
   const job = await app.prisma.provisionerJob.create({
     data: { organizationId: org.uuid, type: "TEMPLATE_VERSION_IMPORT", status: "SUCCEEDED" },
   });
@@ -82,12 +82,12 @@ async function addMembers(organizationUuid: string, groupUuid: string, from: num
   });
 }
 
-let owner: { token: string };
+let owner: OwnerScope;
 const orgs: Awaited<ReturnType<typeof organizationWithTemplate>>[] = [];
 
 beforeAll(async () => {
   app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
   for (const name of ["qc-1", "qc-2", "qc-3", "qc-4", "qc-5"]) orgs.push(await organizationWithTemplate(name));
 });
 
@@ -99,7 +99,7 @@ describe("W1: a member lists their workspaces with template, owner and organizat
   it("runs the same few statements for 5 and 50 workspaces, in 1 and 5 organizations", async () => {
     const [first] = orgs;
     if (!first) throw new Error("no organization");
-    const member = await createUser(app, owner.token, "w1-member", { organizationIds: [first.id] });
+    const member = await first.member("w1-member");
     const memberUuid = uuidOf(member.id);
 
     await addWorkspaces(memberUuid, first, 5);
@@ -152,11 +152,7 @@ describe("W2: an organization admin lists members with roles and groups", () => 
     const org = orgs[1];
     if (!org) throw new Error("no organization");
     const group = await app.prisma.group.create({ data: { organizationId: org.uuid, name: "ops" } });
-    const admin = await createUser(app, owner.token, "w2-admin", { organizationIds: [org.id] });
-    await app.prisma.organizationMember.update({
-      where: { organizationId_userId: { organizationId: org.uuid, userId: uuidOf(admin.id) } },
-      data: { roles: ["organization-admin"] },
-    });
+    const admin = await org.member("w2-admin", ["organization-admin"]);
     // Members of the W1 test above are in the organization too: count what is there.
     const base = await app.prisma.organizationMember.count({ where: { organizationId: org.uuid } });
 
@@ -214,7 +210,7 @@ describe("W4 and W5: refusals cost (almost) nothing", () => {
   it("another tenant's id through node(id:) is one lookup after authentication", async () => {
     const [first, , third] = orgs;
     if (!first || !third) throw new Error("no organization");
-    const outsider = await createUser(app, owner.token, "w5-outsider", { organizationIds: [third.id] });
+    const outsider = await third.member("w5-outsider");
     const anonymousish = await app.gql(`{ __typename }`, {}, { token: outsider.token });
     const authOnly = statements(anonymousish);
     const foreign = globalId(
@@ -240,7 +236,7 @@ describe("W3: a member creates a workspace", () => {
   it("runs at most 12 statements (transaction included); a version that costs credits adds the quota read (one statement)", async () => {
     const org = orgs[2];
     if (!org) throw new Error("no organization");
-    const member = await createUser(app, owner.token, "w3-member", { organizationIds: [org.id] });
+    const member = await org.member("w3-member");
     const everyone = await app.prisma.group.findFirstOrThrow({ where: { organizationId: org.uuid, isEveryone: true } });
     await app.prisma.templateGroupAcl.create({
       data: { templateId: org.templateUuid, groupId: everyone.id, role: "USE" },

@@ -9,11 +9,11 @@ export const groupObject = (group: { organizationId: string }): AuthzObject => (
   organizationId: group.organizationId,
 });
 
-export const groupReadWhere = (subject: Subject) =>
+export const groupWhere = (subject: Subject) =>
   organizationScopedWhere(subject, "GROUP", "READ") as Prisma.GroupWhereInput;
 
 export const loadGroup: NodeLoad = (prisma, subject, id) =>
-  prisma.group.findFirst({ where: { AND: [{ id }, groupReadWhere(subject)] } });
+  prisma.group.findFirst({ where: { AND: [{ id }, groupWhere(subject)] } });
 
 export const locateGroup: Locator = (prisma, _subject, id) =>
   prisma.group.findUnique({ where: { id }, select: { organizationId: true } });

@@ -161,7 +161,7 @@ function aclOrganizationIds(subject: Subject): string[] {
 }
 
 /** Templates the subject may read: by role, or by an ACL entry in an organization they are a member of. */
-export function templateReadWhere(subject: Subject): Prisma.TemplateWhereInput {
+export function templateWhere(subject: Subject): Prisma.TemplateWhereInput {
   const byRole = organizationScopedWhere(subject, "TEMPLATE", "READ") as Prisma.TemplateWhereInput;
   const aclOrganizations = aclOrganizationIds(subject);
   // `{}` reads everything (a site-wide reader); Prisma does not treat `{ OR: [{}, ...] }` as such.
@@ -174,10 +174,10 @@ export function templateReadWhere(subject: Subject): Prisma.TemplateWhereInput {
 }
 
 export const loadTemplate: NodeLoad = (prisma, subject, id) =>
-  prisma.template.findFirst({ where: { AND: [{ id }, templateReadWhere(subject)] } });
+  prisma.template.findFirst({ where: { AND: [{ id }, templateWhere(subject)] } });
 
 export const loadTemplateVersion: NodeLoad = (prisma, subject, id) =>
-  prisma.templateVersion.findFirst({ where: { id, template: templateReadWhere(subject) } });
+  prisma.templateVersion.findFirst({ where: { id, template: templateWhere(subject) } });
 
 export const locateTemplate: Locator = async (prisma, subject, id) => {
   const row = await prisma.template.findUnique({ where: { id }, select: { organizationId: true } });

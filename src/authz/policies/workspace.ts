@@ -14,12 +14,12 @@ export const workspaceObject = (workspace: { organizationId: string; ownerId: st
 });
 
 /** Workspaces the subject may read, deleted ones included. */
-export const workspaceReadWhereWithDeleted = (subject: Subject) =>
+export const workspaceWhereWithDeleted = (subject: Subject) =>
   organizationScopedWhere(subject, "WORKSPACE", "READ", "ownerId") as Prisma.WorkspaceWhereInput;
 
 /** Non-deleted workspaces the subject may read. */
-export function workspaceReadWhere(subject: Subject): Prisma.WorkspaceWhereInput {
-  return { AND: [{ deleted: false }, workspaceReadWhereWithDeleted(subject)] };
+export function workspaceWhere(subject: Subject): Prisma.WorkspaceWhereInput {
+  return { AND: [{ deleted: false }, workspaceWhereWithDeleted(subject)] };
 }
 
 /**
@@ -38,10 +38,10 @@ export async function canReadBuild(
 }
 
 export const loadWorkspace: NodeLoad = (prisma, subject, id) =>
-  prisma.workspace.findFirst({ where: { AND: [{ id }, workspaceReadWhere(subject)] } });
+  prisma.workspace.findFirst({ where: { AND: [{ id }, workspaceWhere(subject)] } });
 
 export const loadWorkspaceBuild: NodeLoad = (prisma, subject, id) =>
-  prisma.workspaceBuild.findFirst({ where: { id, workspace: workspaceReadWhere(subject) } });
+  prisma.workspaceBuild.findFirst({ where: { id, workspace: workspaceWhere(subject) } });
 
 export const locateWorkspace: Locator = (prisma, _subject, id) =>
   prisma.workspace.findFirst({ where: { id, deleted: false }, select: { organizationId: true, ownerId: true } });

@@ -1,14 +1,13 @@
 // Groups: the Group type with its members, Organization.groups, and the group writes.
-import { can } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
-import { groupObject, groupReadWhere } from "../../authz/policies/group.js";
+import { groupObject, groupWhere } from "../../authz/policies/group.js";
 import type { Context } from "../../context.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { searchDescription, searchWhere } from "../shared/order.graphql.js";
-import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, emptyConnection, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import { UserConnection } from "../users/users.graphql.js";
 import * as groups from "./groups.service.js";
 
@@ -21,15 +20,11 @@ function groupMembersWhere(group: Pick<Group, "id" | "organizationId" | "isEvery
     : { groupMemberships: { some: { groupId: group.id } } };
 }
 
-async function mayReadGroupMembers(ctx: Context, organizationId: string): Promise<boolean> {
-  const subject = await ctx.viewer.subject();
-  return subject !== null && can(subject, "READ", { type: "GROUP_MEMBER", organizationId });
-}
+/** Who is in a group is visible to those who may read the organization's group members. */
+const groupMembersGuard = (group: Group, _args: unknown, ctx: Context) =>
+  permissionScopes(ctx, { action: "READ", type: "GROUP_MEMBER", organizationId: group.organizationId });
 
-async function countGroupMembers(ctx: Context, group: Group): Promise<number> {
-  if (!(await mayReadGroupMembers(ctx, group.organizationId))) return 0;
-  return ctx.prisma.user.count({ where: groupMembersWhere(group) });
-}
+const countGroupMembers = (ctx: Context, group: Group) => ctx.prisma.user.count({ where: groupMembersWhere(group) });
 
 export const GroupType = builder.prismaNode("Group", {
   id: { field: "id" },
@@ -58,25 +53,30 @@ export const GroupType = builder.prismaNode("Group", {
         type: "User",
         cursor: "id",
         description: "Empty unless the viewer may read this organization's group members.",
+        authScopes: groupMembersGuard,
+        unauthorizedResolver: emptyConnection,
         totalCount: (group, _args, ctx) => countGroupMembers(ctx, group),
-        resolve: async (query, group, _args, ctx) => {
-          if (!(await mayReadGroupMembers(ctx, group.organizationId))) return [];
-          return ctx.prisma.user.findMany({
+        resolve: (query, group, _args, ctx) =>
+          ctx.prisma.user.findMany({
             ...query,
             where: groupMembersWhere(group),
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-          });
-        },
+          }),
       },
       UserConnection,
     ),
-    totalMemberCount: t.int({ resolve: (group, _args, ctx) => countGroupMembers(ctx, group) }),
+    totalMemberCount: t.int({
+      description: "0 unless the viewer may read this organization's group members.",
+      authScopes: groupMembersGuard,
+      unauthorizedResolver: () => 0,
+      resolve: (group, _args, ctx) => countGroupMembers(ctx, group),
+    }),
   }),
 });
 
 /** The groups a list shows: readable ones of the organization (the read rule in SQL), matching the search. */
 async function groupListWhere(ctx: Context, organizationId: string, args: { search?: string | null }) {
-  const readable = await ctx.viewer.readWhere(groupReadWhere);
+  const readable = await ctx.viewer.readWhere(groupWhere);
   return allOf<Prisma.GroupWhereInput>({ organizationId }, readable, searchWhere(args.search, ["name"]));
 }
 

@@ -2,8 +2,8 @@
 // and avatar may change; its membership is implicit (every member), so it stores no rows.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
-import type { Subject } from "../../authz/evaluator.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
+import type { Viewer } from "../../authz/viewer.js";
 import type { ServiceContext } from "../../context.js";
 import { EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
 import { inTransaction } from "../../db/transaction.js";
@@ -50,10 +50,10 @@ function checkGroupFields(input: GroupFields): void {
 const rethrowGroupNameTaken = rethrowNameTaken("group");
 
 /** The group a write names, when the viewer may read it; otherwise it does not exist for them. */
-async function visibleGroup(tx: Tx, subject: Subject, groupId: string, action: "UPDATE" | "DELETE"): Promise<Group> {
+async function visibleGroup(tx: Tx, viewer: Viewer, groupId: string, action: "UPDATE" | "DELETE"): Promise<Group> {
   const group = await tx.group.findUnique({ where: { id: groupId } });
   if (!group) throw notFound("group");
-  assertCan(subject, action, { type: "GROUP", organizationId: group.organizationId }, "group");
+  await viewer.assert(action, { type: "GROUP", organizationId: group.organizationId }, "group");
   return group;
 }
 
@@ -131,12 +131,12 @@ async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: strin
 }
 
 export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) {
-  const { subject } = await ctx.viewer.require();
+  await ctx.viewer.require();
   const groupId = decodeId("Group", input.groupId, "group");
   const adds = decodeUserIds(input.addUserIds);
   const removes = decodeUserIds(input.removeUserIds).flatMap((r) => (r.id ? [r.id] : []));
   const group = await inTransaction(ctx.prisma, async (tx) => {
-    const current = await visibleGroup(tx, subject, groupId, "UPDATE");
+    const current = await visibleGroup(tx, ctx.viewer, groupId, "UPDATE");
     if (current.isEveryone) checkEveryoneEdit(current, input);
     // An unchanged name passes even when it is reserved (the Everyone group's own).
     checkGroupFields({ ...input, name: input.name === current.name ? null : input.name });
@@ -188,10 +188,10 @@ export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) 
 }
 
 export async function deleteGroup(ctx: ServiceContext, input: { groupId: string }) {
-  const { subject } = await ctx.viewer.require();
+  await ctx.viewer.require();
   const groupId = decodeId("Group", input.groupId, "group");
   await inTransaction(ctx.prisma, async (tx) => {
-    const group = await visibleGroup(tx, subject, groupId, "DELETE");
+    const group = await visibleGroup(tx, ctx.viewer, groupId, "DELETE");
     if (group.isEveryone) {
       throw userError("INVALID_INPUT", "The Everyone group cannot be deleted.", ["input", "groupId"]);
     }

@@ -63,11 +63,13 @@ builder.queryField("organizationSyncSettings", (t) =>
     type: OrganizationSyncSettingsType,
     nullable: true,
     description: "Null unless the viewer may read IdP sync settings (owner, user-admin).",
-    authScopes: { authenticated: true },
-    resolve: async (_root, _args, ctx) => {
-      if (!(await ctx.viewer.can("READ", { type: "IDPSYNC_SETTINGS" }))) return null;
-      return readOrganizationSyncSettings(ctx.prisma);
+    authScopes: (_root, _args, ctx) => permissionScopes(ctx, { action: "READ", type: "IDPSYNC_SETTINGS" }),
+    // Refused signed-in viewers get null; anyone else the UNAUTHENTICATED error scope-auth made.
+    unauthorizedResolver: (_root, _args, ctx, _info, error) => {
+      if (ctx.actor.kind !== "user") throw error;
+      return null;
     },
+    resolve: (_root, _args, ctx) => readOrganizationSyncSettings(ctx.prisma),
   }),
 );
 

@@ -3,7 +3,7 @@
 // organizations and groups, names for roles) and validated against what exists when saved.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { can, canAssignRole } from "../../authz/evaluator.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
 import type { ServiceContext } from "../../context.js";
@@ -183,7 +183,7 @@ export async function updateOrganizationSyncSettings(
 async function writableOrganization(ctx: ServiceContext, organizationGlobalId: string) {
   const { subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", organizationGlobalId, "organization");
-  assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
+  await ctx.viewer.assert("READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "UPDATE", { type: "IDPSYNC_SETTINGS", organizationId });
   return { subject, organizationId };
 }

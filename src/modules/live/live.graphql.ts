@@ -7,7 +7,7 @@ import { Repeater } from "graphql-yoga";
 import type { Subject } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
 import { canReadDaemons, daemonScopes, jobScopes, jobWhere } from "../../authz/policies/provisioner.js";
-import { workspaceObject, workspaceReadWhereWithDeleted } from "../../authz/policies/workspace.js";
+import { workspaceObject, workspaceWhereWithDeleted } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import { builder } from "../../graphql/builder.js";
 import { parseId } from "../../graphql/ids.js";
@@ -89,7 +89,7 @@ builder.subscriptionFields((t) => ({
       const id = decoded("Workspace", args.workspaceId) as string;
       return liveStream(ctx, "live:workspace", id, async (subject) => {
         // Deleted workspaces stay readable here: the DELETE build is followed to its end.
-        const readable = allOf({ id }, workspaceReadWhereWithDeleted(subject));
+        const readable = allOf({ id }, workspaceWhereWithDeleted(subject));
         const workspace = await ctx.prisma.workspace.findFirst({ where: readable, select: { id: true } });
         if (!workspace) return null;
         return ctx.prisma.workspaceBuild.findFirst({ where: { workspaceId: id }, orderBy: { buildNumber: "desc" } });

@@ -2,7 +2,7 @@
 
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { allOf } from "../../authz/filters.js";
-import { groupReadWhere } from "../../authz/policies/group.js";
+import { groupWhere } from "../../authz/policies/group.js";
 import { memberObject } from "../../authz/policies/member.js";
 import { builtInRole, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
@@ -22,7 +22,7 @@ import {
   searchWhere,
   withSortColumns,
 } from "../shared/order.graphql.js";
-import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, emptyConnection, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
 
 type MemberKey = Pick<OrganizationMember, "organizationId" | "userId">;
@@ -78,7 +78,7 @@ async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, 
 const groupsOfMember = requestBatch<MemberKey, Group[]>(
   memberKey,
   async (ctx, members) => {
-    const readable = await ctx.viewer.readWhere(groupReadWhere);
+    const readable = await ctx.viewer.readWhere(groupWhere);
     const result = new Map<string, Group[]>();
     for (const [organizationId, inOrganization] of byOrganization(members)) {
       const userIds = inOrganization.map((m) => m.userId);
@@ -134,10 +134,9 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
   }),
 });
 
-/** Whether the viewer may see the members of an organization: all of them, or none. */
-async function mayReadMembers(ctx: Context, organizationId: string): Promise<boolean> {
-  return ctx.viewer.can("READ", memberObject({ organizationId }));
-}
+/** The viewer sees the members of an organization: all of them, or none. */
+const membersGuard = (org: { id: string }, _args: unknown, ctx: Context) =>
+  permissionScopes(ctx, { action: "READ", ...memberObject({ organizationId: org.id }) });
 
 const MemberOrderBy = orderByInput("Member", "organization members", {
   USERNAME: { description: "The user's username." },
@@ -176,9 +175,10 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
           description: "Default: CREATED_AT ascending. Ties are ordered by the user's id.",
         }),
       },
-      resolve: async (org, args, ctx, info) => {
+      authScopes: membersGuard,
+      unauthorizedResolver: emptyConnection,
+      resolve: (org, args, ctx, info) => {
         const where = memberListWhere(org.id, args);
-        const readable = await mayReadMembers(ctx, org.id);
         const key = MEMBER_SORT_KEYS[args.orderBy?.field ?? "CREATED_AT"];
         const query = withSortColumns(
           queryFromInfo({ context: ctx, info, paths: [["edges", "node"], ["nodes"]] }),
@@ -190,16 +190,14 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
           key,
           direction: args.orderBy?.direction ?? "ASC",
           tieBreak: "userId",
-          load: async (page) =>
-            readable
-              ? ctx.prisma.organizationMember.findMany({
-                  ...query,
-                  where: allOf(where, page.where),
-                  orderBy: page.orderBy,
-                  take: page.take,
-                })
-              : [],
-          count: async () => (readable ? ctx.prisma.organizationMember.count({ where }) : 0),
+          load: (page) =>
+            ctx.prisma.organizationMember.findMany({
+              ...query,
+              where: allOf(where, page.where),
+              orderBy: page.orderBy,
+              take: page.take,
+            }),
+          count: () => ctx.prisma.organizationMember.count({ where }),
         });
       },
     },
@@ -210,9 +208,11 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     type: OrganizationMemberType,
     nullable: true,
     args: { userId: t.arg.id({ required: true }) },
+    authScopes: membersGuard,
+    unauthorizedResolver: () => null,
     resolve: async (query, org, args, ctx) => {
       const userId = parseId("User", String(args.userId));
-      if (userId === null || !(await mayReadMembers(ctx, org.id))) return null;
+      if (userId === null) return null;
       return ctx.prisma.organizationMember.findUnique({
         ...query,
         where: { organizationId_userId: { organizationId: org.id, userId } },
@@ -223,7 +223,7 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 
 registerNodeLoader("OrganizationMember", async (id, ctx) => {
   const [organizationId, userId] = uuidParts(id, 2) ?? [];
-  if (!organizationId || !userId || !(await mayReadMembers(ctx, organizationId))) return null;
+  if (!organizationId || !userId || !(await ctx.viewer.can("READ", memberObject({ organizationId })))) return null;
   return ctx.prisma.organizationMember.findUnique({ where: { organizationId_userId: { organizationId, userId } } });
 });
 

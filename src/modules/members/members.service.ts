@@ -1,11 +1,12 @@
 // Membership writes: add, remove, and replace a member's explicit organization roles.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
-import { type Subject, unassignableRoleChanges } from "../../authz/evaluator.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
+import { unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
 import { userWhere } from "../../authz/policies/user.js";
 import { EXPLICIT_ORG_ROLE_NAMES } from "../../authz/roles.js";
+import type { Viewer } from "../../authz/viewer.js";
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
@@ -28,9 +29,9 @@ const notAMember = () =>
   userError("NOT_A_MEMBER", "The user is not a member of this organization.", ["input", "userId"]);
 
 /** The membership a write names; the organization and its members must be visible to the viewer. */
-async function visibleMembership(tx: Tx, subject: Subject, organizationId: string, userId: string) {
-  await visibleOrganization(tx, subject, organizationId);
-  assertCan(subject, "READ", { type: "ORGANIZATION_MEMBER", organizationId }, "organization");
+async function visibleMembership(tx: Tx, viewer: Viewer, organizationId: string, userId: string) {
+  await visibleOrganization(tx, (await viewer.require()).subject, organizationId);
+  await viewer.assert("READ", { type: "ORGANIZATION_MEMBER", organizationId }, "organization");
   const membership = await tx.organizationMember.findUnique({
     where: { organizationId_userId: { organizationId, userId } },
     include: { user: { select: { username: true } } },
@@ -44,7 +45,7 @@ export async function addOrganizationMember(ctx: ServiceContext, input: MemberIn
   const { organizationId, userId } = decodeMemberInput(input);
   const member = await inTransaction(ctx.prisma, async (tx) => {
     await visibleOrganization(tx, subject, organizationId);
-    assertCan(subject, "CREATE", { type: "ORGANIZATION_MEMBER", organizationId }, "organization");
+    await ctx.viewer.assert("CREATE", { type: "ORGANIZATION_MEMBER", organizationId }, "organization");
     const user = await tx.user.findFirst({ where: allOf({ id: userId }, userWhere(subject)) });
     if (!user) throw notFound("user");
     const existing = await tx.organizationMember.findUnique({
@@ -76,7 +77,7 @@ export async function removeOrganizationMember(ctx: ServiceContext, input: Membe
   const { user: viewer, subject } = await ctx.viewer.require();
   const { organizationId, userId } = decodeMemberInput(input);
   await inTransaction(ctx.prisma, async (tx) => {
-    const membership = await visibleMembership(tx, subject, organizationId, userId);
+    const membership = await visibleMembership(tx, ctx.viewer, organizationId, userId);
     assertAllowed(subject, "DELETE", { type: "ORGANIZATION_MEMBER", organizationId });
     if (userId === viewer.id) {
       throw userError("CANNOT_REMOVE_SELF", "You cannot remove yourself from an organization.", ["input", "userId"]);
@@ -117,7 +118,7 @@ export async function updateOrganizationMemberRoles(
   const { organizationId, userId } = decodeMemberInput(input);
   const roles = [...new Set(input.roles)];
   const member = await inTransaction(ctx.prisma, async (tx) => {
-    const membership = await visibleMembership(tx, subject, organizationId, userId);
+    const membership = await visibleMembership(tx, ctx.viewer, organizationId, userId);
     const candidates = roles.filter((r) => !EXPLICIT_ORG_ROLE_NAMES.includes(r));
     const custom = await customRoleNames(tx, organizationId, candidates);
     const unknown = candidates.filter((r) => !custom.has(r));

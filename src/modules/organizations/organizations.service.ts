@@ -1,7 +1,7 @@
 // Organization writes.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { can, type Subject } from "../../authz/evaluator.js";
 import type { ServiceContext } from "../../context.js";
 import { DEFAULT_ORGANIZATION_NAME, EVERYONE_GROUP_NAME } from "../../db/default-organization.js";
@@ -102,7 +102,7 @@ export async function updateOrganization(ctx: ServiceContext, input: Organizatio
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   const organization = await inTransaction(ctx.prisma, async (tx) => {
     const current = await visibleOrganization(tx, subject, organizationId);
-    assertCan(subject, "UPDATE", { type: "ORGANIZATION", organizationId }, "organization");
+    await ctx.viewer.assert("UPDATE", { type: "ORGANIZATION", organizationId }, "organization");
     checkOrganizationFields(input, current.isDefault);
     const name = input.name ?? current.name;
     const wanted = {
@@ -146,7 +146,7 @@ export async function deleteOrganization(ctx: ServiceContext, input: { organizat
   const organizationId = decodeId("Organization", input.organizationId, "organization");
   await inTransaction(ctx.prisma, async (tx) => {
     const organization = await visibleOrganization(tx, subject, organizationId);
-    assertCan(subject, "DELETE", { type: "ORGANIZATION", organizationId }, "organization");
+    await ctx.viewer.assert("DELETE", { type: "ORGANIZATION", organizationId }, "organization");
     if (organization.isDefault) {
       throw userError("DEFAULT_ORGANIZATION_PROTECTED", "The default organization cannot be deleted.", [
         "input",

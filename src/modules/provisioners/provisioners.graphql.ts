@@ -2,10 +2,10 @@
 // daemon mutations (Provisioner-Key actors). Read rules are in src/authz/policies/provisioner.ts.
 
 import {
-  canReadJobs,
   daemonObject,
   daemonScopes,
   isProvisionerOf,
+  jobObject,
   jobScopes,
   KEY_READ_ACTION,
   keyObject,
@@ -19,7 +19,14 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
-import { DeletePayload, type Payload, payloadType, UserErrorType, withUserErrors } from "../shared/shared.graphql.js";
+import {
+  DeletePayload,
+  emptyConnection,
+  type Payload,
+  payloadType,
+  UserErrorType,
+  withUserErrors,
+} from "../shared/shared.graphql.js";
 import { isOnline, matchProvisioners } from "./provisioner-queue.js";
 import * as provisioners from "./provisioners.service.js";
 import { TagInput, type Tags, TagType, tagList } from "./tags.js";
@@ -44,6 +51,11 @@ const keyListScopes = (ctx: Context, organizationId: string) =>
   permissionScopes(ctx, { action: KEY_READ_ACTION, ...keyObject({ organizationId }) });
 const daemonListScopes = (ctx: Context, organizationId: string) =>
   permissionScopes(ctx, { action: "READ", ...daemonObject({ organizationId }) });
+/** Jobs: PROVISIONER_JOBS READ, or whoever sees the daemons (the policy's jobWhere). */
+const jobListScopes = (ctx: Context, organizationId: string) => ({
+  ...permissionScopes(ctx, { action: "READ", ...jobObject({ organizationId }) }),
+  $any: daemonListScopes(ctx, organizationId),
+});
 
 export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
   id: { field: "id" },
@@ -177,8 +189,7 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
 });
 
 // ---- the organization's provisioner lists (the organization itself is readable here)
-// Guarded by field scopes (empty when refused), for users only: a daemon lists nothing. The jobs
-// connection checks in its resolvers, since its totalCount is guarded too.
+// Guarded by field scopes (empty when refused), for users only: a daemon lists nothing.
 
 type JobStatus = (typeof ProvisionerJobStatusEnum)["$inferType"];
 
@@ -208,18 +219,15 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       cursor: "id",
       description: "Newest first.",
       args: { status: t.arg({ type: [ProvisionerJobStatusEnum] }) },
-      totalCount: async (org, args, ctx) => {
-        if (!canReadJobs(await ctx.viewer.subject(), org.id)) return 0;
-        return ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) });
-      },
-      resolve: async (query, org, args, ctx) => {
-        if (!canReadJobs(await ctx.viewer.subject(), org.id)) return [];
-        return ctx.prisma.provisionerJob.findMany({
+      authScopes: (org, _args, ctx) => jobListScopes(ctx, org.id),
+      unauthorizedResolver: emptyConnection,
+      totalCount: (org, args, ctx) => ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) }),
+      resolve: (query, org, args, ctx) =>
+        ctx.prisma.provisionerJob.findMany({
           ...query,
           where: jobsWhere(org.id, args.status),
           orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-        });
-      },
+        }),
     },
     { name: "ProvisionerJobConnection" },
     { name: "ProvisionerJobEdge" },

@@ -10,6 +10,7 @@ import type { CustomRole } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { compositeGlobalId, uuidParts } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
+import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as customRoles from "./custom-roles.service.js";
@@ -100,13 +101,15 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
       type: OrganizationType,
       nullable: true,
       description: "Null for site roles.",
+      authScopes: (role, _args, ctx) =>
+        role.organizationId === null ||
+        permissionScopes(ctx, { action: "READ", ...organizationObject({ id: role.organizationId }) }),
+      unauthorizedResolver: () => null,
       // findUnique calls of one tick are batched by Prisma: a list of roles costs one query.
-      resolve: async (role, _args, ctx) => {
-        const organizationId = role.organizationId;
-        if (organizationId === null) return null;
-        if (!(await ctx.viewer.can("READ", organizationObject({ id: organizationId })))) return null;
-        return ctx.prisma.organization.findUnique({ where: { id: organizationId } });
-      },
+      resolve: (role, _args, ctx) =>
+        role.organizationId === null
+          ? null
+          : ctx.prisma.organization.findUnique({ where: { id: role.organizationId } }),
     }),
     builtIn: t.exposeBoolean("builtIn"),
     assignable: t.boolean({

@@ -60,6 +60,20 @@ export const DeletePayload = builder.objectRef<DeleteResult>("DeletePayload").im
   }),
 });
 
+/**
+ * What a guarded connection field answers when its scopes refuse (`unauthorizedResolver`): no
+ * edges, a count of 0. It stands in for the connection's resolver, so it answers a connection;
+ * Pothos types a connection's `unauthorizedResolver` by its node type, hence the generic result.
+ */
+export function emptyConnection<T>(): T {
+  const empty = {
+    edges: [],
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+    totalCount: 0,
+  };
+  return empty as T;
+}
+
 type PageArgs = { after?: string | null; before?: string | null; last?: number | null };
 type BuiltConnection = {
   args?: PageArgs;

@@ -1,11 +1,11 @@
-// Templates, their versions and access lists. Reads go through templateReadWhere (roles or an
+// Templates, their versions and access lists. Reads go through templateWhere (roles or an
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
 import { allOf } from "../../authz/filters.js";
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { templateReadWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
+import { templateWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -172,7 +172,7 @@ type TemplateListArgs = {
 
 /** The templates a list shows: readable ones (the read rule in SQL), optionally in one organization, matching the search. */
 async function templateListWhere(ctx: Context, args: TemplateListArgs): Promise<Prisma.TemplateWhereInput> {
-  const readable = await ctx.viewer.readWhere(templateReadWhere);
+  const readable = await ctx.viewer.readWhere(templateWhere);
   return allOf(
     readable,
     args.organizationId ? { organizationId: args.organizationId } : {},
@@ -250,7 +250,7 @@ registerNodeLoader("TemplateAcl", async (id, ctx) => {
   const subject = await ctx.viewer.subject();
   if (!templateId || !subject) return null;
   const template = await ctx.prisma.template.findFirst({
-    where: allOf({ id: templateId }, templateReadWhere(subject)),
+    where: allOf({ id: templateId }, templateWhere(subject)),
     select: { id: true, organizationId: true },
   });
   return template && (await viewerCanOnTemplate(ctx, template, "UPDATE")) ? { templateId: template.id } : null;

@@ -1,7 +1,7 @@
 // Template writes: creation (template, first version and its import job together) and the ACL.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import type { TemplateAclRole } from "../../authz/evaluator.js";
 import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
 import type { ServiceContext } from "../../context.js";
@@ -52,7 +52,7 @@ async function createNewTemplate(
 ): Promise<{ template: Template }> {
   const { user, subject } = await ctx.viewer.require();
   const organizationId = decodeId("Organization", input.organizationId, "organization");
-  assertCan(subject, "READ", { type: "ORGANIZATION", organizationId }, "organization");
+  await ctx.viewer.assert("READ", { type: "ORGANIZATION", organizationId }, "organization");
   assertAllowed(subject, "CREATE", { type: "TEMPLATE", organizationId });
   ensure(
     checkName(input.name, ["input", "name"]),
@@ -202,7 +202,7 @@ async function assertAclTargets(
  * template in one statement): NOT_FOUND when the viewer may not read it, FORBIDDEN otherwise.
  */
 async function templateToChange(ctx: ServiceContext, globalTemplateId: string, action: "UPDATE" | "DELETE") {
-  const { user, subject } = await ctx.viewer.require();
+  const { user } = await ctx.viewer.require();
   const templateId = decodeId("Template", globalTemplateId, "template");
   const found = await ctx.prisma.template.findUnique({
     where: { id: templateId },
@@ -210,7 +210,7 @@ async function templateToChange(ctx: ServiceContext, globalTemplateId: string, a
   });
   if (!found) throw notFound("template");
   const aclRole = bestAclRole(found);
-  assertCan(subject, action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  await ctx.viewer.assert(action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
   return { templateId, found };
 }
 

@@ -1,7 +1,7 @@
 // Users, authentication and API tokens.
 
 import type { MaybePromise } from "@pothos/core";
-import { can, canReadUser, type Subject } from "../../authz/evaluator.js";
+import { canReadUser, type Subject } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
 import { apiTokenObject } from "../../authz/policies/api-token.js";
 import { organizationWhere } from "../../authz/policies/organization.js";
@@ -115,11 +115,11 @@ export const UserType = builder.prismaNode("User", {
       nullable: true,
       description:
         "This user's API tokens, newest first (never their secrets); null unless the viewer is this user or may read anyone's tokens (user admins, owners).",
-      resolve: async (query, user, _args, ctx) => {
-        const subject = await ctx.viewer.subject();
-        if (!subject || !can(subject, "READ", apiTokenObject({ userId: user.id }))) return null;
-        return ctx.prisma.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { id: "desc" } });
-      },
+      authScopes: (user, _args, ctx) =>
+        permissionScopes(ctx, { action: "READ", ...apiTokenObject({ userId: user.id }) }),
+      unauthorizedResolver: () => null,
+      resolve: (query, user, _args, ctx) =>
+        ctx.prisma.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { id: "desc" } }),
     }),
     createdAt: t.expose("createdAt", {
       type: "DateTime",

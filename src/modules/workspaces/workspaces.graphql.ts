@@ -1,4 +1,4 @@
-// Workspaces, their builds, and quotas. Lists use workspaceReadWhere: deleted workspaces and
+// Workspaces, their builds, and quotas. Lists use workspaceWhere: deleted workspaces and
 // those the viewer may not read never reach pagination or counts.
 
 import { queryFromInfo } from "@pothos/plugin-prisma";
@@ -6,7 +6,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { allOf } from "../../authz/filters.js";
 import { memberObject } from "../../authz/policies/member.js";
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { canReadBuild as buildReadable, workspaceObject, workspaceReadWhere } from "../../authz/policies/workspace.js";
+import { canReadBuild as buildReadable, workspaceObject, workspaceWhere } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -154,7 +154,7 @@ type WorkspaceFilter = { organizationId?: string; ownerId?: string; templateId?:
 
 /** The workspaces a list shows: readable and not deleted (the read rule in SQL), narrowed by the filter. */
 async function workspaceListWhere(ctx: Context, filter: WorkspaceFilter): Promise<Prisma.WorkspaceWhereInput> {
-  const readable = await ctx.viewer.readWhere(workspaceReadWhere);
+  const readable = await ctx.viewer.readWhere(workspaceWhere);
   return allOf(
     readable,
     filter.organizationId ? { organizationId: filter.organizationId } : {},

@@ -3,9 +3,9 @@
 // slip past either check.
 
 import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, assertCan, auditMeta } from "../../authz/assert.js";
+import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { applicableAclEntries, bestAclRole } from "../../authz/policies/template.js";
-import { workspaceReadWhere } from "../../authz/policies/workspace.js";
+import { workspaceWhere } from "../../authz/policies/workspace.js";
 import type { ServiceContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import type {
@@ -117,7 +117,7 @@ async function createNewWorkspace(
   });
   if (!template) throw notFound("template");
   const { organizationId } = template;
-  assertCan(subject, "USE", { type: "TEMPLATE", organizationId, aclRole: bestAclRole(template) }, "template");
+  await ctx.viewer.assert("USE", { type: "TEMPLATE", organizationId, aclRole: bestAclRole(template) }, "template");
 
   const ownerId = input.ownerId ? decodeId("User", input.ownerId, "user") : user.id;
   // Workspaces belong to members of the template's organization; anyone else does not exist here.
@@ -190,7 +190,7 @@ export async function transitionWorkspace(
   const { subject } = await ctx.viewer.require();
   const id = decodeId("Workspace", input.workspaceId, "workspace");
   const found = await ctx.prisma.workspace.findFirst({
-    where: { AND: [{ id }, workspaceReadWhere(subject)] },
+    where: { AND: [{ id }, workspaceWhere(subject)] },
     include: {
       template: { include: { activeVersion: { include: { job: { select: { status: true, error: true } } } } } },
     },
