@@ -1,6 +1,5 @@
 // Organization members: the membership type, Organization.members/member, and the member writes.
 
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import { allOf } from "../../authz/filters.js";
 import { groupWhere } from "../../authz/policies/group.js";
 import { memberObject } from "../../authz/policies/member.js";
@@ -15,12 +14,11 @@ import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
 import { requestBatch } from "../shared/batch.js";
 import {
-  keysetConnection,
   orderByInput,
   type SortKey,
   searchDescription,
   searchWhere,
-  withSortColumns,
+  sortedConnection,
 } from "../shared/order.graphql.js";
 import { DeletePayload, emptyConnection, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
@@ -178,26 +176,16 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       authScopes: membersGuard,
       unauthorizedResolver: emptyConnection,
       resolve: (org, args, ctx, info) => {
-        const where = memberListWhere(org.id, args);
-        const key = MEMBER_SORT_KEYS[args.orderBy?.field ?? "CREATED_AT"];
-        const query = withSortColumns(
-          queryFromInfo({ context: ctx, info, paths: [["edges", "node"], ["nodes"]] }),
-          key,
-          "userId",
-        );
-        return keysetConnection({
+        return sortedConnection({
+          ctx,
+          info,
           args,
-          key,
-          direction: args.orderBy?.direction ?? "ASC",
+          keys: MEMBER_SORT_KEYS,
+          defaultField: "CREATED_AT",
           tieBreak: "userId",
-          load: (page) =>
-            ctx.prisma.organizationMember.findMany({
-              ...query,
-              where: allOf(where, page.where),
-              orderBy: page.orderBy,
-              take: page.take,
-            }),
-          count: () => ctx.prisma.organizationMember.count({ where }),
+          where: memberListWhere(org.id, args),
+          findMany: (query) => ctx.prisma.organizationMember.findMany(query),
+          count: (where) => ctx.prisma.organizationMember.count({ where }),
         });
       },
     },

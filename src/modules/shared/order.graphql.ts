@@ -2,7 +2,9 @@
 // term, and keyset pages (src/graphql/keyset.ts) for the sortable lists. A sortable list orders by
 // its sort key and then by the row's id, so equal sort values keep one order and a cursor
 // (sort value + id) names one position even after that row changed or went away.
+import { queryFromInfo } from "@pothos/plugin-prisma";
 import { resolveCursorConnection } from "@pothos/plugin-relay";
+import type { GraphQLResolveInfo } from "graphql";
 import { allOf } from "../../authz/filters.js";
 import { containsIgnoringCase } from "../../db/names.js";
 import { builder } from "../../graphql/builder.js";
@@ -133,6 +135,41 @@ export async function keysetConnection<Row extends Record<string, unknown>>(requ
     },
   )) as KeysetPage<Row>;
   return { ...connection, args, totalCount: request.count };
+}
+
+/** The page arguments of a connection. */
+export type PageArgs = KeysetRequest<never>["args"];
+
+/**
+ * A sortable list's page as a connection, for a field whose args are the page arguments and
+ * `orderBy`: the sort key from `orderBy` (else `defaultField` ascending), the page's query from
+ * the selection (one statement, nested relations joined) and the count of `where`.
+ */
+export function sortedConnection<Field extends string, Row extends Record<string, unknown>>(request: {
+  ctx: object;
+  info: GraphQLResolveInfo;
+  args: PageArgs & { orderBy?: { field: Field; direction: Direction } | null };
+  keys: Record<Field, SortKey>;
+  defaultField: Field;
+  tieBreak: string;
+  /** The list's rows: the organization, the filters and the read rule, in SQL. */
+  where: Where;
+  findMany: (query: { where: Where; orderBy: Where[]; take: number }) => Promise<Row[]>;
+  count: (where: Where) => Promise<number>;
+}) {
+  const { args, tieBreak, where } = request;
+  const key = request.keys[args.orderBy?.field ?? request.defaultField];
+  const selection = queryFromInfo({ context: request.ctx, info: request.info, paths: [["edges", "node"], ["nodes"]] });
+  const query = withSortColumns(selection, key, tieBreak);
+  return keysetConnection({
+    args,
+    key,
+    direction: args.orderBy?.direction ?? "ASC",
+    tieBreak,
+    load: (page) =>
+      request.findMany({ ...query, where: allOf(where, page.where), orderBy: page.orderBy, take: page.take }),
+    count: () => request.count(where),
+  });
 }
 
 /**

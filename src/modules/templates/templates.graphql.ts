@@ -1,7 +1,6 @@
 // Templates, their versions and access lists. Reads go through templateWhere (roles or an
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
 import { allOf } from "../../authz/filters.js";
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
@@ -16,12 +15,12 @@ import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
 import {
   type Direction,
-  keysetConnection,
   orderByInput,
+  type PageArgs,
   type SortKey,
   searchDescription,
   searchWhere,
-  withSortColumns,
+  sortedConnection,
 } from "../shared/order.graphql.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as templates from "./templates.service.js";
@@ -181,31 +180,17 @@ async function templateListWhere(ctx: Context, args: TemplateListArgs): Promise<
 }
 
 /** A page of templates in the requested order (keyset cursors). */
-async function templatePage(
-  ctx: Context,
-  info: GraphQLResolveInfo,
-  args: TemplateListArgs & Parameters<typeof keysetConnection>[0]["args"],
-) {
-  const where = await templateListWhere(ctx, args);
-  const key = TEMPLATE_SORT_KEYS[args.orderBy?.field ?? "CREATED_AT"];
-  const query = withSortColumns(
-    queryFromInfo({ context: ctx, info, paths: [["edges", "node"], ["nodes"]] }),
-    key,
-    "id",
-  );
-  return keysetConnection({
+async function templatePage(ctx: Context, info: GraphQLResolveInfo, args: TemplateListArgs & PageArgs) {
+  return sortedConnection({
+    ctx,
+    info,
     args,
-    key,
-    direction: args.orderBy?.direction ?? "ASC",
+    keys: TEMPLATE_SORT_KEYS,
+    defaultField: "CREATED_AT",
     tieBreak: "id",
-    load: (page) =>
-      ctx.prisma.template.findMany({
-        ...query,
-        where: allOf(where, page.where),
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
-    count: () => ctx.prisma.template.count({ where }),
+    where: await templateListWhere(ctx, args),
+    findMany: (query) => ctx.prisma.template.findMany(query),
+    count: (where) => ctx.prisma.template.count({ where }),
   });
 }
 

@@ -1,7 +1,6 @@
 // Workspaces, their builds, and quotas. Lists use workspaceWhere: deleted workspaces and
 // those the viewer may not read never reach pagination or counts.
 
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
 import { allOf } from "../../authz/filters.js";
 import { memberObject } from "../../authz/policies/member.js";
@@ -19,12 +18,12 @@ import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
 import {
   type Direction,
-  keysetConnection,
   orderByInput,
+  type PageArgs,
   type SortKey,
   searchDescription,
   searchWhere,
-  withSortColumns,
+  sortedConnection,
 } from "../shared/order.graphql.js";
 import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
@@ -164,32 +163,22 @@ async function workspaceListWhere(ctx: Context, filter: WorkspaceFilter): Promis
   );
 }
 
-type WorkspaceListArgs = Parameters<typeof keysetConnection>[0]["args"] & {
+type WorkspaceListArgs = PageArgs & {
   orderBy?: { field: "NAME" | "CREATED_AT"; direction: Direction } | null;
 };
 
 /** A page of workspaces in the requested order (keyset cursors). */
 async function workspacePage(ctx: Context, info: GraphQLResolveInfo, args: WorkspaceListArgs, filter: WorkspaceFilter) {
-  const where = await workspaceListWhere(ctx, filter);
-  const key = WORKSPACE_SORT_KEYS[args.orderBy?.field ?? "CREATED_AT"];
-  const query = withSortColumns(
-    queryFromInfo({ context: ctx, info, paths: [["edges", "node"], ["nodes"]] }),
-    key,
-    "id",
-  );
-  return keysetConnection({
+  return sortedConnection({
+    ctx,
+    info,
     args,
-    key,
-    direction: args.orderBy?.direction ?? "ASC",
+    keys: WORKSPACE_SORT_KEYS,
+    defaultField: "CREATED_AT",
     tieBreak: "id",
-    load: (page) =>
-      ctx.prisma.workspace.findMany({
-        ...query,
-        where: allOf(where, page.where),
-        orderBy: page.orderBy,
-        take: page.take,
-      }),
-    count: () => ctx.prisma.workspace.count({ where }),
+    where: await workspaceListWhere(ctx, filter),
+    findMany: (query) => ctx.prisma.workspace.findMany(query),
+    count: (where) => ctx.prisma.workspace.count({ where }),
   });
 }
 
