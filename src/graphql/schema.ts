@@ -16,5 +16,6 @@ import "../modules/provisioners/provisioners.graphql.js";
 import "../modules/templates/template-links.graphql.js";
 import "../modules/roles/organization-roles.graphql.js";
 import "../modules/live/live.graphql.js";
+import "../modules/access/access.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -14,7 +14,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as customRoles from "./custom-roles.service.js";
-import { checkPermissions } from "./permission-checks.js";
+import { type Answer, checkPermissions } from "./permission-checks.js";
 
 export const ResourceTypeEnum = builder.enumType("ResourceType", { values: RESOURCE_TYPES });
 export const ActionEnum = builder.enumType("Action", { values: ACTIONS });
@@ -223,8 +223,16 @@ const PermissionCheckInput = builder.inputType("PermissionCheckInput", {
   }),
 });
 
-const PermissionCheckResult = builder.objectRef<{ key: string; allowed: boolean }>("PermissionCheckResult").implement({
-  fields: (t) => ({ key: t.exposeString("key"), allowed: t.exposeBoolean("allowed") }),
+const PermissionCheckResult = builder.objectRef<Answer>("PermissionCheckResult").implement({
+  fields: (t) => ({
+    key: t.exposeString("key"),
+    allowed: t.exposeBoolean("allowed"),
+    reason: t.string({
+      description:
+        "Why, in one sentence: the role (or template ACL role) that allowed; the role whose negation denied; or the missing permission and the nearest built-in role that would grant it. An object the viewer cannot read answers only that it does not exist. explainPermission gives the whole trail.",
+      resolve: (result) => result.reason(),
+    }),
+  }),
 });
 
 builder.queryField("checkPermissions", (t) =>

@@ -8,6 +8,10 @@ import { TemplateGroupPermissionType, TemplateVersionType } from "./templates.gr
 // A version's or build's job: the parent type grants PARENT_JOB_GRANT to its readers.
 builder.prismaObjectField(TemplateVersionType, "job", (t) => t.relation("job", { type: ProvisionerJobType }));
 builder.prismaObjectField(WorkspaceBuildType, "job", (t) => t.relation("job", { type: ProvisionerJobType }));
+// The version a build used: the build grants BUILD_VERSION_GRANT, so its readers see it without template access.
+builder.prismaObjectField(WorkspaceBuildType, "templateVersion", (t) =>
+  t.relation("templateVersion", { type: TemplateVersionType, description: "The template version this build used." }),
+);
 
 builder.prismaObjectField(TemplateGroupPermissionType, "group", (t) => t.relation("group"));
 

@@ -23,6 +23,7 @@ import {
   sortedConnection,
 } from "../shared/order.graphql.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
+import * as versions from "./template-versions.service.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
@@ -32,18 +33,39 @@ function isProvisionerOf(ctx: Context, organizationId: string): boolean {
   return ctx.actor.kind === "provisioner" && ctx.actor.organizationId === organizationId;
 }
 
+/** Granted by the WorkspaceBuild type: whoever reads a build sees the version it built. */
+export const BUILD_VERSION_GRANT = "buildVersion";
+
 export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
   id: { field: "id" },
-  authScopes: async (version, ctx) =>
-    isProvisionerOf(ctx, version.organizationId) ||
-    (version.templateId !== null &&
-      (await viewerCanOnTemplate(ctx, { id: version.templateId, organizationId: version.organizationId }, "READ"))),
+  description: "A version of a template, imported by a provisioner job; builds use a version whose import succeeded.",
+  authScopes: (version, ctx) => {
+    if (isProvisionerOf(ctx, version.organizationId)) return true;
+    const template = version.templateId ? { id: version.templateId, organizationId: version.organizationId } : null;
+    return template
+      ? { $granted: BUILD_VERSION_GRANT, template: { template, action: "READ" } }
+      : { $granted: BUILD_VERSION_GRANT };
+  },
   // Whoever may read a version may see the job that imports it (its job field).
   grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
     name: t.exposeString("name"),
+    message: t.string({
+      nullable: true,
+      description: "What changed in this version; null when unset.",
+      resolve: (version) => unsetAsNull(version.message),
+    }),
     template: t.relation("template", { nullable: true }),
     dailyCost: t.exposeInt("dailyCost"),
+    archived: t.exposeBoolean("archived", {
+      description: "Archived versions cannot be promoted or built; workspaces already on one can stop and be deleted.",
+    }),
+    active: t.boolean({
+      description: "Whether this is its template's active version (what new workspaces build).",
+      select: { activeFor: { select: { id: true } } },
+      resolve: (version) => version.activeFor !== null,
+    }),
+    createdBy: t.relation("createdBy", { nullable: true, description: "Null once that user was deleted." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -130,6 +152,15 @@ export const TemplateType = builder.prismaNode("Template", {
         if (!template.activeVersion) throw new Error(`template ${template.id} has no active version`);
         return template.activeVersion;
       },
+    }),
+    requireActiveVersion: t.exposeBoolean("requireActiveVersion", {
+      description: "When true, workspaces always start on the active version (Coder's require_active_version).",
+    }),
+    versions: t.relatedConnection("versions", {
+      cursor: "id",
+      description: "The template's versions, newest first, archived ones included.",
+      query: () => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+      totalCount: true,
     }),
     createdBy: t.relation("createdBy", { nullable: true }),
     acl: t.field({
@@ -272,7 +303,28 @@ const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
     disableEveryoneGroupAccess: t.boolean({
       description: "When true, removes the Everyone group's entry from the ACL; false changes nothing.",
     }),
+    requireActiveVersion: t.boolean({
+      description: "When true, workspaces always start on the active version; a START asking for another is refused.",
+    }),
   }),
+});
+
+const CreateTemplateVersionInput = builder.inputType("CreateTemplateVersionInput", {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    name: t.string({ description: "Unique within the template; v<n> when left out." }),
+    message: t.string({ description: "What changed (at most 1024 characters)." }),
+    dailyCost: t.int({ description: "The daily cost the version's resources declare; used by quotas." }),
+    tags: t.field({
+      type: [TagInput],
+      description: "Tags of the import job and of the version's builds; the template's tags when left out.",
+    }),
+  }),
+});
+
+const TemplateVersionIdInput = builder.inputType("TemplateVersionIdInput", {
+  description: "Names a template version, for promote, archive and unarchive.",
+  fields: (t) => ({ templateVersionId: t.id({ required: true }) }),
 });
 
 const DeleteTemplateInput = builder.inputType("DeleteTemplateInput", {
@@ -299,6 +351,7 @@ const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
 });
 
 const TemplatePayload = payloadType("TemplatePayload", "template", TemplateType);
+const TemplateVersionPayload = payloadType("TemplateVersionPayload", "templateVersion", TemplateVersionType);
 
 builder.mutationFields((t) => ({
   createTemplate: t.field({
@@ -314,7 +367,7 @@ builder.mutationFields((t) => ({
     nullable: true,
     type: TemplatePayload,
     description:
-      "Changes the template's name, display name, description, icon or Everyone access. Template admins only.",
+      "Changes the template's name, display name, description, icon, Everyone access or requireActiveVersion. Template admins only.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateTemplateInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
@@ -327,6 +380,37 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: DeleteTemplateInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
+  }),
+  createTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description:
+      "Queues the import of a new version of the template (in its organization, with its tags unless others are given). It becomes active only when promoted. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateTemplateVersionInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.createTemplateVersion(ctx, input)),
+  }),
+  promoteTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description:
+      "Makes the version the template's active one (new workspaces build it). TEMPLATE_VERSION_NOT_READY unless its import SUCCEEDED; TEMPLATE_VERSION_ARCHIVED when archived. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.promoteTemplateVersion(ctx, input)),
+  }),
+  archiveTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description:
+      "Archives the version: it can no longer be promoted or built. TEMPLATE_VERSION_ACTIVE for the active version. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.archiveTemplateVersion(ctx, input)),
+  }),
+  unarchiveTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description: "Makes an archived version usable again. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.unarchiveTemplateVersion(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     nullable: true,
