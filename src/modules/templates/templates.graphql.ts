@@ -382,6 +382,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
   }),
   createTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description:
       "Queues the import of a new version of the template (in its organization, with its tags unless others are given). It becomes active only when promoted. Template admins only.",
@@ -390,6 +391,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.createTemplateVersion(ctx, input)),
   }),
   promoteTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description:
       "Makes the version the template's active one (new workspaces build it). TEMPLATE_VERSION_NOT_READY unless its import SUCCEEDED; TEMPLATE_VERSION_ARCHIVED when archived. Template admins only.",
@@ -398,6 +400,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.promoteTemplateVersion(ctx, input)),
   }),
   archiveTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description:
       "Archives the version: it can no longer be promoted or built. TEMPLATE_VERSION_ACTIVE for the active version. Template admins only.",
@@ -406,6 +409,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.archiveTemplateVersion(ctx, input)),
   }),
   unarchiveTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description: "Makes an archived version usable again. Template admins only.",
     authScopes: { authenticated: true },
