@@ -83,6 +83,8 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    // Every connection also answers `nodes`, its page without the edges.
+    nodesOnConnection: { description: "The page's objects, in order: the nodes of `edges`, without their cursors." },
   },
 });
 

@@ -28,6 +28,16 @@ const W2 = `query W2($name: String!, $after: String) {
   }
 }`;
 
+/** W2 searched, sorted by username and read through `nodes`: keyset pages cost what edges do. */
+const W2_SORTED = `query W2Sorted($name: String!, $first: Int) {
+  organization(name: $name) {
+    members(first: $first, search: "M-", orderBy: { field: USERNAME, direction: DESC }) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id createdAt user { id username } roles { name } groups { id name } }
+    }
+  }
+}`;
+
 /** An organization with a template whose import succeeded, made directly in the database. */
 async function organizationWithTemplate(name: string) {
   const org = await owner.org(name);
@@ -165,6 +175,14 @@ describe("W2: an organization admin lists members with roles and groups", () => 
 
     expect(statements(ten)).toBeLessThanOrEqual(4);
     expect(statements(hundred)).toBe(statements(ten));
+
+    // Searching, sorting by the user's username and reading `nodes` cost the same, at any page size.
+    const sortedTen = await app.gql(W2_SORTED, { name: "qc-2", first: 10 }, { token: admin.token });
+    const sortedHundred = await app.gql(W2_SORTED, { name: "qc-2", first: 100 }, { token: admin.token });
+    expect(sortedTen.errors).toBeUndefined();
+    expect(sortedHundred.data?.organization.members.nodes).toHaveLength(100);
+    expect(statements(sortedTen)).toBe(statements(ten));
+    expect(statements(sortedHundred)).toBe(statements(ten));
 
     // Custom role definitions are read for the whole page at once.
     await app.prisma.customRole.create({

@@ -5,6 +5,7 @@ import { schema } from "../../src/graphql/schema.js";
 
 const PUBLIC_FIELDS = new Set([
   "Query.node",
+  "Query.nodes",
   "Query.viewer",
   "Query.needsSetup",
   "Query.authMethods",

@@ -136,18 +136,21 @@ const RoleSyncSettingsPayload = payloadType("RoleSyncSettingsPayload", "settings
 
 builder.mutationFields((t) => ({
   updateOrganizationSyncSettings: t.field({
+    nullable: true,
     type: OrganizationSyncSettingsPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateOrganizationSyncSettingsInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateOrganizationSyncSettings(ctx, input)),
   }),
   updateGroupSyncSettings: t.field({
+    nullable: true,
     type: GroupSyncSettingsPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateGroupSyncSettingsInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateGroupSyncSettings(ctx, input)),
   }),
   updateRoleSyncSettings: t.field({
+    nullable: true,
     type: RoleSyncSettingsPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateRoleSyncSettingsInput, required: true }) },

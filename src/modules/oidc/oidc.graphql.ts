@@ -18,6 +18,7 @@ const LoginWithOidcInput = builder.inputType("LoginWithOidcInput", {
 
 builder.mutationField("loginWithOidc", (t) =>
   t.field({
+    nullable: true,
     type: AuthPayload,
     description:
       "Verifies the ID token (signature against the provider's JWKS, issuer, audience, expiry), creates or links the user, then runs organization, group and role sync from its claims.",

@@ -373,6 +373,7 @@ const CreateApiTokenPayload = builder
 
 builder.mutationFields((t) => ({
   createFirstUser: t.field({
+    nullable: true,
     type: AuthPayload,
     description:
       "Only while no user exists: creates the first user as site owner and member of the default organization.",
@@ -381,12 +382,14 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createFirstUser(ctx, input)),
   }),
   login: t.field({
+    nullable: true,
     type: AuthPayload,
     authScopes: { public: true },
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.login(ctx, input)),
   }),
   logout: t.boolean({
+    nullable: true,
     authScopes: { authenticated: true },
     description:
       "Ends the session (or deletes the API token) that authenticated the request; clears the session cookie.",
@@ -404,24 +407,28 @@ builder.mutationFields((t) => ({
     resolve: (_root, _args, ctx) => withUserErrors(() => users.refreshSession(ctx)),
   }),
   createUser: t.field({
+    nullable: true,
     type: UserPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createUser(ctx, input)),
   }),
   updateUserSiteRoles: t.field({
+    nullable: true,
     type: UserPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateUserSiteRolesInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.updateUserSiteRoles(ctx, input)),
   }),
   createApiToken: t.field({
+    nullable: true,
     type: CreateApiTokenPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
   }),
   updateUser: t.field({
+    nullable: true,
     type: UserPayload,
     description: "Name, username or email (those given): the user themself, or site user admins and owners.",
     authScopes: { authenticated: true },
@@ -429,6 +436,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.updateUser(ctx, input)),
   }),
   changePassword: t.field({
+    nullable: true,
     type: UserPayload,
     description: "The viewer's own password; their other sessions end.",
     authScopes: { authenticated: true },
@@ -436,6 +444,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.changePassword(ctx, input)),
   }),
   suspendUser: t.field({
+    nullable: true,
     type: UserPayload,
     description:
       "Site user admins and owners: the user's sessions, API tokens and subscriptions stop working at once. Never oneself or the last active owner.",
@@ -444,6 +453,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.suspendUser(ctx, input)),
   }),
   activateUser: t.field({
+    nullable: true,
     type: UserPayload,
     description: "Site user admins and owners: a suspended (or dormant) user becomes active.",
     authScopes: { authenticated: true },
@@ -451,6 +461,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.activateUser(ctx, input)),
   }),
   deleteUser: t.field({
+    nullable: true,
     type: DeletePayload,
     description:
       "Site user admins and owners; refused with USER_HAS_WORKSPACES while the user owns workspaces. Never oneself or the last active owner.",
@@ -459,6 +470,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.deleteUser(ctx, input)),
   }),
   deleteApiToken: t.field({
+    nullable: true,
     type: DeletePayload,
     description: "Revokes an API token at once: one's own, or anyone's for user admins and owners.",
     authScopes: { authenticated: true },
