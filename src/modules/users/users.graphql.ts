@@ -400,6 +400,7 @@ builder.mutationFields((t) => ({
     },
   }),
   refreshSession: t.field({
+    nullable: true,
     type: AuthPayload,
     authScopes: { authenticated: true },
     description:

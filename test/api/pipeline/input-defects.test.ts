@@ -146,6 +146,7 @@ describe("malformed ids and cursors", () => {
     ["Query.auditLogs", (page) => `auditLogs(${page})`],
     ["Query.templates", (page) => `templates(${page})`],
     ["Query.workspaces", (page) => `workspaces(${page})`],
+    ["Query.accessReview", (page) => `accessReview(input: { action: READ, objectId: "${acme.id}" }, ${page})`],
     ["Organization.auditLogs", (page) => `organization(name: "acme") { auditLogs(${page})`],
     ["Organization.templates", (page) => `organization(name: "acme") { templates(${page})`],
     ["Organization.members", (page) => `organization(name: "acme") { members(${page})`],
@@ -169,7 +170,8 @@ describe("malformed ids and cursors", () => {
 
   const connectionQuery = (open: string) =>
     `query${open.includes("$c") ? "($c: String)" : ""} { ${open} { totalCount pageInfo { endCursor } edges { cursor } } ${"}".repeat(
-      (open.match(/\{/g) ?? []).length,
+      // The selections left open (an input object's braces close themselves).
+      (open.match(/\{/g) ?? []).length - (open.match(/\}/g) ?? []).length,
     )} }`;
 
   beforeAll(async () => {
