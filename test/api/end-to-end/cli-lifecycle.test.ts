@@ -101,7 +101,10 @@ describe("lifecycle tasks with the CLI", { timeout: 300_000 }, () => {
   });
 
   it("workspaces delete --orphan: deleted at once, without a build", async () => {
-    expect((await s.cli(["workspaces", "create", "dev", "--template", "web", ...LAB])).code).toBe(0);
+    // v2 costs 3 a day: a budget for two workspaces.
+    expect((await s.cli(["groups", "edit", "Everyone", "--quota-allowance", "6", ...LAB])).code).toBe(0);
+    const dev = await s.cli(["workspaces", "create", "dev", "--template", "web", ...LAB]);
+    expect(dev.stderr).toMatch(/Build #1 \(start\) of dev: succeeded/);
     expect((await s.cli(["workspaces", "create", "tmp", "--template", "web", ...LAB])).code).toBe(0);
     const orphaned = await s.cli(["workspaces", "delete", "dev", "--orphan", ...LAB, "--json"]);
     expect(orphaned.stderr).toBe("");
