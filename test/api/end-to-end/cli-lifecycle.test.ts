@@ -2,8 +2,8 @@
 // child process against a server process with an echo provisioner daemon running (imports and
 // builds succeed). `--json` output parsed; CSV checked byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliServer, jsonOf, startCliServer } from "../../support/cli.js";
 import type { RunningChild } from "../../support/child.js";
+import { type CliServer, jsonOf, startCliServer } from "../../support/cli.js";
 
 let s: CliServer;
 let daemon: RunningChild;
@@ -85,15 +85,18 @@ describe("lifecycle tasks with the CLI", { timeout: 300_000 }, () => {
     const active = await s.cli(["templates", "versions", "archive", "web", "v2", ...LAB]);
     expect(active.code).toBe(1);
     expect(active.stderr).toMatch(/\[TEMPLATE_VERSION_ACTIVE/);
-    expect(
-      jsonOf(await s.cli(["templates", "versions", "archive", "web", first, ...LAB, "--json"])),
-    ).toMatchObject({ name: first, archived: true, active: false });
+    expect(jsonOf(await s.cli(["templates", "versions", "archive", "web", first, ...LAB, "--json"]))).toMatchObject({
+      name: first,
+      archived: true,
+      active: false,
+    });
     const archived = await s.cli(["templates", "versions", "promote", "web", first, ...LAB]);
     expect(archived.code).toBe(1);
     expect(archived.stderr).toMatch(/\[TEMPLATE_VERSION_ARCHIVED/);
-    expect(
-      jsonOf(await s.cli(["templates", "versions", "unarchive", "web", first, ...LAB, "--json"])),
-    ).toMatchObject({ name: first, archived: false });
+    expect(jsonOf(await s.cli(["templates", "versions", "unarchive", "web", first, ...LAB, "--json"]))).toMatchObject({
+      name: first,
+      archived: false,
+    });
     expect((await s.cli(["templates", "versions", "promote", "web", "nope", ...LAB])).stderr).toBe(
       'error: version "nope" of web not found (or not visible to you) [NOT_FOUND]\n',
     );
