@@ -186,6 +186,19 @@ describe("lifecycle tasks with the CLI", { timeout: 300_000 }, () => {
     const readers = jsonOf(await s.cli(["access", "review", "--action", "read", "--object", web.id, "--json"]));
     expect(readers.filter((r: { username: string }) => r.username === "carol").length).toBeGreaterThanOrEqual(1);
 
+    // An organization admin: a site owner outside lab is counted on stderr, never named.
+    await s.cli(["users", "create", "--username", "root2", "--email", "root2@example.com", "--login-type", "none"]);
+    expect((await s.cli(["users", "edit", "root2", "--roles", "owner"])).code).toBe(0);
+    await s.cli(["users", "create", "--username", "dana", "--email", "dana@example.com", "--password-stdin", ...LAB], {
+      stdin: PASSWORD,
+    });
+    expect((await s.cli(["members", "edit-roles", "dana", "organization-admin", ...LAB])).code).toBe(0);
+    const asDana = { env: { ORGS_API_PROFILE: "dana" } };
+    await s.cli(["login", s.url, "--email", "dana@example.com", "--password-stdin"], { ...asDana, stdin: PASSWORD });
+    const byAdmin = await s.cli([...review, "-o", "csv", "-c", "username"], asDana);
+    expect(byAdmin.stdout.split("\n").slice(1).sort()).toEqual(["", "carol", "dana", "owner"]);
+    expect(byAdmin.stderr).toBe("1 more user(s) may, whom you may not read (not listed)\n");
+
     expect((await s.cli(["access", "review", "--action", "update"])).code).toBe(2);
     expect((await s.cli(["access", "review", "--object", web.id])).code).toBe(2);
     expect((await s.cli([...review, "-o", "yaml"])).code).toBe(2);
