@@ -28,8 +28,9 @@ export class UserErrors extends Error {
 
 /**
  * Rows per page of a list. Page sizes given through variables count in the query cost like literal
- * ones: the costliest list (workspaces with their latest build) weighs about 100 per row, so 150
- * rows stay within the default MAX_QUERY_COST (20,000). Lists page through every result anyway.
+ * ones (within the default MAX_QUERY_COST, 20,000): a costly row passes a smaller `maxPage` to
+ * `all` (workspaces with their latest build and its job weigh about 240 a row, template versions
+ * with their job about 340). Lists page through every result anyway.
  */
 export const DEFAULT_PAGE_SIZE = 150;
 
@@ -67,17 +68,20 @@ export class Api {
   /**
    * Every node of a connection, page after page (`pageSize` each, the API's largest by default):
    * the query takes `$first: Int` and `$after: String`, `connection` finds the connection in the
-   * answer (null when its parent is missing, e.g. an organization that is not visible).
+   * answer (null when its parent is missing, e.g. an organization that is not visible). `maxPage`
+   * caps the page size for rows that weigh much in the query cost.
    */
   async all<T>(
     query: string,
     variables: Record<string, unknown>,
     connection: (data: Record<string, any>) => Connection<T> | null | undefined,
+    maxPage = DEFAULT_PAGE_SIZE,
   ): Promise<T[] | null> {
     const nodes: T[] = [];
+    const first = Math.min(this.pageSize, maxPage);
     let after: string | null = null;
     for (;;) {
-      const page = connection(await this.request(query, { ...variables, first: this.pageSize, after }));
+      const page = connection(await this.request(query, { ...variables, first, after }));
       if (!page) return null;
       for (const edge of page.edges) nodes.push(edge.node);
       if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return nodes;

@@ -3,7 +3,7 @@
 // turned into ids. Commands are thin: one or two GraphQL operations each, through this.
 import { Api, ApiError, DEFAULT_PAGE_SIZE, type Fetch } from "./api.js";
 import { type Env, resolveTarget, type Target } from "./config.js";
-import { type Columns, columnsTable, json, type Out, tagText } from "./output.js";
+import { type Columns, columnsCsv, columnsTable, json, type Out, tagText } from "./output.js";
 
 export type Io = {
   env: Env;
@@ -66,6 +66,7 @@ export type Values = Partial<{
   actor: string;
   since: string;
   until: string;
+  object: string;
 }>;
 
 export class UsageError extends Error {}
@@ -113,11 +114,18 @@ export class Ctx {
     readonly io: Io,
   ) {}
 
-  get jsonOutput(): boolean {
-    if (this.values.json) return true;
+  /** -o: table (the default), json (also --json) or csv (lists only; one result prints as a table). */
+  get format(): "table" | "json" | "csv" {
+    if (this.values.json) return "json";
     const output = this.values.output ?? "table";
-    if (output !== "json" && output !== "table") throw new UsageError(`-o must be json or table, got "${output}"`);
-    return output === "json";
+    if (output !== "json" && output !== "table" && output !== "csv") {
+      throw new UsageError(`-o must be table, json or csv, got "${output}"`);
+    }
+    return output;
+  }
+
+  get jsonOutput(): boolean {
+    return this.format === "json";
   }
 
   target(): Promise<Target> {
@@ -163,16 +171,12 @@ export class Ctx {
     return need(this.args[index], what);
   }
 
-  /** Rows as JSON, or as a table of the -c columns. */
+  /** Rows as JSON, or as a table (or CSV) of the -c columns. */
   print<T>(rows: T[], columns: Columns<T>): void {
-    if (this.jsonOutput) json(this.io.stdout, rows);
-    else
-      columnsTable(
-        this.io.stdout,
-        columns,
-        rows,
-        this.values.column?.flatMap((c) => c.split(",")),
-      );
+    const chosen = this.values.column?.flatMap((c) => c.split(","));
+    if (this.format === "json") json(this.io.stdout, rows);
+    else if (this.format === "csv") columnsCsv(this.io.stdout, columns, rows, chosen);
+    else columnsTable(this.io.stdout, columns, rows, chosen);
   }
 
   printOne<T>(row: T, columns: Columns<T>): void {

@@ -1,5 +1,5 @@
 // How the CLI prints: aligned tables for people (`-c/--column` picks columns), JSON for scripts
-// (`-o json` or `--json`). Only results go to stdout; progress and warnings go to stderr.
+// (`-o json` or `--json`), CSV for spreadsheets (`-o csv`: a header line, RFC 4180 quoting). Only results go to stdout; progress and warnings go to stderr.
 export type Out = { write(text: string): void };
 
 type Cell = string | number | boolean | null | undefined;
@@ -25,21 +25,40 @@ export function json(out: Out, value: unknown): void {
   out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Prints rows as a table of the chosen columns (all of `columns` when none are chosen). */
-export function columnsTable<T>(out: Out, columns: Columns<T>, rows: T[], chosen: string[] | undefined): void {
+/** The chosen columns (all of `columns` when none are chosen), by name, case and dashes ignored. */
+function pick<T>(columns: Columns<T>, chosen: string[] | undefined): string[] {
   const names = Object.keys(columns);
-  const picked = chosen?.length
+  return chosen?.length
     ? chosen.map((wanted) => {
         const found = names.find((name) => name.toLowerCase() === wanted.trim().toLowerCase().replaceAll("-", " "));
         if (!found) throw new ColumnError(`unknown column "${wanted}"; columns: ${names.join(", ").toLowerCase()}`);
         return found;
       })
     : names;
+}
+
+/** Prints rows as a table of the chosen columns (all of `columns` when none are chosen). */
+export function columnsTable<T>(out: Out, columns: Columns<T>, rows: T[], chosen: string[] | undefined): void {
+  const picked = pick(columns, chosen);
   table(
     out,
     picked.map((name) => name.toUpperCase()),
     rows.map((row) => picked.map((name) => (columns[name] as (row: T) => Cell)(row))),
   );
+}
+
+/** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled. */
+export function csvField(cell: Cell): string {
+  const text = cell === null || cell === undefined ? "" : String(cell);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Prints rows as CSV of the chosen columns: a header line (lower-case names, `_` for spaces). */
+export function columnsCsv<T>(out: Out, columns: Columns<T>, rows: T[], chosen: string[] | undefined): void {
+  const picked = pick(columns, chosen);
+  const line = (cells: Cell[]) => `${cells.map(csvField).join(",")}\n`;
+  out.write(line(picked.map((name) => name.replaceAll(" ", "_"))));
+  for (const row of rows) out.write(line(picked.map((name) => (columns[name] as (row: T) => Cell)(row))));
 }
 
 export const tagText = (tags: { key: string; value: string }[]) => tags.map((t) => `${t.key}=${t.value}`).join(",");

@@ -67,12 +67,13 @@ const OPTIONS = {
   actor: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
+  object: { type: "string" },
 } as const;
 
 const GLOBAL_HELP = `Options of every command:
   -O, --org ORG        the organization (else ORGS_API_ORGANIZATION, else the profile's selected one
                        from \`organizations select\`, else the default organization)
-  -o, --output FORMAT  table (default) or json; --json is -o json. JSON alone goes to stdout.
+  -o, --output FORMAT  table (default), json or csv (lists); --json is -o json. Results alone go to stdout.
   -c, --column COL     table columns to show (repeat, or comma-separated)
   --profile NAME       the profile (else ORGS_API_PROFILE, else "default"); one per user or server
   -h, --help           this help

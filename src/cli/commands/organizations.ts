@@ -580,6 +580,57 @@ const auditList: Command = {
   },
 };
 
+// ---- access review ("who can?")
+
+const accessReview: Command = {
+  name: "access review",
+  usage: "access review --action ACTION --object ID [-o csv|json|table]",
+  summary: "every user who may perform ACTION on the object, one row per grant (what allows them)",
+  help: `  --action ACTION   create, read, update, delete, use, start, stop, assign or unassign
+  --object ID       the object's global id (an organization, user, group, template, workspace, ...)
+  Users you may not read are only counted (on stderr). Organization admins and auditors, owners.`,
+  async run(ctx) {
+    const actions = ctx.values.action?.flatMap((a) => a.split(",")) ?? [];
+    if (actions.length !== 1) throw new UsageError("give one --action");
+    const input = {
+      action: (actions[0] as string).toUpperCase(),
+      objectId: need(ctx.values.object, "--object ID"),
+    };
+    let hidden = 0;
+    const users = await (await ctx.api()).all<Row>(
+      `query AccessReview($input: AccessReviewInput!, $first: Int, $after: String) {
+        accessReview(input: $input, first: $first, after: $after) {
+          totalCount hiddenCount pageInfo { hasNextPage endCursor }
+          edges { node { id username email } grants { kind role groupName } } } }`,
+      { input },
+      (d) => {
+        hidden = d.accessReview.hiddenCount;
+        return {
+          ...d.accessReview,
+          edges: d.accessReview.edges.map((e: Row) => ({ node: { ...e.node, grants: e.grants } })),
+        };
+      },
+    );
+    const rows = (users ?? []).flatMap((u) =>
+      u.grants.map((g: Row) => ({
+        username: u.username,
+        email: u.email,
+        kind: g.kind,
+        role: g.role,
+        group: g.groupName ?? null,
+      })),
+    );
+    if (hidden > 0) ctx.note(`${hidden} more user(s) may, whom you may not read (not listed)`);
+    ctx.print(rows, {
+      username: (r) => r.username,
+      email: (r) => r.email,
+      kind: (r) => lower(r.kind),
+      role: (r) => r.role,
+      group: (r) => r.group,
+    });
+  },
+};
+
 export const ORGANIZATION_COMMANDS: Command[] = [
   organizationsCreate,
   organizationsList,
@@ -606,4 +657,5 @@ export const ORGANIZATION_COMMANDS: Command[] = [
   idpSyncShow,
   idpSyncSet,
   auditList,
+  accessReview,
 ];

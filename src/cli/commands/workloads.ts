@@ -224,6 +224,7 @@ async function workspaces(ctx: Ctx, ownerId: string | undefined): Promise<Row[]>
       edges { node { ${WORKSPACE_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
     { org: org?.id, owner: ownerId },
     (d) => d.workspaces,
+    75, // ~240 a row in the query cost
   );
   return rows ?? [];
 }
