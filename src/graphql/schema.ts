@@ -1,4 +1,5 @@
 // Assembles the schema: each module registers its types and fields on the builder when imported.
+import { GraphQLSchema } from "graphql";
 import { builder } from "./builder.js";
 import "../modules/shared/shared.graphql.js";
 import "../modules/node/node.graphql.js";
@@ -17,4 +18,21 @@ import "../modules/templates/template-links.graphql.js";
 import "../modules/roles/organization-roles.graphql.js";
 import "../modules/live/live.graphql.js";
 
-export const schema = builder.toSchema({ sortSchema: false });
+/** The schema's own description (printed above `schema { ... }`): how to authenticate and read it. */
+const SCHEMA_DESCRIPTION = `orgs-api: multi-tenant organizations, members, roles, groups, templates, workspaces and provisioners.
+
+Authentication: send \`Authorization: Bearer <token>\` on every request (and on subscriptions). The token is a
+session token returned by \`login\`, \`loginWithOidc\` or \`createFirstUser\` (while \`needsSetup\` is true), or an
+API token \`oat_<id>_<secret>\` from \`createApiToken\`. Provisioner daemons send \`Provisioner-Key: opk_<id>_<secret>\`
+instead, which works only for the daemon operations. Without credentials only \`viewer\` (null), \`needsSetup\`,
+\`node\`, \`createFirstUser\`, \`login\` and \`loginWithOidc\` answer; a missing, expired or revoked credential is a
+GraphQL error with \`extensions.code: "UNAUTHENTICATED"\`.
+
+Conventions: ids are global Relay ids (opaque strings; \`node(id:)\` loads any of them). An object the viewer may not
+read does not exist (null, or \`NOT_FOUND\`); a field that answers null or [] for lack of a permission says so in its
+description. Mutation refusals a form can show come back in the payload's \`userErrors\`. Times are ISO-8601 UTC.`;
+
+export const schema = new GraphQLSchema({
+  ...builder.toSchema({ sortSchema: false }).toConfig(),
+  description: SCHEMA_DESCRIPTION,
+});

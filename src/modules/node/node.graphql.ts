@@ -10,8 +10,10 @@ builder.queryField("node", (t) =>
   t.field({
     type: builder.nodeInterfaceRef(),
     nullable: true,
+    description:
+      "Any object by its global id (Relay). Null when the id is malformed, names nothing, or names an object the viewer may not read.",
     authScopes: { public: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "A global id, as answered in any `id` field." }) },
     resolve: async (_root, args, ctx) => {
       let decoded: { typename: string; id: string };
       try {

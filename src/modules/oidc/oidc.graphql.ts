@@ -5,6 +5,7 @@ import { AuthPayload } from "../users/users.graphql.js";
 import { loginWithOidc } from "./oidc.service.js";
 
 const LoginWithOidcInput = builder.inputType("LoginWithOidcInput", {
+  description: "An OpenID Connect sign-in.",
   fields: (t) => ({
     idToken: t.string({
       required: true,
@@ -19,7 +20,7 @@ builder.mutationField("loginWithOidc", (t) =>
     description:
       "Verifies the ID token (signature against the provider's JWKS, issuer, audience, expiry), creates or links the user, then runs organization, group and role sync from its claims.",
     authScopes: { public: true },
-    args: { input: t.arg({ type: LoginWithOidcInput, required: true }) },
+    args: { input: t.arg({ type: LoginWithOidcInput, required: true, description: "The ID token." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => loginWithOidc(ctx, input)),
   }),
 );

@@ -4,11 +4,12 @@ import { builder } from "../../graphql/builder.js";
 import { USER_ERROR_CODES, type UserError, UserErrors } from "../../graphql/errors.js";
 
 export const UserErrorType = builder.objectRef<UserError>("UserError").implement({
+  description: "Why a mutation was refused, in terms a form can show next to the input at fault.",
   fields: (t) => ({
     code: t.exposeString("code", {
       description: `Machine-readable, stable: ${USER_ERROR_CODES.join(", ")}.`,
     }),
-    message: t.exposeString("message"),
+    message: t.exposeString("message", { description: "Human-readable explanation (English); may change, match on code." }),
     field: t.stringList({
       nullable: true,
       description: 'Path to the input field at fault, e.g. ["input", "name"].',
@@ -43,20 +44,35 @@ type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer
  */
 export function payloadType<Key extends string, T>(name: string, key: Key, type: ObjectRef<BuilderTypes, T>) {
   return builder.objectRef<Payload<Record<Key, T>>>(name).implement({
+    description: `The result of a mutation: the ${key} it wrote, or the userErrors that refused it.`,
     fields: (t) => ({
       // Pothos cannot resolve its result type for a generic T; the value is T or null.
-      [key]: t.field({ type, nullable: true, resolve: (p) => (p[key] ?? null) as never }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      [key]: t.field({
+        type,
+        nullable: true,
+        description: `The ${key} as written; null when userErrors is not empty.`,
+        resolve: (p) => (p[key] ?? null) as never,
+      }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   });
 }
 
+/** The `userErrors` field of every payload. */
+export const USER_ERRORS_DESCRIPTION = "Why the mutation was refused (nothing was written); empty on success.";
+
 export type DeleteResult = { deletedId?: string | null; userErrors: UserError[] };
 
 export const DeletePayload = builder.objectRef<DeleteResult>("DeletePayload").implement({
+  description: "The result of a delete or remove mutation: the id of what is gone, or the userErrors that refused it.",
   fields: (t) => ({
-    deletedId: t.id({ nullable: true, resolve: (p) => p.deletedId ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    deletedId: t.id({
+      nullable: true,
+      description:
+        "Global id of the deleted object (a removed member: the user's id; a custom role: its name); null when userErrors is not empty.",
+      resolve: (p) => p.deletedId ?? null,
+    }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
   }),
 });
 
@@ -94,6 +110,7 @@ function wholeListLength({ args, edges, pageInfo }: BuiltConnection): number | n
 
 builder.globalConnectionField("totalCount", (t) =>
   t.int({
+    description: "Number of items in the whole list (every page), with the same filters as the page.",
     resolve: (connection) =>
       wholeListLength(connection as BuiltConnection) ??
       (typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount),
