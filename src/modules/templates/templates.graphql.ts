@@ -13,7 +13,13 @@ import { TagInput } from "../provisioners/tags.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as templates from "./templates.service.js";
 
-export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
+export const TemplateRoleEnum = builder.enumType("TemplateRole", {
+  description: "What a template ACL entry grants.",
+  values: {
+    USE: { description: "Read the template and create workspaces from it." },
+    ADMIN: { description: "USE, plus change and delete the template and its ACL." },
+  } as const,
+});
 
 /** Daemons read the versions they import, but only in their own organization. */
 function isProvisionerOf(ctx: Context, organizationId: string): boolean {
@@ -21,6 +27,7 @@ function isProvisionerOf(ctx: Context, organizationId: string): boolean {
 }
 
 export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
+  description: "A version of a template, imported by a provisioner job. Readable by whoever may read its template.",
   id: { field: "id" },
   authScopes: async (version, ctx) =>
     isProvisionerOf(ctx, version.organizationId) ||
@@ -29,34 +36,43 @@ export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
   // Whoever may read a version may see the job that imports it (its job field).
   grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
-    name: t.exposeString("name"),
-    template: t.relation("template", { nullable: true }),
-    dailyCost: t.exposeInt("dailyCost"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    name: t.exposeString("name", { description: "Generated version name, unique in its template." }),
+    template: t.relation("template", {
+      nullable: true,
+      description: "Its template; null when the template was deleted or the viewer may not read it.",
+    }),
+    dailyCost: t.exposeInt("dailyCost", {
+      description: "Quota credits a workspace built from this version consumes per day.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
 
 export const TemplateUserPermissionType = builder.prismaObject("TemplateUserAcl", {
   name: "TemplateUserPermission",
+  description: "A user's entry in a template ACL.",
   fields: (t) => ({
-    user: t.relation("user"),
-    role: t.field({ type: TemplateRoleEnum, resolve: (entry) => entry.role }),
+    user: t.relation("user", { description: "The user." }),
+    role: t.field({ type: TemplateRoleEnum, description: "What the entry grants.", resolve: (entry) => entry.role }),
   }),
 });
 
 /** `group: Group!` is added where the Group type lives. */
 export const TemplateGroupPermissionType = builder.prismaObject("TemplateGroupAcl", {
   name: "TemplateGroupPermission",
+  description: "A group's entry in a template ACL: every member of the group gets the role.",
   fields: (t) => ({
-    groupId: t.id({ resolve: (entry) => globalId("Group", entry.groupId) }),
-    role: t.field({ type: TemplateRoleEnum, resolve: (entry) => entry.role }),
+    groupId: t.id({ description: "Global id of the group.", resolve: (entry) => globalId("Group", entry.groupId) }),
+    role: t.field({ type: TemplateRoleEnum, description: "What the entry grants.", resolve: (entry) => entry.role }),
   }),
 });
 
 const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl").implement({
+  description: "Who may use or administer a template besides what their roles allow.",
   fields: (t) => ({
     users: t.prismaField({
       type: [TemplateUserPermissionType],
+      description: "User entries, by user id.",
       resolve: (query, acl, _args, ctx) =>
         ctx.prisma.templateUserAcl.findMany({
           ...query,
@@ -66,6 +82,7 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
     }),
     groups: t.prismaField({
       type: [TemplateGroupPermissionType],
+      description: "Group entries, by group id (the Everyone group's USE unless disabled).",
       resolve: (query, acl, _args, ctx) =>
         ctx.prisma.templateGroupAcl.findMany({
           ...query,
@@ -80,6 +97,8 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
 export const WORKSPACE_TEMPLATE_GRANT = "workspaceTemplate";
 
 export const TemplateType = builder.prismaNode("Template", {
+  description:
+    "A workspace template of an organization. Readable by role (template admins, organization admins, owners) or through a TemplateAcl entry (the Everyone group's USE by default), and by whoever reads a workspace built from it.",
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need; authorization needs
   // the organization.
@@ -89,8 +108,8 @@ export const TemplateType = builder.prismaNode("Template", {
   // then needs no ACL lookup.
   authScopes: (template) => ({ $granted: WORKSPACE_TEMPLATE_GRANT, template: { template, action: "READ" } }),
   fields: (t) => ({
-    name: t.exposeString("name"),
-    displayName: t.exposeString("displayName"),
+    name: t.exposeString("name", { description: "Unique in its organization (case-insensitive)." }),
+    displayName: t.exposeString("displayName", { description: "Human-readable name; the name when none was given." }),
     description: t.string({
       nullable: true,
       description: "Null when unset.",
@@ -103,9 +122,10 @@ export const TemplateType = builder.prismaNode("Template", {
       select: { icon: true },
       resolve: (template) => unsetAsNull(template.icon),
     }),
-    organization: t.relation("organization"),
+    organization: t.relation("organization", { description: "The organization it belongs to." }),
     activeVersion: t.field({
       type: TemplateVersionType,
+      description: "The version new workspaces are built from.",
       select: { activeVersion: true },
       resolve: (template) => {
         // Set in the transaction that creates the template; only a broken row lacks it.
@@ -113,16 +133,19 @@ export const TemplateType = builder.prismaNode("Template", {
         return template.activeVersion;
       },
     }),
-    createdBy: t.relation("createdBy", { nullable: true }),
+    createdBy: t.relation("createdBy", {
+      nullable: true,
+      description: "The user who created it; null when that user was deleted.",
+    }),
     acl: t.field({
       type: TemplateAclType,
       nullable: true,
-      description: "Null unless the viewer may administer the template.",
+      description: "Null unless the viewer may administer the template (TEMPLATE UPDATE, or an ADMIN ACL entry).",
       authScopes: (template) => ({ template: { template, action: "UPDATE" } }),
       unauthorizedResolver: () => null,
       resolve: (template) => ({ templateId: template.id }),
     }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
 
@@ -131,8 +154,9 @@ export const TemplateConnection = builder.connectionObject(
   {
     type: TemplateType,
     name: "TemplateConnection",
+    description: "A page of templates.",
   },
-  { name: "TemplateEdge" },
+  { name: "TemplateEdge", description: "A template in a page, with its cursor." },
 );
 
 /** The templates a list shows: readable ones, optionally in one organization (by uuid). */
@@ -146,8 +170,9 @@ builder.queryField("templates", (t) =>
     {
       type: "Template",
       cursor: "id",
+      description: "Templates the viewer may read, in every organization.",
       authScopes: { authenticated: true },
-      args: { organizationId: t.arg.id() },
+      args: { organizationId: t.arg.id({ description: "Global id of an organization: only its templates." }) },
       totalCount: async (_root, args, ctx) =>
         ctx.prisma.template.count({
           where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
@@ -167,6 +192,7 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     {
       type: "Template",
       cursor: "id",
+      description: "This organization's templates that the viewer may read (by role or ACL entry).",
       totalCount: async (org, _args, ctx) => ctx.prisma.template.count({ where: await templateListWhere(ctx, org.id) }),
       resolve: async (query, org, _args, ctx) =>
         ctx.prisma.template.findMany({ ...query, where: await templateListWhere(ctx, org.id) }),
@@ -178,12 +204,13 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 // ---- mutations
 
 const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
+  description: "A new template.",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    name: t.string({ required: true }),
-    displayName: t.string(),
-    description: t.string(),
-    icon: t.string(),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    name: t.string({ required: true, description: "Unique in the organization (case-insensitive)." }),
+    displayName: t.string({ description: "Human-readable name; the name when left out." }),
+    description: t.string({ description: "Free text; unset when left out." }),
+    icon: t.string({ description: "An icon URL or path; unset when left out." }),
     dailyCost: t.int({ description: "The daily cost that the template's resources declare; used by quotas." }),
     tags: t.field({
       type: [TagInput],
@@ -197,12 +224,13 @@ const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
 });
 
 const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
+  description: "Changes to a template: only the fields given change.",
   fields: (t) => ({
-    templateId: t.id({ required: true }),
+    templateId: t.id({ required: true, description: "Global id of the template." }),
     name: t.string({ description: "A new name, with the same rules as on creation." }),
-    displayName: t.string(),
-    description: t.string(),
-    icon: t.string(),
+    displayName: t.string({ description: "New display name." }),
+    description: t.string({ description: 'New description; "" unsets it.' }),
+    icon: t.string({ description: 'New icon URL or path; "" unsets it.' }),
     disableEveryoneGroupAccess: t.boolean({
       description: "When true, removes the Everyone group's entry from the ACL; false changes nothing.",
     }),
@@ -210,25 +238,32 @@ const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
 });
 
 const DeleteTemplateInput = builder.inputType("DeleteTemplateInput", {
-  fields: (t) => ({ templateId: t.id({ required: true }) }),
+  description: "The template to delete.",
+  fields: (t) => ({ templateId: t.id({ required: true, description: "Global id of the template." }) }),
 });
 
 const TemplateUserPermissionInput = builder.inputType("TemplateUserPermissionInput", {
+  description: "Sets or removes a user's ACL entry.",
   fields: (t) => ({
-    userId: t.id({ required: true }),
+    userId: t.id({ required: true, description: "Global id of the user." }),
     role: t.field({ type: TemplateRoleEnum, description: "Null removes the user's entry." }),
   }),
 });
 
 const TemplateGroupPermissionInput = builder.inputType("TemplateGroupPermissionInput", {
-  fields: (t) => ({ groupId: t.id({ required: true }), role: t.field({ type: TemplateRoleEnum }) }),
+  description: "Sets or removes a group's ACL entry.",
+  fields: (t) => ({
+    groupId: t.id({ required: true, description: "Global id of the group." }),
+    role: t.field({ type: TemplateRoleEnum, description: "Null removes the group's entry." }),
+  }),
 });
 
 const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
+  description: "Changes to a template ACL: the entries listed are set or removed, the others stay.",
   fields: (t) => ({
-    templateId: t.id({ required: true }),
-    users: t.field({ type: [TemplateUserPermissionInput] }),
-    groups: t.field({ type: [TemplateGroupPermissionInput] }),
+    templateId: t.id({ required: true, description: "Global id of the template." }),
+    users: t.field({ type: [TemplateUserPermissionInput], description: "User entries to set or remove." }),
+    groups: t.field({ type: [TemplateGroupPermissionInput], description: "Group entries to set or remove." }),
   }),
 });
 
@@ -240,7 +275,7 @@ builder.mutationFields((t) => ({
     description:
       "Creates the template and its first version, whose import job a provisioner of the organization must run before workspaces can use it.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
+    args: { input: t.arg({ type: CreateTemplateInput, required: true, description: "The template." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.createTemplate(ctx, input)),
   }),
   updateTemplate: t.field({
@@ -248,7 +283,7 @@ builder.mutationFields((t) => ({
     description:
       "Changes the template's name, display name, description, icon or Everyone access. Template admins only.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateTemplateInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTemplateInput, required: true, description: "The changes." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
   }),
   deleteTemplate: t.field({
@@ -256,13 +291,14 @@ builder.mutationFields((t) => ({
     description:
       "Deletes the template (TEMPLATE_IN_USE while workspaces that are not deleted use it); its pending jobs are canceled and its name is free again.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: DeleteTemplateInput, required: true }) },
+    args: { input: t.arg({ type: DeleteTemplateInput, required: true, description: "The template." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     type: TemplatePayload,
+    description: "Needs TEMPLATE UPDATE on the template (template admins, or an ADMIN ACL entry).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateTemplateAclInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTemplateAclInput, required: true, description: "The entries." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplateAcl(ctx, input)),
   }),
 }));
