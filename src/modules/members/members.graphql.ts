@@ -94,10 +94,12 @@ const groupsOfMember = requestBatch<MemberKey, Group[]>(
 );
 
 export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
+  description:
+    "A user's membership of an organization, with their roles there. Readable by whoever may read the organization's members (every member may).",
   authScopes: (member, ctx) => permissionScopes(ctx, { action: "READ", ...memberObject(member) }),
   fields: (t) => ({
-    user: t.relation("user"),
-    organization: t.relation("organization"),
+    user: t.relation("user", { description: "The member." }),
+    organization: t.relation("organization", { description: "The organization." }),
     roles: t.field({
       type: [RoleType],
       description: "Explicitly granted organization roles; organization-member is implied and not listed.",
@@ -111,7 +113,7 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
       // Batched across the list; relations below a group are loaded by plugin-prisma's fallback.
       resolve: (_query, member, _args, ctx) => groupsOfMember(ctx, member),
     }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user joined." }),
   }),
 });
 
@@ -124,7 +126,8 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     {
       type: "OrganizationMember",
       cursor: "organizationId_userId",
-      description: "Empty unless the viewer may read this organization's members.",
+      description:
+        "The organization's members, oldest first. Empty (totalCount 0) unless the viewer may read this organization's members (ORGANIZATION_MEMBER READ: every member may).",
       authScopes: membersGuard,
       unauthorizedResolver: emptyConnection,
       totalCount: (org, _args, ctx) => ctx.prisma.organizationMember.count({ where: { organizationId: org.id } }),
@@ -135,13 +138,15 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
           orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
         }),
     },
-    { name: "OrganizationMemberConnection" },
-    { name: "OrganizationMemberEdge" },
+    { name: "OrganizationMemberConnection", description: "A page of organization members." },
+    { name: "OrganizationMemberEdge", description: "A member in a page, with its cursor." },
   ),
   member: t.prismaField({
     type: OrganizationMemberType,
     nullable: true,
-    args: { userId: t.arg.id({ required: true }) },
+    description:
+      "The membership of this user; null when the user is not a member, or the viewer may not read this organization's members.",
+    args: { userId: t.arg.id({ required: true, description: "Global id of the user." }) },
     authScopes: membersGuard,
     unauthorizedResolver: () => null,
     resolve: async (query, org, args, ctx) => {
@@ -158,14 +163,22 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 // ---- mutations
 
 const OrganizationMemberInput = builder.inputType("OrganizationMemberInput", {
-  fields: (t) => ({ organizationId: t.id({ required: true }), userId: t.id({ required: true }) }),
+  description: "A user and an organization.",
+  fields: (t) => ({
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    userId: t.id({ required: true, description: "Global id of the user." }),
+  }),
 });
 
 const UpdateOrganizationMemberRolesInput = builder.inputType("UpdateOrganizationMemberRolesInput", {
+  description: "The complete set of explicit organization roles of a member.",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    userId: t.id({ required: true }),
-    roles: t.stringList({ required: true }),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    userId: t.id({ required: true, description: "Global id of the member's user." }),
+    roles: t.stringList({
+      required: true,
+      description: "Organization role names, built-in or custom (see Organization.roles); replaces the member's roles.",
+    }),
   }),
 });
 
@@ -174,8 +187,10 @@ const OrganizationMemberPayload = payloadType("OrganizationMemberPayload", "memb
 builder.mutationFields((t) => ({
   addOrganizationMember: t.field({
     type: OrganizationMemberPayload,
+    description:
+      "Adds an existing user to the organization with no explicit roles (ORGANIZATION_MEMBER CREATE there: organization admins and user admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: OrganizationMemberInput, required: true }) },
+    args: { input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.addOrganizationMember(ctx, input)),
   }),
   removeOrganizationMember: t.field({
@@ -183,14 +198,16 @@ builder.mutationFields((t) => ({
     description:
       "Removes the membership with its roles and group memberships; the user's workspaces stay. deletedId is the user's id.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: OrganizationMemberInput, required: true }) },
+    args: { input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.removeOrganizationMember(ctx, input)),
   }),
   updateOrganizationMemberRoles: t.field({
     type: OrganizationMemberPayload,
     description: "Replaces the member's explicit organization roles.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateOrganizationMemberRolesInput, required: true }) },
+    args: {
+      input: t.arg({ type: UpdateOrganizationMemberRolesInput, required: true, description: "The member and roles." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.updateOrganizationMemberRoles(ctx, input)),
   }),
 }));
