@@ -82,14 +82,21 @@ export const builder = new SchemaBuilder<{
     // Descriptions of what the relay plugin generates (Node, PageInfo, connection arguments, edges).
     nodeTypeOptions: { description: "An object with a global id, loadable with `node(id:)`." },
     idFieldOptions: {
-      description: "Global Relay id (opaque; encodes the type and the row's UUID). Use it with `node(id:)` and as input ids.",
+      description:
+        "Global Relay id (opaque; encodes the type and the row's UUID). Use it with `node(id:)` and as input ids.",
     },
-    pageInfoTypeOptions: { description: "Where a page sits in its list, and the cursors to fetch the next or previous page." },
-    hasNextPageFieldOptions: { description: "True when more items follow this page (paginating forward with `first`)." },
+    pageInfoTypeOptions: {
+      description: "Where a page sits in its list, and the cursors to fetch the next or previous page.",
+    },
+    hasNextPageFieldOptions: {
+      description: "True when more items follow this page (paginating forward with `first`).",
+    },
     hasPreviousPageFieldOptions: {
       description: "True when more items precede this page (paginating backward with `last`).",
     },
-    startCursorFieldOptions: { description: "Cursor of the page's first item, for `before`; null when the page is empty." },
+    startCursorFieldOptions: {
+      description: "Cursor of the page's first item, for `before`; null when the page is empty.",
+    },
     endCursorFieldOptions: { description: "Cursor of the page's last item, for `after`; null when the page is empty." },
     pageInfoFieldOptions: { description: "Cursors and whether more pages exist." },
     edgesFieldOptions: { description: "The page's items, in the list's order, each with its cursor." },
@@ -102,7 +109,9 @@ export const builder = new SchemaBuilder<{
       description: `Page size counted from the end (or from \`before\`); at most ${MAX_PAGE_SIZE}.`,
     },
     afterArgOptions: { description: "Return items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)." },
-    beforeArgOptions: { description: "Return items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)." },
+    beforeArgOptions: {
+      description: "Return items before this cursor (an edge's `cursor` or `pageInfo.startCursor`).",
+    },
   },
 });
 

@@ -1,5 +1,6 @@
 // Assembles the schema: each module registers its types and fields on the builder when imported.
-import { GraphQLSchema } from "graphql";
+import { GraphQLSchema, isObjectType } from "graphql";
+import { TOTAL_COUNT_DESCRIPTION } from "../modules/shared/shared.graphql.js";
 import { builder } from "./builder.js";
 import "../modules/shared/shared.graphql.js";
 import "../modules/node/node.graphql.js";
@@ -36,3 +37,12 @@ export const schema = new GraphQLSchema({
   ...builder.toSchema({ sortSchema: false }).toConfig(),
   description: SCHEMA_DESCRIPTION,
 });
+
+// plugin-prisma adds its own totalCount field (no description option) to the connections a
+// prismaConnection field defines inline; describe it like the shared one.
+for (const type of Object.values(schema.getTypeMap())) {
+  const totalCount = isObjectType(type) ? type.getFields().totalCount : undefined;
+  if (totalCount?.extensions?.pothosPrismaTotalCount && !totalCount.description) {
+    totalCount.description = TOTAL_COUNT_DESCRIPTION;
+  }
+}

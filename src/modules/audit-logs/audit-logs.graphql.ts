@@ -35,7 +35,8 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
     organization: t.prismaField({
       type: OrganizationType,
       nullable: true,
-      description: "The organization it happened in; null for site-wide entries, when deleted, or not readable by the viewer.",
+      description:
+        "The organization it happened in; null for site-wide entries, when deleted, or not readable by the viewer.",
       // No foreign key: the organization may be gone, or not readable by the viewer.
       authScopes: (log, _args, ctx) =>
         log.organizationId !== null &&
@@ -50,7 +51,8 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
     }),
     requestId: t.exposeString("requestId", {
       nullable: true,
-      description: "The x-request-id of the HTTP request that made it, to correlate with logs; null when not made by a request.",
+      description:
+        "The x-request-id of the HTTP request that made it, to correlate with logs; null when not made by a request.",
     }),
   }),
 });

@@ -55,7 +55,8 @@ const OrganizationSyncSettingsType = builder.objectRef<OrganizationSyncView>("Or
 });
 
 const GroupSyncSettingsType = builder.objectRef<GroupSyncView>("GroupSyncSettings").implement({
-  description: "Per organization: which groups an OIDC member belongs to, from a claim of the ID token, at each sign-in.",
+  description:
+    "Per organization: which groups an OIDC member belongs to, from a claim of the ID token, at each sign-in.",
   fields: (t) => ({
     field: t.exposeString("field", { description: "The claim to read; empty disables group sync." }),
     mapping: t.field({
@@ -74,7 +75,8 @@ const GroupSyncSettingsType = builder.objectRef<GroupSyncView>("GroupSyncSetting
 });
 
 const RoleSyncSettingsType = builder.objectRef<RoleSyncView>("RoleSyncSettings").implement({
-  description: "Per organization: which organization roles an OIDC member holds, from a claim of the ID token, at each sign-in.",
+  description:
+    "Per organization: which organization roles an OIDC member holds, from a claim of the ID token, at each sign-in.",
   fields: (t) => ({
     field: t.exposeString("field", { description: "The claim to read; empty disables role sync." }),
     mapping: t.field({
@@ -135,7 +137,10 @@ const UpdateOrganizationSyncSettingsInput = builder.inputType("UpdateOrganizatio
       required: true,
       description: "Claim values to organization global ids.",
     }),
-    assignDefault: t.boolean({ required: true, description: "Whether every OIDC user also joins the default organization." }),
+    assignDefault: t.boolean({
+      required: true,
+      description: "Whether every OIDC user also joins the default organization.",
+    }),
   }),
 });
 

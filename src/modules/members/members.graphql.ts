@@ -190,7 +190,9 @@ builder.mutationFields((t) => ({
     description:
       "Adds an existing user to the organization with no explicit roles (ORGANIZATION_MEMBER CREATE there: organization admins and user admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }) },
+    args: {
+      input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.addOrganizationMember(ctx, input)),
   }),
   removeOrganizationMember: t.field({
@@ -198,7 +200,9 @@ builder.mutationFields((t) => ({
     description:
       "Removes the membership with its roles and group memberships; the user's workspaces stay. deletedId is the user's id.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }) },
+    args: {
+      input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.removeOrganizationMember(ctx, input)),
   }),
   updateOrganizationMemberRoles: t.field({

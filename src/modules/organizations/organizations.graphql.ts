@@ -92,7 +92,8 @@ builder.queryFields((t) => ({
   organization: t.prismaField({
     type: OrganizationType,
     nullable: true,
-    description: "The organization with this name (case-insensitive); null when none exists or the viewer may not read it.",
+    description:
+      "The organization with this name (case-insensitive); null when none exists or the viewer may not read it.",
     authScopes: { authenticated: true },
     args: { name: t.arg.string({ required: true, description: "The organization's name (not its display name)." }) },
     resolve: async (query, _root, args, ctx) => {

@@ -129,7 +129,8 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
     organization: t.field({
       type: OrganizationType,
       nullable: true,
-      description: "The organization of an organization role; null for site roles, and when the viewer may not read it.",
+      description:
+        "The organization of an organization role; null for site roles, and when the viewer may not read it.",
       authScopes: (role, _args, ctx) =>
         role.organizationId === null ||
         permissionScopes(ctx, { action: "READ", ...organizationObject({ id: role.organizationId }) }),

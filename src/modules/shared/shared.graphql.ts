@@ -9,7 +9,9 @@ export const UserErrorType = builder.objectRef<UserError>("UserError").implement
     code: t.exposeString("code", {
       description: `Machine-readable, stable: ${USER_ERROR_CODES.join(", ")}.`,
     }),
-    message: t.exposeString("message", { description: "Human-readable explanation (English); may change, match on code." }),
+    message: t.exposeString("message", {
+      description: "Human-readable explanation (English); may change, match on code.",
+    }),
     field: t.stringList({
       nullable: true,
       description: 'Path to the input field at fault, e.g. ["input", "name"].',
@@ -53,7 +55,11 @@ export function payloadType<Key extends string, T>(name: string, key: Key, type:
         description: `The ${key} as written; null when userErrors is not empty.`,
         resolve: (p) => (p[key] ?? null) as never,
       }),
-      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 }
@@ -108,9 +114,13 @@ function wholeListLength({ args, edges, pageInfo }: BuiltConnection): number | n
   return reachesOtherEnd ? null : edges.length;
 }
 
+/** Also given (src/graphql/schema.ts) to the totalCount fields plugin-prisma adds to inline connections. */
+export const TOTAL_COUNT_DESCRIPTION =
+  "Number of items in the whole list (every page), with the same filters as the page.";
+
 builder.globalConnectionField("totalCount", (t) =>
   t.int({
-    description: "Number of items in the whole list (every page), with the same filters as the page.",
+    description: TOTAL_COUNT_DESCRIPTION,
     resolve: (connection) =>
       wholeListLength(connection as BuiltConnection) ??
       (typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount),

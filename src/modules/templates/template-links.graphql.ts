@@ -13,7 +13,9 @@ builder.prismaObjectField(WorkspaceBuildType, "job", (t) =>
   t.relation("job", { type: ProvisionerJobType, description: "The provisioner job that runs this build." }),
 );
 
-builder.prismaObjectField(TemplateGroupPermissionType, "group", (t) => t.relation("group", { description: "The group." }));
+builder.prismaObjectField(TemplateGroupPermissionType, "group", (t) =>
+  t.relation("group", { description: "The group." }),
+);
 
 builder.objectFields(AcquiredJobType, (t) => ({
   templateVersion: t.field({

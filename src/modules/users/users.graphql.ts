@@ -373,7 +373,11 @@ const CreateApiTokenPayload = builder
         description: "The created token; null when userErrors is not empty.",
         resolve: (p) => p.apiToken ?? null,
       }),
-      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 
@@ -408,8 +412,7 @@ builder.mutationFields((t) => ({
   }),
   updateUserSiteRoles: t.field({
     type: UserPayload,
-    description:
-      "Needs ASSIGN_ROLE ASSIGN/UNASSIGN for the roles added/removed (owners; user admins for some roles).",
+    description: "Needs ASSIGN_ROLE ASSIGN/UNASSIGN for the roles added/removed (owners; user admins for some roles).",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateUserSiteRolesInput, required: true, description: "The user and roles." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.updateUserSiteRoles(ctx, input)),

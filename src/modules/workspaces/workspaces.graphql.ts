@@ -30,7 +30,8 @@ export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
 const INT_MAX = 2 ** 31 - 1;
 
 export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQuota").implement({
-  description: "A member's workspace quota in an organization, in credits per day: a build is refused when it would exceed the budget.",
+  description:
+    "A member's workspace quota in an organization, in credits per day: a build is refused when it would exceed the budget.",
   fields: (t) => ({
     creditsConsumed: t.int({
       description:
@@ -199,7 +200,10 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
   description: "A new workspace, started from a template's active version.",
   fields: (t) => ({
-    templateId: t.id({ required: true, description: "Global id of the template; the workspace is in its organization." }),
+    templateId: t.id({
+      required: true,
+      description: "Global id of the template; the workspace is in its organization.",
+    }),
     name: t.string({ required: true, description: "Unique among the owner's workspaces." }),
     ownerId: t.id({ description: "Defaults to the viewer." }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
@@ -230,7 +234,9 @@ builder.mutationFields((t) => ({
     description:
       "Queues a START, STOP or DELETE build (WORKSPACE START/STOP/DELETE on the workspace: its owner, organization admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: WorkspaceTransitionInput, required: true, description: "The workspace and transition." }) },
+    args: {
+      input: t.arg({ type: WorkspaceTransitionInput, required: true, description: "The workspace and transition." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.transitionWorkspace(ctx, input)),
   }),
 }));
