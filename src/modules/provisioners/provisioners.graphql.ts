@@ -206,7 +206,7 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     lastSeenAt: t.expose("lastSeenAt", {
       type: "DateTime",
       nullable: true,
-      description: "Its last request (registration, acquire, heartbeat, completion); null if never seen.",
+      description: "When the daemon last contacted the service (registering again doubles as its heartbeat); null if never seen.",
     }),
     status: t.field({
       type: ProvisionerDaemonStatusEnum,

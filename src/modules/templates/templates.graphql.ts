@@ -36,7 +36,7 @@ export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
   // Whoever may read a version may see the job that imports it (its job field).
   grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
-    name: t.exposeString("name", { description: "Generated version name, unique in its template." }),
+    name: t.exposeString("name", { description: "The version's name." }),
     template: t.relation("template", {
       nullable: true,
       description: "Its template; null when the template was deleted or the viewer may not read it.",
