@@ -75,7 +75,7 @@ export const GroupType = builder.prismaNode("Group", {
       UserConnection,
     ),
     totalMemberCount: t.int({
-      description: "0 unless the viewer may read this organization's group members.",
+      description: "0 unless the viewer may read this organization's group members (GROUP_MEMBER READ).",
       authScopes: groupMembersGuard,
       unauthorizedResolver: () => 0,
       resolve: (group, _args, ctx) => countGroupMembers(ctx, group),

@@ -91,7 +91,8 @@ builder.queryField("organizationSyncSettings", (t) =>
   t.field({
     type: OrganizationSyncSettingsType,
     nullable: true,
-    description: "Null unless the viewer may read IdP sync settings (owner, user-admin).",
+    description:
+      "Null unless the viewer may read IdP sync settings site-wide (IDPSYNC_SETTINGS READ: owner, user-admin).",
     authScopes: (_root, _args, ctx) => permissionScopes(ctx, { action: "READ", type: "IDPSYNC_SETTINGS" }),
     // Refused signed-in viewers get null; anyone else the UNAUTHENTICATED error scope-auth made.
     unauthorizedResolver: (_root, _args, ctx, _info, error) => {
@@ -113,14 +114,16 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
   groupSyncSettings: t.field({
     type: GroupSyncSettingsType,
     nullable: true,
-    description: "Null unless the viewer may read IdP sync settings here.",
+    description:
+      "Null unless the viewer may read IdP sync settings here (IDPSYNC_SETTINGS READ: organization admins and user admins, site user admins, owners).",
     ...SYNC_SETTINGS_GUARD,
     resolve: (org, _args, ctx) => readGroupSyncSettings(ctx.prisma, org.id),
   }),
   roleSyncSettings: t.field({
     type: RoleSyncSettingsType,
     nullable: true,
-    description: "Null unless the viewer may read IdP sync settings here.",
+    description:
+      "Null unless the viewer may read IdP sync settings here (IDPSYNC_SETTINGS READ: organization admins and user admins, site user admins, owners).",
     ...SYNC_SETTINGS_GUARD,
     resolve: (org, _args, ctx) => readRoleSyncSettings(ctx.prisma, org.id),
   }),

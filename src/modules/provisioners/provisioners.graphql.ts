@@ -191,7 +191,8 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     key: t.prismaField({
       type: ProvisionerKeyType,
       nullable: true,
-      description: "Null unless the viewer may read the organization's provisioner keys.",
+      description:
+        "The key it authenticates with; null when the key was deleted, or unless the viewer may read the organization's provisioner keys (PROVISIONER_DAEMON CREATE).",
       authScopes: (daemon, _args, ctx) => daemon.keyId !== null && keyListScopes(ctx, daemon.organizationId),
       unauthorizedResolver: () => null,
       resolve: (query, daemon, _args, ctx) =>
@@ -206,7 +207,8 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     lastSeenAt: t.expose("lastSeenAt", {
       type: "DateTime",
       nullable: true,
-      description: "When the daemon last contacted the service (registering again doubles as its heartbeat); null if never seen.",
+      description:
+        "When the daemon last contacted the service (registering again doubles as its heartbeat); null if never seen.",
     }),
     status: t.field({
       type: ProvisionerDaemonStatusEnum,
@@ -256,7 +258,8 @@ function jobsWhere(organizationId: string, status: readonly JobStatus[] | null |
 builder.prismaObjectFields(OrganizationType, (t) => ({
   provisionerKeys: t.prismaField({
     type: [ProvisionerKeyType],
-    description: "Empty unless the viewer may create provisioner keys here; never a secret.",
+    description:
+      "The organization's provisioner keys, by name; never a secret. Empty unless the viewer may create provisioner keys here (PROVISIONER_DAEMON CREATE: organization and template admins, owners).",
     authScopes: (org, _args, ctx) => keyListScopes(ctx, org.id),
     unauthorizedResolver: () => [],
     resolve: (query, org, _args, ctx) =>
