@@ -1,6 +1,8 @@
 // Every type, field, argument, enum value and input field of the schema is described: a UI team
 // reads the schema (GraphiQL, codegen) as its manual.
 import {
+  buildSchema,
+  type GraphQLSchema,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
@@ -14,7 +16,7 @@ import { schema } from "../../src/graphql/schema.js";
 const described = (description: string | null | undefined) => (description ?? "").trim().length > 0;
 
 /** The schema coordinates (`Type.field(arg:)`, `Enum.VALUE`) that have no description. */
-function undocumented(): string[] {
+function undocumented(schema: GraphQLSchema): string[] {
   const missing: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
@@ -45,6 +47,21 @@ describe("schema descriptions", () => {
   });
 
   it("describe every type, field, argument, enum value and input field", () => {
-    expect(undocumented()).toEqual([]);
+    expect(undocumented(schema)).toEqual([]);
+  });
+
+  it("are checked on every kind of schema element (the walk finds each one missing)", () => {
+    const sample = buildSchema(`
+      """Described."""
+      type Query {
+        """Described."""
+        a("""Described.""" x: Int, y: Int): Kind
+        b(input: In): Int
+      }
+      enum Kind { """Described.""" ONE TWO }
+      """Described."""
+      input In { """Described.""" p: Int, q: Int }
+    `);
+    expect(undocumented(sample)).toEqual(["Query.a(y:)", "Query.b", "Query.b(input:)", "Kind", "Kind.TWO", "In.q"]);
   });
 });
