@@ -134,5 +134,5 @@ builder.scalarType("DateTime", {
 builder.queryType({ description: "Reads. Lists are Relay connections filtered by what the viewer may read." });
 builder.mutationType({
   description:
-    "Writes. Refusals a form can show (validation, conflicts, missing permission) come back as the payload's `userErrors`, not as GraphQL errors.",
+    'Writes. Refusals a form can show (validation, name conflicts, rules) come back as the payload\'s `userErrors`; a missing permission is a GraphQL error with `extensions.code: "FORBIDDEN"` (and `resource`, `action`), an object the viewer may not read `NOT_FOUND`.',
 });

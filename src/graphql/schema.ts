@@ -31,7 +31,8 @@ GraphQL error with \`extensions.code: "UNAUTHENTICATED"\`.
 
 Conventions: ids are global Relay ids (opaque strings; \`node(id:)\` loads any of them). An object the viewer may not
 read does not exist (null, or \`NOT_FOUND\`); a field that answers null or [] for lack of a permission says so in its
-description. Mutation refusals a form can show come back in the payload's \`userErrors\`. Times are ISO-8601 UTC.`;
+description. Mutation refusals a form can show come back in the payload's \`userErrors\`; a missing permission is a
+GraphQL error with \`extensions.code: "FORBIDDEN"\`. Times are ISO-8601 UTC.`;
 
 export const schema = new GraphQLSchema({
   ...builder.toSchema({ sortSchema: false }).toConfig(),
