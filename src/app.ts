@@ -1,9 +1,12 @@
 // createApp wires configuration, database and schema into a Yoga instance. The server and the
 // tests both use it; tests pass their own database.
 
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema, getOperationAST } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import type { KnownActor } from "./auth/actor.js";
+import { CREDENTIAL_CHANGES, CredentialCache } from "./auth/credential-cache.js";
 import { SessionTokens } from "./auth/session-tokens.js";
+import type { Subject } from "./authz/evaluator.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context } from "./context.js";
 import type { Database } from "./db/database.js";
@@ -100,6 +103,20 @@ function bodyLimitPlugin(max: number): Plugin {
   };
 }
 
+/**
+ * A mutation answers only once this instance has dropped the credentials its writes changed, so
+ * the client's next request (a logged-out session, a revoked token) is refused here at once.
+ */
+function settleCredentialsPlugin(credentials: { settle(): Promise<void> }): Plugin {
+  return {
+    onExecute: ({ args }) => {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== "mutation") return;
+      return { onExecuteDone: () => credentials.settle() };
+    },
+  };
+}
+
 export function createApp({
   db,
   config,
@@ -113,7 +130,29 @@ export function createApp({
   schema?: GraphQLSchema;
 }): App {
   const live = createLiveEvents({ prisma: db.prisma, redisUrl: config.redisUrl, log });
-  const deps: AppDeps = { prisma: db.prisma, config, log, sessionTokens: new SessionTokens(db.prisma), live };
+  const credentials = new CredentialCache<Subject, KnownActor>({
+    ttlMs: config.credentialCacheSeconds * 1000,
+    maxEntries: 10_000,
+  });
+  const credentialChanges =
+    config.credentialCacheSeconds > 0
+      ? db.listen(CREDENTIAL_CHANGES, {
+          message: (payload) => credentials.invalidate(payload),
+          ready: (settle) => credentials.resume(settle),
+          lost: () => {
+            credentials.suspend();
+            log.warn("credential change notifications interrupted; not caching credentials until reconnected");
+          },
+        })
+      : null;
+  const deps: AppDeps = {
+    prisma: db.prisma,
+    config,
+    log,
+    sessionTokens: new SessionTokens(db.prisma),
+    live,
+    credentials,
+  };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
     log.warn("rate-limit store unavailable; not limiting", { error }),
   );
@@ -146,16 +185,17 @@ export function createApp({
       requestIdPlugin,
       healthPlugin(db, log),
       // SCIM answers its own errors (size limit included) in SCIM's format.
-      scimPlugin({ prisma: db.prisma, config, log, limiter }),
+      scimPlugin({ prisma: db.prisma, config, log, limiter, credentials }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
+      settleCredentialsPlugin(credentials),
     ],
   });
   return {
     yoga,
     deps,
     close: async () => {
-      await Promise.all([limiter.close(), live.close()]);
+      await Promise.all([limiter.close(), live.close(), credentialChanges?.close()]);
     },
   };
 }

@@ -1,5 +1,6 @@
 // Configuration is read from the environment once, validated, and frozen. A bad value stops
 // the process at start with a message that names the variable and what it expected.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 export type Config = Readonly<{
@@ -35,12 +36,18 @@ export type Config = Readonly<{
   redisUrl: string | undefined;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** How long a verified credential is remembered in process (0: not at all); changes drop it at once. */
+  credentialCacheSeconds: number;
   /** A provisioner daemon not seen for this long is OFFLINE. */
   provisionerStaleSeconds: number;
   /** A RUNNING job whose daemon has not been seen for this long is failed by the reaper. */
   provisionerJobTimeoutSeconds: number;
   /** A PENDING job no daemon acquired within this long is failed by the reaper (Coder: 30 minutes). */
   provisionerPendingTimeoutSeconds: number;
+  /** Daemons not seen for this many days are removed by the reaper (Coder prunes after 7). */
+  provisionerDaemonPruneDays: number;
+  /** The server's version (package.json); daemons of another major version are reported as mismatched. */
+  serverVersion: string;
   /** OpenID Connect login; null when OIDC_ISSUER_URL is unset. */
   oidc: OidcConfig | null;
   /** Bearer key of the SCIM 2.0 endpoint; SCIM is off (404) when unset. */
@@ -64,6 +71,12 @@ export type OidcConfig = Readonly<{
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
+
+/** package.json's version (src/config.ts and dist/config.js both sit one level below it). */
+function serverVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -214,10 +227,13 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     redisUrl: redisUrl(env),
     trustProxy: boolean(env, "TRUST_PROXY", false),
+    credentialCacheSeconds: integer(env, "CREDENTIAL_CACHE_SECONDS", 300, 0, 86400),
     oidc: oidcConfig(env),
     scimApiKey: scimApiKey(env),
     provisionerStaleSeconds: integer(env, "PROVISIONER_STALE_SECONDS", 90, 1, 86400),
     provisionerJobTimeoutSeconds: integer(env, "PROVISIONER_JOB_TIMEOUT_SECONDS", 300, 1, 604800),
     provisionerPendingTimeoutSeconds: integer(env, "PROVISIONER_PENDING_TIMEOUT_SECONDS", 1800, 1, 604800),
+    provisionerDaemonPruneDays: integer(env, "PROVISIONER_DAEMON_PRUNE_DAYS", 7, 1, 3650),
+    serverVersion: serverVersion(),
   });
 }

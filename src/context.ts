@@ -3,8 +3,10 @@
 // the request.
 import { RequestCache } from "@pothos/plugin-scope-auth";
 import type { YogaInitialContext } from "graphql-yoga";
-import { type Actor, resolveActor } from "./auth/actor.js";
+import { type Actor, type KnownActor, resolveActor } from "./auth/actor.js";
+import type { CredentialCache } from "./auth/credential-cache.js";
 import type { SessionTokens } from "./auth/session-tokens.js";
+import type { Subject } from "./authz/evaluator.js";
 import { loadSubject } from "./authz/subject-loader.js";
 import { createViewer, type Viewer } from "./authz/viewer.js";
 import type { Config } from "./config.js";
@@ -21,6 +23,8 @@ export type AppDeps = {
   sessionTokens: SessionTokens;
   /** Live-update events: services publish after their writes commit; subscriptions listen. */
   live: LiveEvents;
+  /** Verified credentials and their subjects, remembered across requests until a row behind them changes. */
+  credentials: CredentialCache<Subject, KnownActor>;
 };
 
 export type Context = AppDeps & {
@@ -44,9 +48,10 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
   const { request } = initial;
   const requestId = requestIdOf(request);
   const log = deps.log.child({ requestId });
-  const actor = await resolveActor(request.headers, {
+  const { actor, credentialKey } = await resolveActor(request.headers, {
     prisma: deps.prisma,
     sessionTokens: deps.sessionTokens,
+    credentials: deps.credentials,
     onBackgroundError: (error) => log.warn("background write failed", { error }),
   });
   const viewer = createViewer({
@@ -54,7 +59,12 @@ export async function buildContext(initial: YogaInitialContext, deps: AppDeps): 
     replaceActor: (actor) => {
       ctx.actor = actor;
     },
-    loadSubject: (user) => loadSubject(deps.prisma, user.user, user.memberships),
+    // The credential's remembered subject, while the actor is still the credential's own (not
+    // after a sign-in, nor after `reset` dropped its memberships).
+    loadSubject: (user) => {
+      const load = () => loadSubject(deps.prisma, user.user, user.memberships);
+      return user === actor ? deps.credentials.subject(credentialKey, load) : load();
+    },
     // Scope-auth remembers scope outcomes for the request; they were the old subject's.
     onReset: () => RequestCache.clearForContext(ctx),
   });

@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   });
   const app = createApp({ db, config, log });
   const { yoga } = app;
-  const stopReaper = startStaleJobReaper(db.prisma, config, log, app.deps.live.jobsChanged);
+  const { live } = app.deps;
+  const stopReaper = startStaleJobReaper(db.prisma, config, log, live.jobsChanged, (organizationIds) => {
+    for (const organizationId of organizationIds) live.daemonsChanged(organizationId);
+  });
 
   const server = createServer((req, res) => {
     const begin = performance.now();

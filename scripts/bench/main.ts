@@ -3,17 +3,20 @@
 // child process (autocannon, every response checked): first as fast as 8 connections go
 // (requests/s, CPU ms and SQL statements per request, peak RSS), then at a fixed rate of half
 // that (p50/p99 latency without coordinated omission). Then measures scope-auth's cost on W2
-// (auth-overhead.ts). Prints the table and the ratios; exits 1 if any response was wrong or any
-// request never finished.
+// (auth-overhead.ts), and the pipeline floor: signed-in `{ __typename }` against a bare
+// `createYoga` on the same set-up, in alternating rounds. Prints the table and the ratios; exits 1
+// if any response was wrong or any request never finished. The comparison with PostGraphile on the
+// same data is `npm run bench:peer` (../shared/bench-peer).
 // Env: BENCH_DATABASES (default "postgres,pglite"), BENCH_SCALES (default "1000,10000,100000"),
 // BENCH_SECONDS (per load run, default 5), BENCH_AUTH_ROUNDS (default 6), BENCH_WORKLOADS (default
 // all: W0,W1,W2/100,W2/1000,W3,W4,W5), BENCH_DATABASE_URL.
 
+import type { Database } from "../../src/db/database.js";
 import { type DatabaseKind, databaseKinds, openScratchDatabase } from "../support/scratch-database.js";
 import { inProcess, type OverheadRatios, overHttp } from "./auth-overhead.js";
 import { measure } from "./measure.js";
-import { format, HEADER, overhead, type Row } from "./report.js";
-import { startService } from "./service.js";
+import { format, HEADER, median, overhead, type Row } from "./report.js";
+import { type Service, startService } from "./service.js";
 import { workloads } from "./workloads.js";
 
 const DATABASES = databaseKinds(process.env.BENCH_DATABASES ?? "postgres,pglite");
@@ -30,6 +33,8 @@ type ScaleResult = {
   seedMs: number;
   rows: Row[];
   overheads: OverheadRatios[];
+  /** Signed-in W0 req/s over the bare Yoga's, one ratio per alternating round. */
+  floor: number[];
   /** Requests the service never finished handling (see settled). */
   stuck: number;
 };
@@ -73,8 +78,9 @@ async function runScale(database: DatabaseKind, users: number): Promise<ScaleRes
         await inProcess(service, { workload: "W2/100", blocks: AUTH_ROUNDS * 2, requestsPerBlock: 10 }),
         await inProcess(service, { workload: "W2/1000", blocks: AUTH_ROUNDS, requestsPerBlock: 2 }),
       ];
+      const floor = await pipelineFloor(service, db);
       const stuck = service.checked.traffic.stuck + service.unchecked.traffic.stuck;
-      return { database, scale: users, seedMs: service.seedMs, rows, overheads, stuck };
+      return { database, scale: users, seedMs: service.seedMs, rows, overheads, floor, stuck };
     } finally {
       await service.close();
     }
@@ -83,14 +89,34 @@ async function runScale(database: DatabaseKind, users: number): Promise<ScaleRes
   }
 }
 
+/** Alternating rounds of W0 on our server (signed in) and on the bare Yoga; ratios of req/s. */
+async function pipelineFloor(service: Service, db: Database): Promise<number[]> {
+  const w0 = workloads(service.expectations).find((w) => w.name === "W0");
+  if (!w0 || (ONLY && !ONLY.includes("W0"))) return [];
+  const ratios: number[] = [];
+  for (let round = 0; round < AUTH_ROUNDS; round++) {
+    const load = { db, workload: "W0", expectations: service.expectations, connections: CONNECTIONS, seconds: 3 };
+    const bare = await measure({ ...load, endpoint: service.bare, token: null });
+    const ours = await measure({ ...load, endpoint: service.checked, token: service.tokens.member });
+    ratios.push(ours.rps / bare.rps);
+  }
+  return ratios;
+}
+
 /** The ratios of one scale point (printed as soon as it is done, and again at the end). */
-function summary({ database, scale, seedMs, rows, overheads, stuck }: ScaleResult): string {
+function summary({ database, scale, seedMs, rows, overheads, floor, stuck }: ScaleResult): string {
   const rps = (name: string) => rows.find((r) => r.workload === name)?.rps ?? Number.NaN;
   return [
     `${database} ${scale}: seeded in ${(seedMs / 1000).toFixed(1)} s; W1/W0 throughput ${(rps("W1") / rps("W0")).toFixed(2)}; ` +
       `${stuck} request(s) never finished; ` +
       "scope-auth overhead on W2, median (range) of the per-round ratios:",
     ...overheads.map((o) => `  ${o.label}: CPU/req ${overhead(o.cpu)}, throughput ${overhead(o.throughput)}`),
+    ...(floor.length > 0
+      ? [
+          `pipeline floor: signed-in { __typename } at ${median(floor).toFixed(2)} × a bare createYoga's req/s ` +
+            `(${Math.min(...floor).toFixed(2)} .. ${Math.max(...floor).toFixed(2)}, n=${floor.length}; goal ≥ 0.5)`,
+        ]
+      : []),
   ].join("\n");
 }
 

@@ -3,7 +3,7 @@
 // for PGlite the database too), SQL statements and peak RSS are read around it and divided by
 // the requests the server handled.
 import type { Database } from "../../src/db/database.js";
-import { type Endpoint, settled } from "./service.js";
+import { type Served, settled } from "./service.js";
 import { type LoadArgs, type LoadResult, runLoad } from "./spawn-load.js";
 
 export type Measured = LoadResult & {
@@ -14,7 +14,7 @@ export type Measured = LoadResult & {
 };
 
 /** The load to generate (its url comes from the endpoint), and where to read the figures. */
-export type MeasureArgs = Omit<LoadArgs, "url"> & { endpoint: Endpoint; db: Database };
+export type MeasureArgs = Omit<LoadArgs, "url"> & { endpoint: Served; db: Database };
 
 export async function measure(args: MeasureArgs): Promise<Measured> {
   const { endpoint, db, ...load } = args;

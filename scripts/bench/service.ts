@@ -3,6 +3,7 @@
 // counts the requests each server handled (per-request figures divide by those).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createSchema, createYoga } from "graphql-yoga";
 import { type App, createApp } from "../../src/app.js";
 import { hashPassword } from "../../src/auth/passwords.js";
 import { loadConfig } from "../../src/config.js";
@@ -32,13 +33,21 @@ export type Traffic = {
   inFlight: Set<{ started: number; req: IncomingMessage; res: ServerResponse }>;
 };
 
-export type Endpoint = { url: string; app: App; traffic: Traffic };
+/** A server of this process and the requests it handled. */
+export type Served = { url: string; traffic: Traffic };
+
+export type Endpoint = Served & { app: App };
 
 export type Service = {
   /** As shipped. */
   checked: Endpoint;
   /** Scope-auth off: Pothos type and field checks are skipped; SQL tenant filters and the viewer lookup still run. */
   unchecked: Endpoint;
+  /**
+   * The pipeline floor: a bare `createYoga` (no plugins, a one-field schema) on the same node:http
+   * set-up, answering `{ __typename }`. What our signed-in W0 is compared with.
+   */
+  bare: Served;
   tokens: Actors;
   expectations: Expectations;
   seedMs: number;
@@ -60,22 +69,25 @@ export async function startService(db: Database, users: number): Promise<Service
   const log = createLogger("silent");
   const servers: Server[] = [];
   const apps: App[] = [];
-  const serve = async (app: App): Promise<Endpoint> => {
+  const serveYoga = async (yoga: App["yoga"]): Promise<Served> => {
     const traffic: Traffic = { received: 0, handled: 0, stuck: 0, inFlight: new Set() };
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       traffic.received++;
       const entry = { started: performance.now(), req, res };
       traffic.inFlight.add(entry);
       // Settles once the response was written (or the client was found gone).
-      void handleNodeRequest(app.yoga, req, res).finally(() => {
+      void handleNodeRequest(yoga, req, res).finally(() => {
         traffic.handled++;
         traffic.inFlight.delete(entry);
       });
     });
-    apps.push(app);
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, app, traffic };
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, traffic };
+  };
+  const serve = async (app: App): Promise<Endpoint> => {
+    apps.push(app);
+    return { ...(await serveYoga(app.yoga)), app };
   };
   const close = async () => {
     for (const server of servers) server.closeAllConnections();
@@ -86,6 +98,14 @@ export async function startService(db: Database, users: number): Promise<Service
     const checked = await serve(createApp({ db, config, log }));
     const unchecked = await serve(
       createApp({ db, config, log, schema: builder.toSchema({ sortSchema: false, disableScopeAuth: true }) }),
+    );
+    const bare = await serveYoga(
+      createYoga({
+        schema: createSchema({ typeDefs: "type Query { ok: Boolean }" }),
+        logging: false,
+        landingPage: false,
+        graphiql: false,
+      }) as unknown as App["yoga"],
     );
     const tokens: Actors = {
       member: await login(checked.url, "bench-member@bench.test"),
@@ -102,7 +122,7 @@ export async function startService(db: Database, users: number): Promise<Service
       templateId: globalId("Template", await id("template", String(W3_ORGANIZATION))),
       foreignWorkspaceId: globalId("Workspace", await id("ws", "50")),
     };
-    return { checked, unchecked, tokens, expectations, seedMs, close };
+    return { checked, unchecked, bare, tokens, expectations, seedMs, close };
   } catch (error) {
     await close();
     throw error;

@@ -115,11 +115,19 @@ export type AuditRegistry = {
     /** Jobs of its versions and of its deleted workspaces' builds that were canceled; deleted workspace rows removed. */
     DELETE: { name: string; canceledJobs: number; deletedWorkspaces: number };
   };
+  TEMPLATE_VERSION: {
+    CREATE: { templateId: string; name: string; dailyCost: number; tags: Record<string, string>; importJobId: string };
+    /** `previous`: the version that was active before. */
+    PROMOTE: { templateId: string; name: string; previous?: string | null };
+    ARCHIVE: { templateId: string; name: string };
+    UNARCHIVE: { templateId: string; name: string };
+  };
   WORKSPACE: {
     CREATE: { name: string; ownerId: string; templateId: string; buildId: string; dailyCost: number };
-    START: WorkspaceBuilt;
+    START: WorkspaceBuilt & { templateVersionId: string };
     STOP: WorkspaceBuilt;
-    DELETE: WorkspaceBuilt;
+    /** `orphan`: deleted without a provisioner; `canceledJobId`: the build in progress it canceled. */
+    DELETE: WorkspaceBuilt | (WorkspaceBuilt & { orphan: true; canceledJobId: string | null });
   };
   IDPSYNC_SETTINGS: { UPDATE: SyncSettingsChange };
 };

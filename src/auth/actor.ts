@@ -1,5 +1,6 @@
 // Who is making a request, resolved once at the edge from its credential headers.
 import type { PrismaClient, User } from "../generated/prisma/client.js";
+import { CredentialCache } from "./credential-cache.js";
 import { parseBearer, secretMatches } from "./secrets.js";
 import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
 
@@ -29,6 +30,9 @@ export type Actor =
       tags: Record<string, string>;
     };
 
+/** An accepted credential's actor: what the credential cache keeps. */
+export type KnownActor = Extract<Actor, { kind: "user" | "provisioner" }>;
+
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** The credential's user with their memberships: one statement (relation joins). */
@@ -41,18 +45,55 @@ function splitMemberships<T extends { memberships: MembershipRoles[] }>(row: T) 
   return { user, memberships };
 }
 
-export type ActorDeps = { prisma: PrismaClient; sessionTokens: SessionTokens; onBackgroundError(e: unknown): void };
+export type ActorDeps = {
+  prisma: PrismaClient;
+  sessionTokens: SessionTokens;
+  credentials: CredentialCache<unknown, KnownActor>;
+  onBackgroundError(e: unknown): void;
+};
 
-export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<Actor> {
+/** An accepted credential as read from the database, with what the cache needs to keep it. */
+type Accepted = { actor: KnownActor; credentialId: string; expiresAt: Date | null; lastUsedAt?: Date | null };
+
+/** The request's actor and the cache key of its credential (null when none was accepted). */
+export type ResolvedActor = { actor: Actor; credentialKey: string | null };
+
+export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<ResolvedActor> {
   const provisionerKey = headers.get("provisioner-key");
   const authorization = headers.get("authorization");
   if (provisionerKey !== null && authorization !== null) {
-    return { kind: "invalid", reason: "send either Authorization or Provisioner-Key, not both" };
+    return refused("send either Authorization or Provisioner-Key, not both");
   }
-  if (provisionerKey !== null) return provisionerActor(provisionerKey.trim(), deps.prisma);
-  if (authorization === null) return { kind: "anonymous" };
+  const presented = provisionerKey ?? authorization;
+  if (presented === null) return { actor: { kind: "anonymous" }, credentialKey: null };
+  const key = CredentialCache.keyOf(
+    provisionerKey === null ? `authorization ${presented}` : `provisioner ${presented}`,
+  );
+  const cached = deps.credentials.get(key);
+  if (cached) {
+    if (cached.lastUsedAtMs !== null && touchApiToken(cached.credentialId, cached.lastUsedAtMs, deps)) {
+      cached.lastUsedAtMs = Date.now();
+    }
+    return { actor: cached.actor, credentialKey: key };
+  }
+  const since = deps.credentials.mark();
+  const accepted =
+    provisionerKey !== null
+      ? await provisionerActor(provisionerKey.trim(), deps.prisma)
+      : await bearerActor(presented, deps);
+  if ("kind" in accepted) return { actor: accepted, credentialKey: null };
+  deps.credentials.remember(key, since, accepted);
+  return { actor: accepted.actor, credentialKey: key };
+}
+
+function refused(reason: string): ResolvedActor {
+  return { actor: { kind: "invalid", reason }, credentialKey: null };
+}
+
+function bearerActor(authorization: string, deps: ActorDeps): Promise<Accepted | Actor> {
   const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
-  if (!match?.[1]) return { kind: "invalid", reason: "the Authorization header must be 'Bearer <token>'" };
+  if (!match?.[1])
+    return Promise.resolve({ kind: "invalid", reason: "the Authorization header must be 'Bearer <token>'" });
   const token = match[1];
   return token.startsWith(API_TOKEN_PREFIX) ? apiTokenActor(token, deps) : sessionActor(token, deps);
 }
@@ -61,8 +102,8 @@ function userProblem(user: User): string | null {
   return user.status === "SUSPENDED" ? "the user is suspended" : null;
 }
 
-async function sessionActor(token: string, deps: ActorDeps): Promise<Actor> {
-  let claims: { userId: string; sessionId: string };
+async function sessionActor(token: string, deps: ActorDeps): Promise<Accepted | Actor> {
+  let claims: { userId: string; sessionId: string; expiresAtMs: number };
   try {
     claims = await deps.sessionTokens.verify(token);
   } catch (error) {
@@ -78,10 +119,15 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Actor> {
   if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
   const problem = userProblem(session.user);
   if (problem) return { kind: "invalid", reason: problem };
-  return { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null };
+  return {
+    actor: { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null },
+    credentialId: session.id,
+    // The token may end before its session (a token signed for less).
+    expiresAt: new Date(Math.min(session.expiresAt.getTime(), claims.expiresAtMs)),
+  };
 }
 
-async function apiTokenActor(token: string, deps: ActorDeps): Promise<Actor> {
+async function apiTokenActor(token: string, deps: ActorDeps): Promise<Accepted | Actor> {
   const parsed = parseBearer(API_TOKEN_PREFIX, token);
   if (!parsed) return { kind: "invalid", reason: "malformed API token" };
   const row = await deps.prisma.apiToken.findUnique({ where: { id: parsed.id }, include: USER_WITH_MEMBERSHIPS });
@@ -92,14 +138,25 @@ async function apiTokenActor(token: string, deps: ActorDeps): Promise<Actor> {
   if (row.expiresAt && row.expiresAt <= now) return { kind: "invalid", reason: "the API token expired" };
   const problem = userProblem(row.user);
   if (problem) return { kind: "invalid", reason: problem };
-  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
-    deps.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(deps.onBackgroundError);
-  }
-  return { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id };
+  touchApiToken(row.id, row.lastUsedAt?.getTime() ?? 0, deps);
+  return {
+    actor: { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id },
+    credentialId: row.id,
+    expiresAt: row.expiresAt,
+    lastUsedAt: row.lastUsedAt,
+  };
 }
 
-async function provisionerActor(secret: string, prisma: PrismaClient): Promise<Actor> {
+/** Records that an API token was used, at most once a minute (the write notifies, dropping its cache entry). */
+function touchApiToken(id: string, lastUsedAtMs: number, deps: ActorDeps): boolean {
+  const now = Date.now();
+  if (now - lastUsedAtMs <= LAST_USED_RESOLUTION_MS) return false;
+  // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
+  deps.prisma.apiToken.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(deps.onBackgroundError);
+  return true;
+}
+
+async function provisionerActor(secret: string, prisma: PrismaClient): Promise<Accepted | Actor> {
   const parsed = parseBearer(PROVISIONER_KEY_PREFIX, secret);
   if (!parsed) return { kind: "invalid", reason: "malformed provisioner key" };
   const key = await prisma.provisionerKey.findUnique({ where: { id: parsed.id } });
@@ -107,10 +164,14 @@ async function provisionerActor(secret: string, prisma: PrismaClient): Promise<A
     return { kind: "invalid", reason: "unknown provisioner key" };
   }
   return {
-    kind: "provisioner",
-    keyId: key.id,
-    keyName: key.name,
-    organizationId: key.organizationId,
-    tags: key.tags as Record<string, string>,
+    actor: {
+      kind: "provisioner",
+      keyId: key.id,
+      keyName: key.name,
+      organizationId: key.organizationId,
+      tags: key.tags as Record<string, string>,
+    },
+    credentialId: key.id,
+    expiresAt: null,
   };
 }

@@ -20,6 +20,7 @@ export const SESSION_AUDIENCE = "orgs-api";
 
 type LoadedKey = { id: string; publicKey: JoseKey; privateKey: JoseKey };
 type Claims = { userId: string; sessionId: string };
+type VerifiedClaims = Claims & { expiresAtMs: number };
 
 /** Verified tokens kept (the oldest is dropped first): about 1 KB each. */
 const MAX_VERIFIED = 10_000;
@@ -32,10 +33,10 @@ export class SessionTokens {
   /**
    * Tokens whose signature was verified, until they expire: checking an ES256 signature is the
    * costliest step of a request's authentication. A token is immutable, so its verdict only
-   * changes with time. The session itself (logout, expiry, the user's status) is still read from
-   * the database on every request.
+   * changes with time. The session itself (logout, expiry, the user's status) is read from the
+   * database, or from the credential cache, which forgets it when its row changes.
    */
-  private readonly verified = new Map<string, Claims & { expiresAtMs: number }>();
+  private readonly verified = new Map<string, VerifiedClaims>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -52,15 +53,16 @@ export class SessionTokens {
       .sign(key.privateKey);
   }
 
-  /** Verifies signature, algorithm, issuer, audience and expiry; returns the subject and session id. */
-  async verify(token: string): Promise<Claims> {
+  /** Verifies signature, algorithm, issuer, audience and expiry; returns the subject, session id and expiry. */
+  async verify(token: string): Promise<VerifiedClaims> {
     const known = this.verified.get(token);
-    if (known && known.expiresAtMs > Date.now()) return { userId: known.userId, sessionId: known.sessionId };
+    if (known && known.expiresAtMs > Date.now()) return known;
     if (known) this.verified.delete(token);
     const { claims, expiresAtMs } = await this.verifySignature(token);
     if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, { ...claims, expiresAtMs });
-    return claims;
+    const verified = { ...claims, expiresAtMs };
+    this.verified.set(token, verified);
+    return verified;
   }
 
   private async verifySignature(token: string): Promise<{ claims: Claims; expiresAtMs: number }> {

@@ -16,6 +16,15 @@ export type Raw = {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 };
 
+/** What a channel's listener is told. */
+export type NotificationHandlers = {
+  message(payload: string): void;
+  /** Listening (again): from now on no notification is missed. Gets the `settle` of this connection. */
+  ready(settle: () => Promise<void>): void;
+  /** Notifications may have been missed (the connection was lost); a reconnect follows. */
+  lost(): void;
+};
+
 export type Database = {
   kind: "pglite" | "postgres";
   prisma: PrismaClient;
@@ -25,6 +34,12 @@ export type Database = {
   withConnection<T>(work: (raw: Raw) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * LISTENs on `channel` (PostgreSQL: on a connection of its own, reconnecting after a loss). The
+   * `settle` given to `ready` resolves once every notification committed before the call has been
+   * delivered: the listening backend sends pending notifications before it answers a query.
+   */
+  listen(channel: string, handlers: NotificationHandlers): { close(): Promise<void> };
   close(): Promise<void>;
 };
 
@@ -63,6 +78,7 @@ export async function openPglite(source: string | Blob | PGlite | undefined): Pr
     ping: async () => {
       await client.query("select 1");
     },
+    listen: (channel, handlers) => listenPglite(client, channel, handlers),
     close: async () => {
       await prisma.$disconnect();
       await client.close();
@@ -173,9 +189,102 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
     ping: async () => {
       await pool.query("select 1");
     },
+    listen: (channel, handlers) => listenPostgres(url, options.connectTimeoutMs, channel, handlers),
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
+    },
+  };
+}
+
+function listenPglite(client: PGlite, channel: string, handlers: NotificationHandlers) {
+  let closed = false;
+  const subscribed = client
+    .listen(channel, (payload) => handlers.message(payload))
+    .then(
+      (unsubscribe) => {
+        if (!closed) {
+          handlers.ready(async () => {
+            await client.query("select 1");
+          });
+        }
+        return unsubscribe;
+      },
+      () => {
+        handlers.lost();
+        return async () => {};
+      },
+    );
+  return {
+    close: async () => {
+      closed = true;
+      await (await subscribed)();
+    },
+  };
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 10_000;
+
+function listenPostgres(url: string, connectTimeoutMs: number, channel: string, handlers: NotificationHandlers) {
+  let closed = false;
+  let current: pg.Client | null = null;
+  let retryMs = RECONNECT_MIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = async () => {
+    const client = new pg.Client({
+      connectionString: url,
+      keepAlive: true,
+      connectionTimeoutMillis: connectTimeoutMs,
+      application_name: `orgs-api listener (${channel})`,
+    });
+    let gone = false;
+    const lose = () => {
+      if (gone) return;
+      gone = true;
+      client.end().catch(() => {});
+      if (current === client) current = null;
+      handlers.lost();
+      if (!closed) {
+        timer = setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, RECONNECT_MAX_MS);
+      }
+    };
+    client.on("error", lose);
+    client.on("end", lose);
+    client.on("notification", (n) => {
+      if (n.channel === channel) handlers.message(n.payload ?? "");
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch {
+      lose();
+      return;
+    }
+    if (closed || gone) {
+      client.end().catch(() => {});
+      return;
+    }
+    current = client;
+    retryMs = RECONNECT_MIN_MS;
+    handlers.ready(async () => {
+      try {
+        await client.query("select 1");
+      } catch {
+        lose();
+      }
+    });
+  };
+  void connect();
+  return {
+    close: async () => {
+      closed = true;
+      clearTimeout(timer);
+      const client = current;
+      current = null;
+      await client?.end().catch(() => {});
     },
   };
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, addOrganizationMember, createApiToken, createUser, login } from "../support/actors.js";
 import { uuidOf } from "../support/fixtures.js";
 import { createTestApp, type GqlResult, TEST_PASSWORD, type TestApp } from "../support/harness.js";
+import { completeJob, finishLatestBuild } from "../support/jobs.js";
 import {
   type Cast,
   type Credential,
@@ -139,7 +140,24 @@ async function freshWorkspace(): Promise<string> {
   const { payload, errors } = await createWorkspace(app, cast.member.token, { templateId, name: fresh("ws") });
   expect(errors).toBeUndefined();
   expect(payload.userErrors).toEqual([]);
+  // Its first build done: one build at a time.
+  await finishLatestBuild(app, payload.workspace.id);
   return payload.workspace.id;
+}
+
+/** A new version of the standing template, imported (ready to promote) unless told. */
+async function freshVersion(options: { imported?: boolean; archived?: boolean } = {}): Promise<string> {
+  const created = await app.gql(
+    `mutation($input: CreateTemplateVersionInput!) { createTemplateVersion(input: $input) { templateVersion { id job { id } } userErrors { code } } }`,
+    { input: { templateId, name: fresh("ver") } },
+    { token: cast.owner.token },
+  );
+  expect(created.data?.createTemplateVersion.userErrors).toEqual([]);
+  const version = created.data?.createTemplateVersion.templateVersion;
+  if (options.imported ?? true) await completeJob(app, uuidOf(version.job.id));
+  if (options.archived)
+    await app.prisma.templateVersion.update({ where: { id: uuidOf(version.id) }, data: { archived: true } });
+  return version.id;
 }
 
 /** A job the provisioner key's daemon holds (RUNNING), for completeProvisionerJob. */
@@ -507,6 +525,35 @@ const ROWS: Row[] = [
     })),
     expect:
       "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:DELETE | outsider userAdmin: NOT_FOUND",
+  },
+  {
+    op: "Mutation.createTemplateVersion",
+    query: `mutation($input: CreateTemplateVersionInput!) { createTemplateVersion(input: $input) { templateVersion { id } userErrors { code } } }`,
+    variables: input(() => ({ templateId, name: fresh("v") })),
+    // As updateTemplate: template admins only.
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
+  },
+  {
+    op: "Mutation.promoteTemplateVersion",
+    query: `mutation($input: TemplateVersionIdInput!) { promoteTemplateVersion(input: $input) { templateVersion { id } userErrors { code } } }`,
+    variables: input(async () => ({ templateVersionId: await freshVersion() })),
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
+  },
+  {
+    op: "Mutation.archiveTemplateVersion",
+    query: `mutation($input: TemplateVersionIdInput!) { archiveTemplateVersion(input: $input) { templateVersion { id } userErrors { code } } }`,
+    variables: input(async () => ({ templateVersionId: await freshVersion({ imported: false }) })),
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
+  },
+  {
+    op: "Mutation.unarchiveTemplateVersion",
+    query: `mutation($input: TemplateVersionIdInput!) { unarchiveTemplateVersion(input: $input) { templateVersion { id } userErrors { code } } }`,
+    variables: input(async () => ({ templateVersionId: await freshVersion({ archived: true }) })),
+    expect:
+      "owner orgAdmin: ok | member orgAuditor customRole memberApiToken: FORBIDDEN:TEMPLATE:UPDATE | outsider userAdmin: NOT_FOUND",
   },
   {
     op: "Mutation.updateTemplateAcl",

@@ -1,6 +1,7 @@
 // SQL statements per request stay constant whatever the page size or number of organizations,
 // so an N+1 cannot come back unnoticed. The count is everything Prisma sends for the request
-// (x-sql-statements, SQL_STATEMENT_COUNTER=true): the credential and viewer lookups included.
+// (x-sql-statements, SQL_STATEMENT_COUNTER=true): the credential and viewer lookups included, so
+// the credential cache is off here (test/perf/credential-cache.test.ts counts with it on).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, uuidOf } from "../support/fixtures.js";
 import { createTestApp, type GqlResult, type TestApp } from "../support/harness.js";
@@ -76,7 +77,7 @@ let owner: OwnerScope;
 const orgs: Awaited<ReturnType<typeof organizationWithTemplate>>[] = [];
 
 beforeAll(async () => {
-  app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
+  app = await createTestApp({ SQL_STATEMENT_COUNTER: "true", CREDENTIAL_CACHE_SECONDS: "0" });
   owner = await seed(app).owner();
   for (const name of ["qc-1", "qc-2", "qc-3", "qc-4", "qc-5"]) orgs.push(await organizationWithTemplate(name));
 });

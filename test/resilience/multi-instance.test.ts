@@ -12,9 +12,9 @@ import { type App, createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openPostgres } from "../../src/db/database.js";
 import { createLogger } from "../../src/logger.js";
-import { type Actor, createApiToken, setupOwner } from "../support/actors.js";
+import { type Actor, createApiToken, createUser, setupOwner } from "../support/actors.js";
 import { makeOrganization } from "../support/fixtures.js";
-import type { TestApp } from "../support/harness.js";
+import type { GqlResult, TestApp } from "../support/harness.js";
 import { acquire, bareJobs, COMPLETE, createKey, jobGlobalId, REGISTER, register } from "../support/provisioners.js";
 import { subscribe } from "../support/sse.js";
 
@@ -79,6 +79,31 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
 
   const VIEWER = "{ viewer { id } }";
 
+  /** Refused as UNAUTHENTICATED. */
+  const refused = (result: GqlResult) => result.errors?.[0]?.extensions?.code === "UNAUTHENTICATED";
+
+  /**
+   * How long after `change` the other instance dropped what it remembered: each instance caches
+   * credentials (src/auth/credential-cache.ts) and hears of changes made elsewhere through
+   * PostgreSQL notifications. Measured on the cache itself, not through requests, so the figure is
+   * the notification's delay, not a request's.
+   */
+  async function droppedAfterMs(instance: Instance, change: () => Promise<void>): Promise<number> {
+    const before = instance.app.deps.credentials.size;
+    expect(before).toBeGreaterThan(0);
+    await change();
+    const started = performance.now();
+    while (instance.app.deps.credentials.size >= before && performance.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return performance.now() - started;
+  }
+
+  const listening = async (instance: Instance) => {
+    for (let i = 0; i < 500 && !instance.app.deps.credentials.enabled; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(instance.app.deps.credentials.enabled).toBe(true);
+  };
+
   it("accept a session from either, and a logout on one ends it on both", async () => {
     const login = await two.api.gql(`mutation($input: LoginInput!) { login(input: $input) { token } }`, {
       input: { email: owner.email, password: "correct-horse-battery" },
@@ -88,11 +113,49 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
       expect((await instance.api.gql(VIEWER, {}, { token: owner.token })).data?.viewer.id).toBe(owner.id);
       expect((await instance.api.gql(VIEWER, {}, { token: session })).data?.viewer.id).toBe(owner.id);
     }
-    expect((await one.api.gql("mutation { logout }", {}, { token: session })).data).toEqual({ logout: true });
-    for (const instance of [one, two]) {
-      const refused = await instance.api.gql(VIEWER, {}, { token: session });
-      expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const logout = async () => {
+      expect((await one.api.gql("mutation { logout }", {}, { token: session })).data).toEqual({ logout: true });
+      // At once where it happened.
+      expect(refused(await one.api.gql(VIEWER, {}, { token: session }))).toBe(true);
+    };
+    // Within 100 ms on the other, which had the session cached.
+    expect(await droppedAfterMs(two, logout)).toBeLessThan(100);
+    expect(refused(await two.api.gql(VIEWER, {}, { token: session }))).toBe(true);
+  });
+
+  it("end a suspended user's cached credentials on both within 100 ms", async () => {
+    await Promise.all([listening(one), listening(two)]);
+    const user = await createUser(one.api, owner.token, "roamer");
+    for (const instance of [one, two, two]) {
+      expect((await instance.api.gql(VIEWER, {}, { token: user.token })).data?.viewer.id).toBe(user.id);
     }
+    const suspend = async () => {
+      const suspended = await one.api.gql(
+        `mutation($input: UserIdInput!) { suspendUser(input: $input) { userErrors { code } } }`,
+        { input: { userId: user.id } },
+        { token: owner.token },
+      );
+      expect(suspended.data?.suspendUser.userErrors).toEqual([]);
+    };
+    expect(await droppedAfterMs(two, suspend)).toBeLessThan(100);
+    expect(refused(await two.api.gql(VIEWER, {}, { token: user.token }))).toBe(true);
+  });
+
+  it("stop remembering credentials while the notification connection is lost, and resume after", async () => {
+    await listening(two);
+    const user = await createUser(one.api, owner.token, "wanderer");
+    await two.api.gql(VIEWER, {}, { token: user.token });
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'orgs-api listener%'",
+      [name],
+    );
+    for (let i = 0; i < 200 && two.app.deps.credentials.enabled; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(two.app.deps.credentials.enabled).toBe(false);
+    // Meanwhile every request reads the database: a logout elsewhere is refused at once.
+    expect((await two.api.gql(VIEWER, {}, { token: user.token })).data?.viewer.id).toBe(user.id);
+    expect((await one.api.gql("mutation { logout }", {}, { token: user.token })).data).toEqual({ logout: true });
+    expect(refused(await two.api.gql(VIEWER, {}, { token: user.token }))).toBe(true);
+    await Promise.all([listening(one), listening(two)]);
   });
 
   it("accept an API token made on one on the other", async () => {
@@ -103,21 +166,26 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
   it("accept a provisioner key on either, and refuse it on both once deleted on one", async () => {
     const org = await makeOrganization(one.api, "keys");
     const { key, id } = await createKey(one.api, owner.token, org.id, "k");
+    await Promise.all([listening(one), listening(two)]);
     await register(two.api, key, "on-two");
     await register(one.api, key, "on-one");
-    const deleted = await two.api.gql(
-      `mutation($input: DeleteProvisionerKeyInput!) { deleteProvisionerKey(input: $input) { userErrors { code } } }`,
-      { input: { provisionerKeyId: id } },
-      { token: owner.token },
-    );
-    expect(deleted.data?.deleteProvisionerKey.userErrors).toEqual([]);
-    for (const instance of [one, two]) {
-      const refused = await instance.api.gql(
+    const deleteKey = async () => {
+      const deleted = await two.api.gql(
+        `mutation($input: DeleteProvisionerKeyInput!) { deleteProvisionerKey(input: $input) { userErrors { code } } }`,
+        { input: { provisionerKeyId: id } },
+        { token: owner.token },
+      );
+      expect(deleted.data?.deleteProvisionerKey.userErrors).toEqual([]);
+    };
+    // At once on the instance that deleted it, within 100 ms on the other.
+    expect(await droppedAfterMs(one, deleteKey)).toBeLessThan(100);
+    for (const instance of [two, one]) {
+      const again = await instance.api.gql(
         REGISTER,
         { input: { name: "again", version: "t" } },
         { headers: { "provisioner-key": key } },
       );
-      expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      expect(refused(again)).toBe(true);
     }
   });
 

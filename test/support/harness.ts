@@ -89,6 +89,7 @@ export function createTestAppOn(db: Database, env: Record<string, string> = {}, 
     db,
     prisma: db.prisma,
     yoga,
+    deps: app.deps,
     request,
     gql,
     close: async () => {

@@ -1,6 +1,8 @@
 // Stands in for a provisioner daemon in tests that are not about daemons: finishes jobs by
-// writing the ProvisionerJob row (and, for imports, the version's reported cost) directly.
+// writing the ProvisionerJob row (and, for imports, the version's reported cost; for DELETE
+// builds, the workspace's deletion) directly.
 
+import { markDeletedByBuild } from "../../src/modules/provisioners/provisioners.service.js";
 import { uuidOf } from "./fixtures.js";
 import type { TestApp } from "./harness.js";
 
@@ -32,6 +34,22 @@ export async function completeJob(
   if (result.dailyCost !== undefined) {
     await app.prisma.templateVersion.updateMany({ where: { jobId }, data: { dailyCost: result.dailyCost } });
   }
+  // As completeProvisionerJob: a DELETE build that succeeded deletes its workspace.
+  if (!result.error) await markDeletedByBuild(app.prisma, jobId);
+}
+
+/** Finishes the job of a workspace's latest build (workspace by global id); answers the job's uuid. */
+export async function finishLatestBuild(
+  app: TestApp,
+  workspaceId: string,
+  result: { error?: string } = {},
+): Promise<string> {
+  const build = await app.prisma.workspaceBuild.findFirstOrThrow({
+    where: { workspaceId: uuidOf(workspaceId) },
+    orderBy: { buildNumber: "desc" },
+  });
+  await completeJob(app, build.jobId, result);
+  return build.jobId;
 }
 
 /** Completes the import of a template's active version. */

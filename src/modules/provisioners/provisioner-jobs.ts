@@ -6,9 +6,18 @@ export type Tags = Record<string, string>;
 
 export async function enqueueJob(
   tx: Prisma.TransactionClient,
-  job: { organizationId: string; type: ProvisionerJobType; tags: Tags },
+  job: { organizationId: string; type: ProvisionerJobType; tags: Tags; initiatorId?: string | null },
 ): Promise<ProvisionerJob> {
   return tx.provisionerJob.create({
-    data: { organizationId: job.organizationId, type: job.type, tags: job.tags, status: "PENDING" },
+    data: {
+      organizationId: job.organizationId,
+      type: job.type,
+      tags: job.tags,
+      status: "PENDING",
+      initiatorId: job.initiatorId ?? null,
+    },
   });
 }
+
+/** A job that has not finished: a workspace with its latest build's job in one of these has a build in progress. */
+export const UNFINISHED_JOB_STATUSES = ["PENDING", "RUNNING", "CANCELING"] as const;

@@ -78,12 +78,27 @@ export async function failUnacquiredJobs(
   return failed.length;
 }
 
-/** Runs failStaleJobs and failUnacquiredJobs periodically in the server process; returns the function that stops it. */
+/**
+ * Removes daemons not seen for `pruneDays` days (never seen: counted from their creation), as
+ * Coder prunes them after a week. Jobs they ran keep no worker. Returns the organizations whose
+ * daemon lists changed.
+ */
+export async function pruneDaemons(prisma: PrismaClient | Tx, now: Date, pruneDays: number): Promise<string[]> {
+  const cutoff = new Date(now.getTime() - pruneDays * 86_400_000);
+  const pruned = await prisma.$queryRaw<{ organizationId: string }[]>`
+    DELETE FROM "ProvisionerDaemon"
+    WHERE COALESCE("lastSeenAt", "createdAt") < ${cutoff}
+    RETURNING "organizationId"::text AS "organizationId"`;
+  return [...new Set(pruned.map((d) => d.organizationId))];
+}
+
+/** Runs failStaleJobs, failUnacquiredJobs and pruneDaemons periodically in the server process; returns the function that stops it. */
 export function startStaleJobReaper(
   prisma: PrismaClient,
   config: Config,
   log: Logger,
   onFailed?: (jobs: FailedJob[]) => void,
+  onPruned?: (organizationIds: string[]) => void,
 ): () => void {
   const everyMs = Math.min(30_000, Math.max(1000, (config.provisionerJobTimeoutSeconds * 1000) / 2));
   let running = false;
@@ -96,6 +111,11 @@ export function startStaleJobReaper(
         if (failed > 0) log.warn("failed provisioner jobs whose daemon stopped responding", { failed });
         const unacquired = await failUnacquiredJobs(prisma, now, config.provisionerPendingTimeoutSeconds, onFailed);
         if (unacquired > 0) log.warn("failed provisioner jobs no daemon acquired in time", { failed: unacquired });
+        const pruned = await pruneDaemons(prisma, now, config.provisionerDaemonPruneDays);
+        if (pruned.length > 0) {
+          log.info("pruned provisioner daemons not seen for days", { organizations: pruned.length });
+          onPruned?.(pruned);
+        }
       })
       .catch((error) => log.error("the stale provisioner job reaper failed", { error }))
       .finally(() => {

@@ -12,9 +12,10 @@ import {
   keyScopes,
 } from "../../authz/policies/provisioner.js";
 import type { Context } from "../../context.js";
-import type { ProvisionerDaemon } from "../../generated/prisma/client.js";
+import type { Prisma, ProvisionerDaemon } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
+import { filterId } from "../../graphql/ids.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
@@ -120,6 +121,26 @@ function organizationDaemons(ctx: Context, organizationId: string) {
   return daemons;
 }
 
+/** Each organization's pending job ids, oldest first (the queue's order), read once per request. */
+const pendingQueues = perRequest(() => new Map<string, Promise<string[]>>());
+
+async function queuePosition(ctx: Context, job: { id: string; organizationId: string }): Promise<number | null> {
+  const cache = pendingQueues(ctx);
+  let queue = cache.get(job.organizationId);
+  if (!queue) {
+    queue = ctx.prisma.provisionerJob
+      .findMany({
+        where: { organizationId: job.organizationId, status: "PENDING" },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        select: { id: true },
+      })
+      .then((rows) => rows.map((row) => row.id));
+    cache.set(job.organizationId, queue);
+  }
+  const index = (await queue).indexOf(job.id);
+  return index < 0 ? null : index + 1;
+}
+
 const MatchedProvisionersType = builder
   .objectRef<{ count: number; available: number }>("MatchedProvisioners")
   .implement({
@@ -160,6 +181,16 @@ export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
       nullable: true,
       description: "When it finished (SUCCEEDED, FAILED or CANCELED); null until then.",
     }),
+    initiator: t.relation("initiator", {
+      nullable: true,
+      description: "The user who queued the job (a version's creator, a build's initiator); null for the system.",
+    }),
+    queuePosition: t.int({
+      nullable: true,
+      description:
+        "For a PENDING job: 1 + the pending jobs of its organization queued before it (daemons take the oldest job they match first). Null otherwise.",
+      resolve: async (job, _args, ctx) => (job.status === "PENDING" ? queuePosition(ctx, job) : null),
+    }),
     matchedProvisioners: t.field({
       type: MatchedProvisionersType,
       description:
@@ -175,6 +206,11 @@ export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
   }),
 });
 
+/** "1" of "v1.2.3" or "1.2"; null when the text does not start with a number. */
+function majorVersion(version: string): string | null {
+  return /^v?(\d+)(?:[.+-]|$)/.exec(version)?.[1] ?? null;
+}
+
 export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
   description:
     "A registered provisioner daemon of an organization. Readable with PROVISIONER_DAEMON READ there (every member may), and by daemons of the organization.",
@@ -186,6 +222,11 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     name: t.exposeString("name", { description: "The name it registered with, unique in its organization." }),
     version: t.exposeString("version", {
       description: "The daemon's software version, as it reported at registration.",
+    }),
+    versionMismatch: t.boolean({
+      description:
+        "True when the daemon's major version differs from the server's (or cannot be read from its version): upgrade one of them.",
+      resolve: (daemon, _args, ctx) => majorVersion(daemon.version) !== majorVersion(ctx.config.serverVersion),
     }),
     organization: t.relation("organization", { description: "The organization whose jobs it runs." }),
     key: t.prismaField({
@@ -250,9 +291,30 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
 // Guarded by field scopes (empty when refused), for users only: a daemon lists nothing.
 
 type JobStatus = (typeof ProvisionerJobStatusEnum)["$inferType"];
+type JobType = (typeof ProvisionerJobTypeEnum)["$inferType"];
 
-function jobsWhere(organizationId: string, status: readonly JobStatus[] | null | undefined) {
-  return { organizationId, ...(status ? { status: { in: [...status] } } : {}) };
+type JobFilter = {
+  status?: readonly JobStatus[] | null;
+  type?: JobType | null;
+  initiatorId?: string | null;
+  templateId?: string | null;
+};
+
+/** The organization's jobs that the filters select (ids are global; a malformed one matches nothing). */
+function jobsWhere(organizationId: string, filter: JobFilter): Prisma.ProvisionerJobWhereInput {
+  const initiatorId = filterId("User", filter.initiatorId);
+  const templateId = filterId("Template", filter.templateId);
+  return {
+    organizationId,
+    ...(filter.status ? { status: { in: [...filter.status] } } : {}),
+    ...(filter.type ? { type: filter.type } : {}),
+    ...(initiatorId ? { initiatorId } : {}),
+    ...(templateId
+      ? {
+          OR: [{ templateVersion: { is: { templateId } } }, { workspaceBuild: { is: { workspace: { templateId } } } }],
+        }
+      : {}),
+  };
 }
 
 builder.prismaObjectFields(OrganizationType, (t) => ({
@@ -279,20 +341,20 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
       type: ProvisionerJobType,
       cursor: "id",
       description:
-        "The organization's jobs, newest first. Empty (totalCount 0) unless the viewer may read them (PROVISIONER_JOBS READ, or PROVISIONER_DAEMON READ).",
+        "The organization's jobs, newest first; the filters combine (all must hold). Empty (totalCount 0) unless the viewer may read them (PROVISIONER_JOBS READ, or PROVISIONER_DAEMON READ).",
       args: {
-        status: t.arg({
-          type: [ProvisionerJobStatusEnum],
-          description: "Only jobs in one of these statuses; all when left out.",
-        }),
+        status: t.arg({ type: [ProvisionerJobStatusEnum], description: "Jobs in any of these statuses." }),
+        type: t.arg({ type: ProvisionerJobTypeEnum, description: "Only imports or only builds." }),
+        initiatorId: t.arg.id({ description: "Jobs queued by this user." }),
+        templateId: t.arg.id({ description: "Imports of this template's versions and builds of its workspaces." }),
       },
       authScopes: (org, _args, ctx) => jobListScopes(ctx, org.id),
       unauthorizedResolver: emptyConnection,
-      totalCount: (org, args, ctx) => ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args.status) }),
+      totalCount: (org, args, ctx) => ctx.prisma.provisionerJob.count({ where: jobsWhere(org.id, args) }),
       resolve: (query, org, args, ctx) =>
         ctx.prisma.provisionerJob.findMany({
           ...query,
-          where: jobsWhere(org.id, args.status),
+          where: jobsWhere(org.id, args),
           orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         }),
     },

@@ -104,7 +104,7 @@ async function createNewProvisionerKey(
 
 export const KEY_DELETED_ERROR = "The provisioner key this daemon used was deleted.";
 
-/** Deletes a key: its daemons are refused from their next request, and their running jobs fail now. */
+/** Deletes a key and its daemons' rows: the daemons are refused from their next request, and their running jobs fail now. */
 export async function deleteProvisionerKey(ctx: ServiceContext, input: { provisionerKeyId: string }) {
   const { subject } = await ctx.viewer.require();
   const id = decodeId("ProvisionerKey", input.provisionerKeyId, "provisioner key");
@@ -117,7 +117,8 @@ export async function deleteProvisionerKey(ctx: ServiceContext, input: { provisi
       data: { status: "FAILED", error: KEY_DELETED_ERROR, completedAt: new Date() },
       select: { id: true, organizationId: true, type: true },
     });
-    const daemons = await tx.provisionerDaemon.count({ where: { keyId: key.id } });
+    // Coder tears down a key's daemons with it: their rows go now (finished jobs keep no worker).
+    const { count: daemons } = await tx.provisionerDaemon.deleteMany({ where: { keyId: key.id } });
     await tx.provisionerKey.delete({ where: { id: key.id } });
     await recordAudit(tx, auditMeta(ctx), {
       action: "DELETE",
@@ -286,8 +287,8 @@ const DEFAULT_FAILURE = "The provisioner reported a failure.";
 /**
  * Finishes a job the calling daemon holds (RUNNING, worker registered with the caller's key and,
  * when given, the named daemon); anything else is NOT_FOUND. Success of an import records the
- * reported daily cost on the template version. Everything else about templates and workspaces
- * (a DELETE transition marks its workspace deleted when queued) belongs to their module.
+ * reported daily cost on the template version; success of a DELETE build deletes its workspace
+ * (a canceled or failed one leaves it, as Coder).
  */
 export async function completeJob(
   ctx: ServiceContext,
@@ -335,10 +336,19 @@ export async function completeJob(
     if (!canceled && !failed && job.type === "TEMPLATE_VERSION_IMPORT" && input.dailyCost != null) {
       await tx.templateVersion.updateMany({ where: { jobId: job.id }, data: { dailyCost: input.dailyCost } });
     }
+    if (!canceled && !failed && job.type === "WORKSPACE_BUILD") await markDeletedByBuild(tx, job.id);
     return { job: await tx.provisionerJob.findUniqueOrThrow({ where: { id: job.id } }) };
   });
   ctx.live.jobsChanged([completed.job]); // live update, after the commit
   return completed;
+}
+
+/** Marks the workspace of a DELETE build deleted (its name is then free); nothing for other builds. */
+export async function markDeletedByBuild(tx: Prisma.TransactionClient, jobId: string): Promise<void> {
+  await tx.workspace.updateMany({
+    where: { deleted: false, builds: { some: { jobId, transition: "DELETE" } } },
+    data: { deleted: true },
+  });
 }
 
 /** The job's status, locked for the rest of the transaction; null unless `workerId` holds it. */

@@ -19,7 +19,14 @@ import { displayNameIs, groupChangesFromPatch, groupFromBody, ScimGroups, toScim
 import { changesFromPatch, readJson, rejectNul, ScimError, userFromBody } from "./scim-input.js";
 import { ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
 
-type Deps = { prisma: PrismaClient; config: Config; log: Logger; limiter: RateLimiter };
+type Deps = {
+  prisma: PrismaClient;
+  config: Config;
+  log: Logger;
+  limiter: RateLimiter;
+  /** Writes answer once this instance dropped the credentials they changed (a suspended user's). */
+  credentials: { settle(): Promise<void> };
+};
 
 export const SCIM_BASE = "/scim/v2";
 const CONTENT_TYPE = "application/scim+json";
@@ -290,7 +297,9 @@ export function scimPlugin(deps: Deps): Plugin {
         if (!decision.allowed) return endResponse(rateLimited(decision.retryAfterSeconds));
         if (!authorized(request, key)) throw new ScimError(401, "A valid SCIM bearer key is required.");
         const meta = { actorId: null, requestId: requestIdOf(request), ip };
-        endResponse(await new ScimHandler(deps, request, url, meta).route());
+        const response = await new ScimHandler(deps, request, url, meta).route();
+        if (request.method !== "GET") await deps.credentials.settle();
+        endResponse(response);
       } catch (error) {
         if (error instanceof ScimError) return endResponse(errorResponse(error));
         deps.log.error("SCIM request failed", { error, requestId: requestIdOf(request) });

@@ -12,6 +12,10 @@ builder.prismaObjectField(TemplateVersionType, "job", (t) =>
 builder.prismaObjectField(WorkspaceBuildType, "job", (t) =>
   t.relation("job", { type: ProvisionerJobType, description: "The provisioner job that runs this build." }),
 );
+// The version a build used: the build grants BUILD_VERSION_GRANT, so its readers see it without template access.
+builder.prismaObjectField(WorkspaceBuildType, "templateVersion", (t) =>
+  t.relation("templateVersion", { type: TemplateVersionType, description: "The template version this build used." }),
+);
 
 builder.prismaObjectField(TemplateGroupPermissionType, "group", (t) =>
   t.relation("group", { description: "The group." }),

@@ -2,7 +2,7 @@
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { templateWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
+import { templateWhere } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
@@ -11,6 +11,7 @@ import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
+import * as versions from "./template-versions.service.js";
 import * as templates from "./templates.service.js";
 
 export const TemplateRoleEnum = builder.enumType("TemplateRole", {
@@ -26,17 +27,29 @@ function isProvisionerOf(ctx: Context, organizationId: string): boolean {
   return ctx.actor.kind === "provisioner" && ctx.actor.organizationId === organizationId;
 }
 
+/** Granted by the WorkspaceBuild type: whoever reads a build sees the version it built. */
+export const BUILD_VERSION_GRANT = "buildVersion";
+
 export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
-  description: "A version of a template, imported by a provisioner job. Readable by whoever may read its template.",
   id: { field: "id" },
-  authScopes: async (version, ctx) =>
-    isProvisionerOf(ctx, version.organizationId) ||
-    (version.templateId !== null &&
-      (await viewerCanOnTemplate(ctx, { id: version.templateId, organizationId: version.organizationId }, "READ"))),
+  description:
+    "A version of a template, imported by a provisioner job; builds use a version whose import succeeded. Readable by whoever may read its template, and with a build that used it.",
+  authScopes: (version, ctx) => {
+    if (isProvisionerOf(ctx, version.organizationId)) return true;
+    const template = version.templateId ? { id: version.templateId, organizationId: version.organizationId } : null;
+    return template
+      ? { $granted: BUILD_VERSION_GRANT, template: { template, action: "READ" } }
+      : { $granted: BUILD_VERSION_GRANT };
+  },
   // Whoever may read a version may see the job that imports it (its job field).
   grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
-    name: t.exposeString("name", { description: "The version's name." }),
+    name: t.exposeString("name", { description: "Unique within its template (v1, v2, ... unless named)." }),
+    message: t.string({
+      nullable: true,
+      description: "What changed in this version; null when unset.",
+      resolve: (version) => unsetAsNull(version.message),
+    }),
     template: t.relation("template", {
       nullable: true,
       description: "Its template; null when the template was deleted or the viewer may not read it.",
@@ -44,6 +57,15 @@ export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
     dailyCost: t.exposeInt("dailyCost", {
       description: "Quota credits a workspace built from this version consumes per day.",
     }),
+    archived: t.exposeBoolean("archived", {
+      description: "Archived versions cannot be promoted or built; workspaces already on one can stop and be deleted.",
+    }),
+    active: t.boolean({
+      description: "Whether this is its template's active version (what new workspaces build).",
+      select: { activeFor: { select: { id: true } } },
+      resolve: (version) => version.activeFor !== null,
+    }),
+    createdBy: t.relation("createdBy", { nullable: true, description: "Null once that user was deleted." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
@@ -133,6 +155,20 @@ export const TemplateType = builder.prismaNode("Template", {
         return template.activeVersion;
       },
     }),
+    requireActiveVersion: t.exposeBoolean("requireActiveVersion", {
+      description: "When true, workspaces always start on the active version (Coder's require_active_version).",
+    }),
+    versions: t.relatedConnection(
+      "versions",
+      {
+        cursor: "id",
+        description: "The template's versions, newest first, archived ones included.",
+        query: () => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+        totalCount: true,
+      },
+      { description: "A page of template versions." },
+      { description: "A template version in a page, with its cursor." },
+    ),
     createdBy: t.relation("createdBy", {
       nullable: true,
       description: "The user who created it; null when that user was deleted.",
@@ -234,7 +270,29 @@ const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
     disableEveryoneGroupAccess: t.boolean({
       description: "When true, removes the Everyone group's entry from the ACL; false changes nothing.",
     }),
+    requireActiveVersion: t.boolean({
+      description: "When true, workspaces always start on the active version; a START asking for another is refused.",
+    }),
   }),
+});
+
+const CreateTemplateVersionInput = builder.inputType("CreateTemplateVersionInput", {
+  description: "A new version of a template, to import.",
+  fields: (t) => ({
+    templateId: t.id({ required: true, description: "Global id of the template." }),
+    name: t.string({ description: "Unique within the template; v<n> when left out." }),
+    message: t.string({ description: "What changed (at most 1024 characters)." }),
+    dailyCost: t.int({ description: "The daily cost the version's resources declare; used by quotas." }),
+    tags: t.field({
+      type: [TagInput],
+      description: "Tags of the import job and of the version's builds; the template's tags when left out.",
+    }),
+  }),
+});
+
+const TemplateVersionIdInput = builder.inputType("TemplateVersionIdInput", {
+  description: "Names a template version, for promote, archive and unarchive.",
+  fields: (t) => ({ templateVersionId: t.id({ required: true, description: "Global id of the template version." }) }),
 });
 
 const DeleteTemplateInput = builder.inputType("DeleteTemplateInput", {
@@ -268,6 +326,7 @@ const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
 });
 
 const TemplatePayload = payloadType("TemplatePayload", "template", TemplateType);
+const TemplateVersionPayload = payloadType("TemplateVersionPayload", "templateVersion", TemplateVersionType);
 
 builder.mutationFields((t) => ({
   createTemplate: t.field({
@@ -281,7 +340,7 @@ builder.mutationFields((t) => ({
   updateTemplate: t.field({
     type: TemplatePayload,
     description:
-      "Changes the template's name, display name, description, icon or Everyone access. Template admins only.",
+      "Changes the template's name, display name, description, icon, Everyone access or requireActiveVersion. Template admins only.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateTemplateInput, required: true, description: "The changes." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
@@ -293,6 +352,37 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: DeleteTemplateInput, required: true, description: "The template." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
+  }),
+  createTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description:
+      "Queues the import of a new version of the template (in its organization, with its tags unless others are given). It becomes active only when promoted. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateTemplateVersionInput, required: true, description: "The version." }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.createTemplateVersion(ctx, input)),
+  }),
+  promoteTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description:
+      "Makes the version the template's active one (new workspaces build it). TEMPLATE_VERSION_NOT_READY unless its import SUCCEEDED; TEMPLATE_VERSION_ARCHIVED when archived. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true, description: "The version." }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.promoteTemplateVersion(ctx, input)),
+  }),
+  archiveTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description:
+      "Archives the version: it can no longer be promoted or built. TEMPLATE_VERSION_ACTIVE for the active version. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true, description: "The version." }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.archiveTemplateVersion(ctx, input)),
+  }),
+  unarchiveTemplateVersion: t.field({
+    type: TemplateVersionPayload,
+    description: "Makes an archived version usable again. Template admins only.",
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true, description: "The version." }) },
+    resolve: (_root, { input }, ctx) => withUserErrors(() => versions.unarchiveTemplateVersion(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     type: TemplatePayload,

@@ -17,7 +17,7 @@ import { checkDisplayName, checkName, checkNonNegativeInt, checkText, checkUrl, 
 
 type Tx = Prisma.TransactionClient;
 
-/** The first version's name; later versions (not in this API yet) would count up. */
+/** The first version's name; later ones count up (createTemplateVersion). */
 const FIRST_VERSION_NAME = "v1";
 
 export type CreateTemplateInput = {
@@ -69,7 +69,12 @@ async function createNewTemplate(
       if (!(await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
         throw notFound("organization");
       }
-      const job = await enqueueJob(tx, { organizationId, type: "TEMPLATE_VERSION_IMPORT", tags });
+      const job = await enqueueJob(tx, {
+        organizationId,
+        type: "TEMPLATE_VERSION_IMPORT",
+        tags,
+        initiatorId: user.id,
+      });
       const created = await tx.template.create({
         data: {
           organizationId,
@@ -82,7 +87,14 @@ async function createNewTemplate(
         },
       });
       const version = await tx.templateVersion.create({
-        data: { templateId: created.id, organizationId, name: FIRST_VERSION_NAME, dailyCost, jobId: job.id },
+        data: {
+          templateId: created.id,
+          organizationId,
+          name: FIRST_VERSION_NAME,
+          dailyCost,
+          jobId: job.id,
+          createdById: user.id,
+        },
       });
       const template = await tx.template.update({ where: { id: created.id }, data: { activeVersionId: version.id } });
       const everyoneUses = !input.disableEveryoneGroupAccess;
@@ -201,16 +213,25 @@ async function assertAclTargets(
  * The template the viewer may change (`action`, by role or by its ACL entries, read with the
  * template in one statement): NOT_FOUND when the viewer may not read it, FORBIDDEN otherwise.
  */
-async function templateToChange(ctx: ServiceContext, globalTemplateId: string, action: "UPDATE" | "DELETE") {
+export async function templateToChange(ctx: ServiceContext, globalTemplateId: string, action: "UPDATE" | "DELETE") {
+  return templateByIdToChange(ctx, decodeId("Template", globalTemplateId, "template"), action);
+}
+
+/** templateToChange by the template's uuid; `what` names the missing object in NOT_FOUND. */
+export async function templateByIdToChange(
+  ctx: ServiceContext,
+  templateId: string,
+  action: "UPDATE" | "DELETE",
+  what = "template",
+) {
   const { user } = await ctx.viewer.require();
-  const templateId = decodeId("Template", globalTemplateId, "template");
   const found = await ctx.prisma.template.findUnique({
     where: { id: templateId },
     include: applicableAclEntries(user.id),
   });
-  if (!found) throw notFound("template");
+  if (!found) throw notFound(what);
   const aclRole = bestAclRole(found);
-  await ctx.viewer.assert(action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, "template");
+  await ctx.viewer.assert(action, { type: "TEMPLATE", organizationId: found.organizationId, aclRole }, what);
   return { templateId, found };
 }
 
@@ -253,15 +274,17 @@ export type UpdateTemplateInput = {
   description?: string | null;
   icon?: string | null;
   disableEveryoneGroupAccess?: boolean | null;
+  requireActiveVersion?: boolean | null;
 };
 
 /**
  * Changes a template's name (same rules as creation, unique case-insensitively per organization),
- * display name, description or icon. `disableEveryoneGroupAccess: true` removes the Everyone
+ * display name, description, icon or `requireActiveVersion` (starts then always build the active
+ * version, Coder's rule). `disableEveryoneGroupAccess: true` removes the Everyone
  * group's ACL entry; false changes nothing (as Coder). For who may update the template only.
  */
 export async function updateTemplate(ctx: ServiceContext, input: UpdateTemplateInput): Promise<{ template: Template }> {
-  const { templateId, found } = await templateToChange(ctx, input.templateId, "UPDATE");
+  const { templateId } = await templateToChange(ctx, input.templateId, "UPDATE");
   ensure(
     input.name == null ? undefined : checkName(input.name, ["input", "name"]),
     checkDisplayName(input.displayName, ["input", "displayName"]),
@@ -273,6 +296,7 @@ export async function updateTemplate(ctx: ServiceContext, input: UpdateTemplateI
     displayName: input.displayName ?? undefined,
     description: input.description ?? undefined,
     icon: input.icon ?? undefined,
+    requireActiveVersion: input.requireActiveVersion ?? undefined,
   };
   try {
     return await inTransaction(ctx.prisma, async (tx) => {

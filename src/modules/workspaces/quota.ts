@@ -1,7 +1,7 @@
 // Workspace quotas, per user per organization.
 // Budget: the quota allowances of the user's groups there, the Everyone group included while
 // they are a member. Consumed: the daily cost of the latest build of each of their non-deleted
-// workspaces there. Writes that may raise consumption take the owner's lock first, so the check
+// workspaces there, unless that build's job FAILED or was CANCELED (it provisioned nothing). Writes that may raise consumption take the owner's lock first, so the check
 // and the insert are atomic on PostgreSQL and PGlite alike.
 import { can } from "../../authz/evaluator.js";
 import type { ServiceContext } from "../../context.js";
@@ -25,13 +25,19 @@ export async function workspaceQuota(db: Db, userId: string, organizationId: str
       (SELECT COALESCE(SUM(latest."dailyCost"), 0)
         FROM "Workspace" w
         CROSS JOIN LATERAL (
-          SELECT b."dailyCost" FROM "WorkspaceBuild" b
+          SELECT CASE WHEN j.status IN ('FAILED', 'CANCELED') THEN 0 ELSE b."dailyCost" END AS "dailyCost"
+          FROM "WorkspaceBuild" b JOIN "ProvisionerJob" j ON j.id = b."jobId"
           WHERE b."workspaceId" = w.id
           ORDER BY b."buildNumber" DESC
           LIMIT 1
         ) latest
         WHERE w."ownerId" = ${userId}::uuid AND w."organizationId" = ${organizationId}::uuid AND NOT w.deleted)::bigint AS consumed`;
   return { budget: Number(rows[0]?.budget ?? 0), creditsConsumed: Number(rows[0]?.consumed ?? 0) };
+}
+
+/** What a build counts toward its owner's quota: its cost, unless its job failed or was canceled. */
+export function countedCost(build: { dailyCost: number; job: { status: string } }): number {
+  return build.job.status === "FAILED" || build.job.status === "CANCELED" ? 0 : build.dailyCost;
 }
 
 /**

@@ -13,7 +13,7 @@ import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
 import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
-import { WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
+import { BUILD_VERSION_GRANT, WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
 import * as workspaces from "./workspaces.service.js";
 
@@ -25,6 +25,44 @@ export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
     DELETE: { description: "Delete the workspace's resources; the workspace leaves lists." },
   } as const,
 });
+
+export const WorkspaceStatusEnum = builder.enumType("WorkspaceStatus", {
+  description: "A workspace's state, from its latest build's transition and job (Coder's workspace status).",
+  values: {
+    PENDING: { description: "The latest build's job waits for a provisioner." },
+    STARTING: { description: "A START build is running." },
+    RUNNING: { description: "The latest START build succeeded." },
+    STOPPING: { description: "A STOP build is running." },
+    STOPPED: { description: "The latest STOP build succeeded." },
+    FAILED: { description: "The latest build failed." },
+    CANCELING: { description: "The latest build's job is being canceled." },
+    CANCELED: { description: "The latest build's job was canceled." },
+    DELETING: { description: "A DELETE build is running." },
+    DELETED: { description: "The DELETE build succeeded." },
+  } as const,
+});
+
+type WorkspaceStatus = (typeof WorkspaceStatusEnum)["$inferType"];
+
+const RUNNING_STATUS = { START: "STARTING", STOP: "STOPPING", DELETE: "DELETING" } as const;
+const SUCCEEDED_STATUS = { START: "RUNNING", STOP: "STOPPED", DELETE: "DELETED" } as const;
+
+/** Coder's derivation: the job's status, read through the build's transition while it runs or once it succeeded. */
+export function workspaceStatus(transition: "START" | "STOP" | "DELETE", jobStatus: string): WorkspaceStatus {
+  switch (jobStatus) {
+    case "RUNNING":
+      return RUNNING_STATUS[transition];
+    case "SUCCEEDED":
+      return SUCCEEDED_STATUS[transition];
+    case "PENDING":
+    case "FAILED":
+    case "CANCELING":
+    case "CANCELED":
+      return jobStatus;
+    default:
+      throw new Error(`unknown job status ${jobStatus}`);
+  }
+}
 
 /** GraphQL's Int is 32-bit; sums beyond it are reported as its maximum (the quota check uses the real sums). */
 const INT_MAX = 2 ** 31 - 1;
@@ -71,8 +109,8 @@ export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
   description: "One start, stop or delete of a workspace, run by a provisioner job. Readable with its workspace.",
   id: { field: "id" },
   authScopes: (build, ctx) => canReadBuild(ctx, build),
-  // Whoever may read a build may see the job that runs it (its job field).
-  grantScopes: () => [PARENT_JOB_GRANT],
+  // Whoever may read a build may see the job that runs it and the version it built.
+  grantScopes: () => [PARENT_JOB_GRANT, BUILD_VERSION_GRANT],
   fields: (t) => ({
     buildNumber: t.exposeInt("buildNumber", { description: "1 for the workspace's first build, then counting up." }),
     transition: t.field({
@@ -80,12 +118,29 @@ export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
       description: "What the build does.",
       resolve: (build) => build.transition,
     }),
-    dailyCost: t.exposeInt("dailyCost", { description: "Quota credits per day the workspace costs after this build." }),
+    dailyCost: t.exposeInt("dailyCost", {
+      description:
+        "What the build costs per day, in quota credits; counted toward the quota unless its job failed or was canceled.",
+    }),
     initiator: t.relation("initiator", {
       nullable: true,
       description: "The user who queued the build; null when that user was deleted.",
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was queued." }),
+    startedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When a provisioner acquired the build's job.",
+      select: { job: { select: { startedAt: true } } },
+      resolve: (build) => build.job.startedAt,
+    }),
+    completedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When the build's job finished (succeeded, failed or canceled).",
+      select: { job: { select: { completedAt: true } } },
+      resolve: (build) => build.job.completedAt,
+    }),
   }),
 });
 
@@ -116,8 +171,55 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
       },
     }),
     deleted: t.exposeBoolean("deleted", {
-      description: "True once a DELETE build was queued; deleted workspaces leave lists and quotas.",
+      description:
+        "True once a DELETE build succeeded (or an orphan delete); deleted workspaces leave lists and quotas, and their name is free.",
     }),
+    status: t.field({
+      type: WorkspaceStatusEnum,
+      description: "Derived from the latest build's transition and its job's status.",
+      select: {
+        builds: {
+          orderBy: { buildNumber: "desc" },
+          take: 1,
+          select: { transition: true, job: { select: { status: true } } },
+        },
+      },
+      resolve: (workspace) => {
+        const latest = workspace.builds[0];
+        if (!latest) throw new Error(`workspace ${workspace.id} has no build`);
+        return workspaceStatus(latest.transition, latest.job.status);
+      },
+    }),
+    outdated: t.boolean({
+      description: "Whether the latest build used another version than the template's active one.",
+      select: {
+        template: { select: { activeVersionId: true } },
+        builds: { orderBy: { buildNumber: "desc" }, take: 1, select: { templateVersionId: true } },
+      },
+      resolve: (workspace) => {
+        const latest = workspace.builds[0];
+        return latest !== undefined && latest.templateVersionId !== workspace.template.activeVersionId;
+      },
+    }),
+    builds: t.prismaConnection(
+      {
+        type: WorkspaceBuildType,
+        cursor: "id",
+        description: "The workspace's builds, newest first.",
+        totalCount: (workspace, _args, ctx) =>
+          ctx.prisma.workspaceBuild.count({ where: { workspaceId: workspace.id } }),
+        resolve: (query, workspace, _args, ctx) => {
+          rememberOwner(ctx, workspace);
+          return ctx.prisma.workspaceBuild.findMany({
+            ...query,
+            where: { workspaceId: workspace.id },
+            orderBy: { buildNumber: "desc" },
+          });
+        },
+      },
+      { name: "WorkspaceBuildConnection", description: "A page of workspace builds." },
+      { name: "WorkspaceBuildEdge", description: "A workspace build in a page, with its cursor." },
+    ),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
@@ -215,6 +317,14 @@ const WorkspaceTransitionInput = builder.inputType("WorkspaceTransitionInput", {
   fields: (t) => ({
     workspaceId: t.id({ required: true, description: "Global id of the workspace." }),
     transition: t.field({ type: WorkspaceTransitionEnum, required: true, description: "What the build does." }),
+    templateVersionId: t.id({
+      description:
+        "START only: the version of the workspace's template to build (e.g. the active one, to update an outdated workspace). Left out: the active version when the template requires it, else the workspace's current version.",
+    }),
+    orphan: t.boolean({
+      description:
+        "DELETE only: cancel the build in progress and delete the workspace at once, without a provisioner (its resources are left behind). Owners and organization admins only.",
+    }),
   }),
 });
 
@@ -232,7 +342,7 @@ builder.mutationFields((t) => ({
   transitionWorkspace: t.field({
     type: WorkspacePayload,
     description:
-      "Queues a START, STOP or DELETE build (WORKSPACE START/STOP/DELETE on the workspace: its owner, organization admins, owners).",
+      "Queues a START, STOP or DELETE build (WORKSPACE START/STOP/DELETE on the workspace: its owner, organization admins, owners); BUILD_IN_PROGRESS while the latest build's job has not finished (except an orphan DELETE). The quota is checked against the START's version cost.",
     authScopes: { authenticated: true },
     args: {
       input: t.arg({ type: WorkspaceTransitionInput, required: true, description: "The workspace and transition." }),

@@ -152,6 +152,8 @@ describe("malformed ids and cursors", () => {
     ["Organization.workspaces", (page) => `organization(name: "acme") { workspaces(${page})`],
     ["Organization.groups", (page) => `organization(name: "acme") { groups(${page})`],
     ["Organization.provisionerJobs", (page) => `organization(name: "acme") { provisionerJobs(${page})`],
+    ["Template.versions", (page) => `templates(first: 1) { edges { node { versions(${page})`],
+    ["Workspace.builds", (page) => `workspaces(first: 1) { edges { node { builds(${page})`],
     ["Group.members", (page) => `organization(name: "acme") { groups(first: 1) { edges { node { members(${page})`],
   ];
   it("the list above holds every connection of the schema", () => {

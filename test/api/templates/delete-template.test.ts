@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { importJobOf } from "../../support/jobs.js";
+import { finishLatestBuild, importJobOf } from "../../support/jobs.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { createWorkspace, transition } from "../../support/workloads.js";
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 const remove = (token: string, templateId: string) => app.gql(DELETE, { input: { templateId } }, { token });
 
 describe("deleteTemplate", () => {
-  it("is refused with TEMPLATE_IN_USE while a workspace uses it, then deletes it, canceling the pending delete build", async () => {
+  it("is refused with TEMPLATE_IN_USE while a workspace uses it (being deleted too), then deletes it, canceling its pending import", async () => {
     const templateId = await acme.template("docker");
     const created = await createWorkspace(app, alice.token, { templateId, name: "dev" });
     const workspaceId = created.payload?.workspace.id as string;
@@ -46,21 +46,27 @@ describe("deleteTemplate", () => {
     ]);
     expect(await app.prisma.template.count({ where: { id: uuidOf(templateId) } })).toBe(1);
 
+    await finishLatestBuild(app, workspaceId);
     expect((await transition(app, alice.token, workspaceId, "DELETE")).payload?.userErrors).toEqual([]);
-    const deleteBuild = await app.prisma.workspaceBuild.findFirstOrThrow({
-      where: { workspaceId: uuidOf(workspaceId), transition: "DELETE" },
-    });
+    // As Coder: a workspace whose DELETE build has not succeeded still uses the template.
+    expect((await remove(owner.token, templateId)).data?.deleteTemplate.userErrors[0].code).toBe("TEMPLATE_IN_USE");
+    await finishLatestBuild(app, workspaceId);
+    const pendingImport = await app.gql(
+      `mutation($input: CreateTemplateVersionInput!) { createTemplateVersion(input: $input) { templateVersion { job { id } } } }`,
+      { input: { templateId } },
+      { token: owner.token },
+    );
+    const importJobId = uuidOf(pendingImport.data?.createTemplateVersion.templateVersion.job.id);
     const result = await remove(owner.token, templateId);
     expect(result.errors).toBeUndefined();
     expect(result.data?.deleteTemplate).toEqual({ deletedId: templateId, userErrors: [] });
-    const job = await app.prisma.provisionerJob.findUniqueOrThrow({ where: { id: deleteBuild.jobId } });
+    const job = await app.prisma.provisionerJob.findUniqueOrThrow({ where: { id: importJobId } });
     expect(job.status).toBe("CANCELED");
     expect(await app.prisma.workspace.count({ where: { id: uuidOf(workspaceId) } })).toBe(0);
     const audit = await app.prisma.auditLog.findFirstOrThrow({
       where: { resourceType: "TEMPLATE", action: "DELETE", resourceId: uuidOf(templateId) },
     });
-    // The workspace's START and DELETE builds were both still pending.
-    expect(audit.diff).toEqual({ name: "docker", canceledJobs: 2, deletedWorkspaces: 1 });
+    expect(audit.diff).toEqual({ name: "docker", canceledJobs: 1, deletedWorkspaces: 1 });
     // The name is free again.
     await acme.template("docker");
   });

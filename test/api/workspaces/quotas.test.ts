@@ -5,6 +5,7 @@ import { memberWorkspaceQuota } from "../../../src/modules/workspaces/quota.js";
 import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
+import { finishLatestBuild } from "../../support/jobs.js";
 import {
   createTemplate,
   createWorkspace,
@@ -83,21 +84,26 @@ describe("budget and consumption", () => {
     expect(freeOne.payload.userErrors).toEqual([]);
     const two = await app.prisma.workspace.findFirstOrThrow({ where: { name: "two", ownerId: uuidOf(alice.id) } });
     const id = globalId("Workspace", two.id);
+    await finishLatestBuild(app, id);
     const stopped = await transition(app, alice.token, id, "STOP");
     expect(stopped.payload.userErrors).toEqual([]);
     expect(await quota(alice.token)).toEqual({ creditsConsumed: 4, budget: 8 });
 
     // Another START fits again; a further one does not.
+    await finishLatestBuild(app, id);
     const restarted = await transition(app, alice.token, id, "START");
     expect(restarted.payload.userErrors).toEqual([]);
+    await finishLatestBuild(app, id);
     await transition(app, alice.token, id, "STOP");
+    await finishLatestBuild(app, id);
     const three = await createWorkspace(app, alice.token, { templateId: cost4, name: "three" });
     expect(three.payload.userErrors).toEqual([]);
     const refused = await transition(app, alice.token, id, "START");
     expect(refused.payload.userErrors).toMatchObject([{ code: "QUOTA_EXCEEDED" }]);
     expect(refused.payload.workspace).toBeNull();
 
-    // Deleting frees the quota at once.
+    // Deleting frees the quota at once (the DELETE build costs nothing), before the build runs.
+    await finishLatestBuild(app, three.payload.workspace.id);
     const deleted = await transition(app, alice.token, three.payload.workspace.id, "DELETE");
     expect(deleted.payload.userErrors).toEqual([]);
     expect(await quota(alice.token)).toEqual({ creditsConsumed: 4, budget: 8 });

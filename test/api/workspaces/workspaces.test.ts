@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, createUser } from "../../support/actors.js";
 import { addMember, globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { completeImport } from "../../support/jobs.js";
+import { completeImport, finishLatestBuild } from "../../support/jobs.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { createTemplate, createWorkspace, transition } from "../../support/workloads.js";
 
@@ -85,7 +85,9 @@ describe("template version readiness", () => {
     await completeImport(app, pending);
     const after = await createWorkspace(app, alice.token, { templateId: pending, name: "early" });
     expect(after.payload.userErrors).toEqual([]);
+    await finishLatestBuild(app, after.payload.workspace.id);
     await transition(app, alice.token, after.payload.workspace.id, "DELETE");
+    await finishLatestBuild(app, after.payload.workspace.id);
   });
 });
 
@@ -237,13 +239,16 @@ describe("transitionWorkspace", () => {
   });
 
   it("queues STOP and START builds with the next build number and their cost", async () => {
+    await finishLatestBuild(app, id);
     const stopped = await transition(app, bob.token, id, "STOP");
     expect(stopped.payload).toMatchObject({
       userErrors: [],
       workspace: { latestBuild: { buildNumber: 2, transition: "STOP", dailyCost: 0 } },
     });
+    await finishLatestBuild(app, id);
     const started = await transition(app, bob.token, id, "START");
     expect(started.payload.workspace.latestBuild).toEqual({ buildNumber: 3, transition: "START", dailyCost: 3 });
+    await finishLatestBuild(app, id);
     const jobs = await app.prisma.workspaceBuild.findMany({
       where: { workspaceId: uuidOf(id) },
       include: { job: true },
@@ -259,12 +264,15 @@ describe("transitionWorkspace", () => {
     expect(refused.result.errors?.[0]?.extensions).toMatchObject({ resource: "WORKSPACE", action: "STOP" });
   });
 
-  it("DELETE removes the workspace from lists and lookups, and frees its name", async () => {
+  it("DELETE removes the workspace from lists and lookups once its build succeeded, and frees its name", async () => {
     const deleted = await transition(app, bob.token, id, "DELETE");
+    // As Coder: the workspace stays (PENDING, then DELETING) until the DELETE build succeeds.
     expect(deleted.payload.workspace).toMatchObject({
-      deleted: true,
+      deleted: false,
       latestBuild: { buildNumber: 4, transition: "DELETE", dailyCost: 0 },
     });
+    expect(await workspaceNames(bob.token)).toContain("bob/cycle");
+    await finishLatestBuild(app, id);
     expect(await workspaceNames(bob.token)).toEqual(["bob/dev"]);
     expect(await workspaceNames(admin.token)).not.toContain("bob/cycle");
     expect((await app.gql(NODE, { id }, { token: bob.token })).data?.node).toBeNull();
@@ -296,7 +304,9 @@ describe("templates seen through workspaces", () => {
     expect(names).toContain("revocable");
     // The template itself is still hidden from bob elsewhere.
     expect((await app.gql(NODE, { id: revocable }, { token: bob.token })).data?.node).toBeNull();
+    await finishLatestBuild(app, payload.workspace.id);
     await transition(app, bob.token, payload.workspace.id, "DELETE");
+    await finishLatestBuild(app, payload.workspace.id);
   });
 });
 
@@ -310,6 +320,7 @@ describe("removed members", () => {
     });
     expect(await workspaceNames(admin.token, { ownerId: leaver.id })).toEqual(["leaver/left-behind"]);
     expect(await workspaceNames(leaver.token)).toEqual([]);
+    await finishLatestBuild(app, payload.workspace.id);
     const stop = await transition(app, admin.token, payload.workspace.id, "STOP");
     expect(stop.payload.userErrors).toEqual([]);
   });
