@@ -8,16 +8,15 @@
 // CPU is the process's own user+system time (Linux /proc), steadier than wall time when other
 // work shares the machine; the load average is printed for the same reason.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuTicks, freePort, TICK_MS } from "./measure.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-const TICK_MS = 10; // USER_HZ is 100 on Linux.
 const NODE = process.execPath;
 
 const SERVERS = {
@@ -33,24 +32,6 @@ const COMMANDS = [["--help"], ["organizations", "list", "--json"]];
 // The request `organizations list` sends, by curl: the floor a CLI command can approach.
 const LIST_QUERY =
   "query($first: Int) { organizations(first: $first) { edges { node { id name displayName description isDefault createdAt } } } }";
-
-/** CPU ticks of a process: its own (pid), or its waited-for children's (self). */
-function cpuTicks(pid = "self", children = false) {
-  const path = `/proc/${pid}/stat`;
-  if (!existsSync(path)) return Number.NaN;
-  const fields = readFileSync(path, "utf8").split(") ")[1].split(" ");
-  // Fields after the name start at state (field 3): utime 14, stime 15, cutime 16, cstime 17.
-  return children ? Number(fields[13]) + Number(fields[14]) : Number(fields[11]) + Number(fields[12]);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function answers(url) {
   try {

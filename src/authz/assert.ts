@@ -5,6 +5,7 @@ import type { AuditMeta } from "../audit/audit.js";
 import type { Actor } from "../auth/actor.js";
 import { forbidden, notFound } from "../graphql/errors.js";
 import { type AuthzObject, can, type Subject } from "./evaluator.js";
+import { shortReason } from "./explain.js";
 import type { Action } from "./permissions.js";
 
 /**
@@ -13,13 +14,18 @@ import type { Action } from "./permissions.js";
  */
 export function assertCan(subject: Subject, action: Action, object: AuthzObject, what = "object"): void {
   if (can(subject, action, object)) return;
-  if (action !== "READ" && can(subject, "READ", object)) throw forbidden(object.type, action);
+  if (action !== "READ" && can(subject, "READ", object)) throw forbiddenFor(subject, action, object);
   throw notFound(what);
+}
+
+/** FORBIDDEN with the short reason of the refusal (built only now, on the refusal path). */
+export function forbiddenFor(subject: Subject, action: Action, object: AuthzObject) {
+  return forbidden(object.type, action, shortReason(subject, action, object));
 }
 
 /** Like assertCan, for checks where the object is known to be visible (FORBIDDEN, never NOT_FOUND). */
 export function assertAllowed(subject: Subject, action: Action, object: AuthzObject): void {
-  if (!can(subject, action, object)) throw forbidden(object.type, action);
+  if (!can(subject, action, object)) throw forbiddenFor(subject, action, object);
 }
 
 export function auditMeta(ctx: { actor: Actor; requestId: string; ip: string | null }): AuditMeta {

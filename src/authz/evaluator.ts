@@ -26,6 +26,8 @@ export type Subject = Readonly<{
   member: Grants;
   /** One entry per organization the subject is a member of. */
   organizations: ReadonlyMap<string, OrganizationGrants>;
+  /** The custom role definitions the grants were compiled from (for `explain`). */
+  customRoles: CustomRoleIndex;
 }>;
 
 export type TemplateAclRole = "USE" | "ADMIN";
@@ -100,7 +102,7 @@ export function compileSubject(
     }
     organizations.set(m.organizationId, { roles, org, member: own });
   }
-  return { userId, siteRoles, site, member, organizations };
+  return { userId, siteRoles, site, member, organizations, customRoles };
 }
 
 type Verdict = "allow" | "deny" | undefined;
@@ -111,34 +113,54 @@ function decide(grants: Grants, key: PermissionKey): Verdict {
   return undefined;
 }
 
-const ACL_ACTIONS: Record<TemplateAclRole, readonly Action[]> = {
+export const ACL_ACTIONS: Readonly<Record<TemplateAclRole, readonly Action[]>> = {
   USE: ["READ", "USE"],
   ADMIN: ["READ", "USE", "UPDATE", "DELETE"],
 };
 
-/** Whether the subject may perform `action` on `object`. */
-export function can(subject: Subject, action: Action, object: AuthzObject): boolean {
+/**
+ * The levels of an evaluation, in order. `verdictOf` answers which one decided: +level for a
+ * grant, -level for a denial, 0 when none did (refused). `explain` (explain.ts) reports the same
+ * level with the roles behind it.
+ */
+export const LEVELS = ["SITE", "ORGANIZATION", "MEMBER", "TEMPLATE_ACL"] as const;
+export type Level = (typeof LEVELS)[number];
+export const SITE = 1;
+export const ORGANIZATION = 2;
+export const MEMBER = 3;
+export const TEMPLATE_ACL = 4;
+
+/** Which level decided and how, as a small integer (no allocation on the hot path of `can`). */
+export function verdictOf(subject: Subject, action: Action, object: AuthzObject): number {
   const key = permissionKey(object.type, action);
   const siteVerdict = decide(subject.site, key);
-  if (siteVerdict) return siteVerdict === "allow";
+  if (siteVerdict) return siteVerdict === "allow" ? SITE : -SITE;
 
   const orgId = object.organizationId ?? undefined;
   const membership = orgId === undefined ? undefined : subject.organizations.get(orgId);
   if (membership) {
     const orgVerdict = decide(membership.org, key);
-    if (orgVerdict) return orgVerdict === "allow";
+    if (orgVerdict) return orgVerdict === "allow" ? ORGANIZATION : -ORGANIZATION;
   }
 
   if (object.ownerId && object.ownerId === subject.userId) {
     // Organization objects count as "own" only while their owner is a member there.
     const ownVerdict = orgId === undefined ? decide(subject.member, key) : membership && decide(membership.member, key);
-    if (ownVerdict) return ownVerdict === "allow";
+    if (ownVerdict) return ownVerdict === "allow" ? MEMBER : -MEMBER;
   }
 
   if (object.type === "TEMPLATE" && object.aclRole && membership) {
-    return ACL_ACTIONS[object.aclRole].includes(action);
+    return aclAllows(object.aclRole, action) ? TEMPLATE_ACL : -TEMPLATE_ACL;
   }
-  return false;
+  return 0;
+}
+
+/** Whether a template ACL role allows the action. */
+export const aclAllows = (role: TemplateAclRole, action: Action): boolean => ACL_ACTIONS[role].includes(action);
+
+/** Whether the subject may perform `action` on `object`. */
+export function can(subject: Subject, action: Action, object: AuthzObject): boolean {
+  return verdictOf(subject, action, object) > 0;
 }
 
 /**

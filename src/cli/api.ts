@@ -2,6 +2,11 @@
 // runner prints readably (GraphQL error codes, and payload userErrors with their field paths).
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
+export type Connection<T> = { edges: { node: T }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+
+/** What a paged query selects on its connection, for Api.all. */
+export const PAGE_INFO = "pageInfo { hasNextPage endCursor }";
+
 export type UserError = { code: string; message: string; field?: string[] | null };
 
 /** The server refused the operation (extensions.code), or could not be reached. */
@@ -26,6 +31,7 @@ export class Api {
     readonly url: string,
     private readonly token: string | undefined,
     private readonly fetch: Fetch = globalThis.fetch,
+    private readonly pageSize = 1000,
   ) {}
 
   async request<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -49,6 +55,27 @@ export class Api {
     if (error) throw new ApiError(error.extensions?.code ?? "ERROR", error.message);
     if (!body.data) throw new ApiError(`HTTP_${response.status}`, `${this.url} answered ${response.status}`);
     return body.data;
+  }
+
+  /**
+   * Every node of a connection, page after page (`pageSize` each, the API's largest by default):
+   * the query takes `$first: Int` and `$after: String`, `connection` finds the connection in the
+   * answer (null when its parent is missing, e.g. an organization that is not visible).
+   */
+  async all<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    connection: (data: Record<string, any>) => Connection<T> | null | undefined,
+  ): Promise<T[] | null> {
+    const nodes: T[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = connection(await this.request(query, { ...variables, first: this.pageSize, after }));
+      if (!page) return null;
+      for (const edge of page.edges) nodes.push(edge.node);
+      if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return nodes;
+      after = page.pageInfo.endCursor;
+    }
   }
 
   /** A mutation whose payload (data[field]) carries userErrors; returns the payload when there are none. */

@@ -1,4 +1,5 @@
 // `npm run cli -- <command>` (or the `orgs-api` bin): the CLI in this process.
+import { nodeFetch } from "./http.js";
 import { runCli } from "./run.js";
 
 async function readStdin(): Promise<string> {
@@ -14,7 +15,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: { write: (text) => process.stdout.write(text) },
   stderr: { write: (text) => process.stderr.write(text) },
-  fetch: globalThis.fetch,
+  fetch: nodeFetch,
   readStdin,
   signal: stop.signal,
 });

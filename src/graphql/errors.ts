@@ -14,9 +14,18 @@ export function notFound(what = "object"): GraphQLError {
   return new GraphQLError(`The ${what} does not exist.`, { extensions: { code: "NOT_FOUND" } });
 }
 
-export function forbidden(resource: ResourceType, action: Action): GraphQLError {
+/**
+ * The viewer may see the object but lacks `action` on it. `why` (from src/authz/explain.ts) adds
+ * `reason`, one sentence (the missing permission, or the negating role) and `nearestRole`, the
+ * built-in role that would grant it; never anything the viewer may not read.
+ */
+export function forbidden(
+  resource: ResourceType,
+  action: Action,
+  why?: { reason: string; nearestRole: string | null },
+): GraphQLError {
   return new GraphQLError(`Forbidden: missing permission ${action} on ${resource}.`, {
-    extensions: { code: "FORBIDDEN", resource, action },
+    extensions: { code: "FORBIDDEN", resource, action, ...why },
   });
 }
 

@@ -18,6 +18,7 @@ import "../modules/provisioners/provisioners.graphql.js";
 import "../modules/templates/template-links.graphql.js";
 import "../modules/roles/organization-roles.graphql.js";
 import "../modules/live/live.graphql.js";
+import "../modules/access/access.graphql.js";
 
 /** The schema's own description (printed above `schema { ... }`): how to authenticate and read it. */
 const SCHEMA_DESCRIPTION = `orgs-api: multi-tenant organizations, members, roles, groups, templates, workspaces and provisioners.

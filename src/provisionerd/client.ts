@@ -22,6 +22,8 @@ type UserError = { code: string; message: string };
 
 const REGISTER = `mutation($input: RegisterProvisionerDaemonInput!) {
   registerProvisionerDaemon(input: $input) { daemon { id } userErrors { code message } } }`;
+const REGISTER_ORGANIZATION = `mutation($input: RegisterProvisionerDaemonInput!) {
+  registerProvisionerDaemon(input: $input) { daemon { id organization { name } } userErrors { code message } } }`;
 const HEARTBEAT = `mutation($input: RegisterProvisionerDaemonInput!) {
   registerProvisionerDaemon(input: $input) { daemon { id currentJob { id status } } userErrors { code message } } }`;
 const ACQUIRE = `mutation($input: AcquireProvisionerJobInput!) {
@@ -59,6 +61,16 @@ export class DaemonClient {
   async register(input: { name: string; version: string; provisioners: string[] }): Promise<string> {
     const payload = await this.call<{ daemon: { id: string } }>(REGISTER, input, "registerProvisionerDaemon");
     return payload.daemon.id;
+  }
+
+  /** Registers (as `register`) and answers the organization the key belongs to. */
+  async registerInOrganization(input: { name: string; version: string; provisioners: string[] }): Promise<string> {
+    const payload = await this.call<{ daemon: { organization: { name: string } } }>(
+      REGISTER_ORGANIZATION,
+      input,
+      "registerProvisionerDaemon",
+    );
+    return payload.daemon.organization.name;
   }
 
   /** Re-registers (the daemon is seen) and answers whether `jobId` was canceled meanwhile. */

@@ -223,10 +223,27 @@ const ROWS: Row[] = [
   },
   {
     op: "Query.checkPermissions",
-    query: `query($checks: [PermissionCheckInput!]!) { checkPermissions(checks: $checks) { key allowed } }`,
+    query: `query($checks: [PermissionCheckInput!]!) { checkPermissions(checks: $checks) { key allowed reason } }`,
     variables: () => ({ checks: [{ key: "group", resource: "GROUP", action: "CREATE", organizationId: orgA() }] }),
     read: (results) => (results[0].allowed ? "allowed" : "denied"),
     expect: "owner orgAdmin userAdmin customRole: allowed | *: denied",
+  },
+  {
+    op: "Query.explainPermission",
+    // The plain member's UPDATE on their own workspace: themself, the organization's admins and the
+    // owner may ask; who cannot read the workspace (auditors read no workspaces) gets NOT_FOUND.
+    query: `query($input: ExplainPermissionInput!) { explainPermission(input: $input) { allowed decidedBy summary } }`,
+    variables: () => ({
+      input: { userId: cast.member.id, action: "UPDATE", resource: "WORKSPACE", objectId: workspaceId },
+    }),
+    expect: "owner orgAdmin member memberApiToken: ok | orgAuditor userAdmin outsider customRole: NOT_FOUND",
+  },
+  {
+    op: "Query.accessReview",
+    query: `query($input: AccessReviewInput!) { accessReview(input: $input) { totalCount edges { grants { kind } } } }`,
+    variables: () => ({ input: { action: "USE", objectId: templateId } }),
+    expect:
+      "owner orgAdmin orgAuditor: ok | member memberApiToken customRole: FORBIDDEN:AUDIT_LOG:READ | userAdmin outsider: NOT_FOUND",
   },
   {
     op: "Query.users",

@@ -19,7 +19,7 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as customRoles from "./custom-roles.service.js";
-import { checkPermissions } from "./permission-checks.js";
+import { type Answer, checkPermissions } from "./permission-checks.js";
 
 /** "Actions: READ (what it allows), ..." for one resource type, from the permission registry. */
 const resourceDescription = (resource: ResourceType) =>
@@ -247,11 +247,16 @@ const PermissionCheckInput = builder.inputType("PermissionCheckInput", {
   }),
 });
 
-const PermissionCheckResult = builder.objectRef<{ key: string; allowed: boolean }>("PermissionCheckResult").implement({
+const PermissionCheckResult = builder.objectRef<Answer>("PermissionCheckResult").implement({
   description: "The answer to one PermissionCheckInput.",
   fields: (t) => ({
     key: t.exposeString("key", { description: "The check's key, as sent." }),
     allowed: t.exposeBoolean("allowed", { description: "Whether the viewer may do it." }),
+    reason: t.string({
+      description:
+        "Why, in one sentence: the role (or template ACL role) that allowed; the role whose negation denied; or the missing permission and the nearest built-in role that would grant it. An object the viewer cannot read answers only that it does not exist. explainPermission gives the whole trail.",
+      resolve: (result) => result.reason(),
+    }),
   }),
 });
 

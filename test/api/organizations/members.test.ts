@@ -270,7 +270,13 @@ describe("updateOrganizationMemberRoles", () => {
       { input: { organizationId: cast.org.id, name: "nope" } },
       { token: user.token },
     );
-    expect(can.errors?.[0]?.extensions).toEqual({ code: "FORBIDDEN", resource: "GROUP", action: "CREATE" });
+    expect(can.errors?.[0]?.extensions).toEqual({
+      code: "FORBIDDEN",
+      resource: "GROUP",
+      action: "CREATE",
+      reason: "Missing CREATE on GROUP; organization-user-admin would grant it.",
+      nearestRole: "organization-user-admin",
+    });
   });
 
   it("refuses roles that are not this organization's, and writes nothing", async () => {

@@ -195,6 +195,8 @@ describe("MULTI_ORGANIZATION=false", () => {
         code: "FORBIDDEN",
         resource: "ORGANIZATION",
         action: "CREATE",
+        reason: "Missing CREATE on ORGANIZATION; owner would grant it.",
+        nearestRole: "owner",
       });
     } finally {
       await single.close();
