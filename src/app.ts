@@ -12,7 +12,10 @@ import { type AppDeps, buildContext, type Context } from "./context.js";
 import type { Database } from "./db/database.js";
 import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
 import { schema as defaultSchema } from "./graphql/schema.js";
+import { corsOptions, varyOnOriginPlugin } from "./http/cors.js";
+import { GRAPHIQL_OPTIONS, renderOfflineGraphiQL } from "./http/graphiql.js";
 import { requestIdOf } from "./http/request-id.js";
+import { schemaFilePlugin } from "./http/schema-file.js";
 import { createLiveEvents } from "./live/live-events.js";
 import type { Logger } from "./logger.js";
 import { scimPlugin } from "./modules/scim/scim.js";
@@ -159,7 +162,10 @@ export function createApp({
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
-    graphiql: config.graphiql,
+    // Served from the installed package, no CDN; off when GRAPHIQL=false.
+    graphiql: config.graphiql ? GRAPHIQL_OPTIONS : false,
+    renderGraphiQL: renderOfflineGraphiQL,
+    cors: corsOptions(config.corsOrigins),
     landingPage: false,
     logging: false,
     batching: false,
@@ -183,7 +189,9 @@ export function createApp({
     plugins: [
       ...(config.sqlStatementCounter ? [statementCountPlugin] : []),
       requestIdPlugin,
+      ...(config.corsOrigins.length > 0 ? [varyOnOriginPlugin] : []),
       healthPlugin(db, log),
+      ...(config.introspection ? [schemaFilePlugin(schema)] : []),
       // SCIM answers its own errors (size limit included) in SCIM's format.
       scimPlugin({ prisma: db.prisma, config, log, limiter, credentials }),
       bodyLimitPlugin(config.maxBodyBytes),

@@ -54,6 +54,12 @@ export type Config = Readonly<{
   scimApiKey: string | undefined;
   /** Answer each request's SQL statement count in `x-sql-statements` (tests, benchmarks). */
   sqlStatementCounter: boolean;
+  /** Origins other than the API's own that browsers may call it from; empty: same origin only. */
+  corsOrigins: readonly string[];
+  /** Trusted documents by hash (TRUSTED_DOCUMENTS); null when unset. */
+  trustedDocuments: ReadonlyMap<string, string> | null;
+  /** Refuse every document that is not a trusted one. */
+  trustedDocumentsOnly: boolean;
 }>;
 
 export type OidcConfig = Readonly<{
@@ -187,6 +193,51 @@ function scimApiKey(env: Env): string | undefined {
   return raw;
 }
 
+/** Comma-separated origins (scheme://host[:port]) or `*` (any origin, never with credentials). */
+function corsOrigins(env: Env): readonly string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return Object.freeze([]);
+  const origins = raw.split(",").map((entry) => entry.trim().replace(/\/$/, ""));
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `CORS_ORIGINS must list origins like https://admin.example.com (no path), or *, got "${origin}"`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(origins)]);
+}
+
+/** The trusted documents file: a JSON object from hash to document, as the codegen client preset writes it. */
+function trustedDocuments(env: Env): ReadonlyMap<string, string> | null {
+  const file = env.TRUSTED_DOCUMENTS;
+  if (file === undefined || file === "") return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`TRUSTED_DOCUMENTS must name a readable JSON file: ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError("TRUSTED_DOCUMENTS must hold a JSON object from hash to document");
+  }
+  const documents = new Map<string, string>();
+  for (const [hash, document] of Object.entries(parsed)) {
+    if (typeof document !== "string" || !/^[\w:.-]{1,128}$/.test(hash)) {
+      throw new ConfigError(`TRUSTED_DOCUMENTS: entry "${hash.slice(0, 40)}" must map a hash to a document string`);
+    }
+    documents.set(hash, document);
+  }
+  return documents;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === "production";
   const cost = integer(env, "PASSWORD_HASH_COST", 16384, 1024, 1048576);
@@ -194,6 +245,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`PASSWORD_HASH_COST must be a power of two, got ${cost}`);
   }
   const statementTimeout = integer(env, "DB_STATEMENT_TIMEOUT_MS", 15000, 100, 3600000);
+  const documents = trustedDocuments(env);
+  const documentsOnly = boolean(env, "TRUSTED_DOCUMENTS_ONLY", false);
+  if (documentsOnly && !documents) throw new ConfigError("TRUSTED_DOCUMENTS_ONLY needs TRUSTED_DOCUMENTS (the file)");
   return Object.freeze({
     port: integer(env, "PORT", 4000, 0, 65535),
     host: env.HOST || "0.0.0.0",
@@ -235,5 +289,8 @@ export function loadConfig(env: Env = process.env): Config {
     provisionerPendingTimeoutSeconds: integer(env, "PROVISIONER_PENDING_TIMEOUT_SECONDS", 1800, 1, 604800),
     provisionerDaemonPruneDays: integer(env, "PROVISIONER_DAEMON_PRUNE_DAYS", 7, 1, 3650),
     serverVersion: serverVersion(),
+    corsOrigins: corsOrigins(env),
+    trustedDocuments: documents,
+    trustedDocumentsOnly: documentsOnly,
   });
 }

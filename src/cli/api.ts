@@ -26,12 +26,19 @@ export class UserErrors extends Error {
   }
 }
 
+/**
+ * Rows per page of a list. Page sizes given through variables count in the query cost like literal
+ * ones: the costliest list (workspaces with their latest build) weighs about 100 per row, so 150
+ * rows stay within the default MAX_QUERY_COST (20,000). Lists page through every result anyway.
+ */
+export const DEFAULT_PAGE_SIZE = 150;
+
 export class Api {
   constructor(
     readonly url: string,
     private readonly token: string | undefined,
     private readonly fetch: Fetch = globalThis.fetch,
-    private readonly pageSize = 1000,
+    private readonly pageSize = DEFAULT_PAGE_SIZE,
   ) {}
 
   async request<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

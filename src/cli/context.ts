@@ -1,7 +1,7 @@
 // What every command is given: its arguments, the server (Api) of the chosen profile, the
 // organization it acts in, printers that honour -o/-c, and the lookups by name the API needs
 // turned into ids. Commands are thin: one or two GraphQL operations each, through this.
-import { Api, ApiError, type Fetch } from "./api.js";
+import { Api, ApiError, DEFAULT_PAGE_SIZE, type Fetch } from "./api.js";
 import { type Env, resolveTarget, type Target } from "./config.js";
 import { type Columns, columnsTable, json, type Out, tagText } from "./output.js";
 
@@ -134,7 +134,7 @@ export class Ctx {
         `not logged in (profile ${profile}): run \`orgs-api login URL\` or set ORGS_API_TOKEN`,
       );
     }
-    this.apiInstance = new Api(url, token, this.io.fetch, Number(this.io.env.ORGS_API_PAGE_SIZE) || 1000);
+    this.apiInstance = new Api(url, token, this.io.fetch, Number(this.io.env.ORGS_API_PAGE_SIZE) || DEFAULT_PAGE_SIZE);
     return this.apiInstance;
   }
 

@@ -21,6 +21,7 @@ import type { Plugin } from "graphql-yoga";
 import { badUserInput } from "../graphql/errors.js";
 import { argumentProblem } from "./argument-checks.js";
 import { acceptsMediaType } from "./http.js";
+import { queryCost } from "./query-cost.js";
 
 /** graphql-js phrasings: `Did you mean "x"?`, `Did you mean the enum value "X"?`, several names. */
 const SUGGESTION = /Did you mean [^?]*\?/g;
@@ -44,6 +45,14 @@ function badVariables(errors: readonly GraphQLError[]): AggregateError {
  * counts only literal sizes, so `first: $n` would multiply nested pages unseen. Memoized per
  * fragment: fragments spreading fragments cost linear work.
  */
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
+}
+
 export function pageProduct(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -51,10 +60,7 @@ export function pageProduct(
   variables: Record<string, unknown>,
   maxPage: number,
 ): { product: number; fromVariables: boolean; negative: boolean } {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+  const fragments = fragmentsOf(document);
   const memo = new Map<string, number>();
   let fromVariables = false;
   let negative = false;
@@ -101,7 +107,7 @@ export function pageProduct(
   return { product, fromVariables, negative };
 }
 
-export function documentChecksPlugin(options: { maxPage: number }): Plugin {
+export function documentChecksPlugin(options: { maxPage: number; maxCost: number }): Plugin {
   return {
     onValidate({ params: { schema, documentAST }, context, validateFn, setValidationFn }) {
       // graphql-armor's rules throw their refusal out of validate(); answer it as a validation error.
@@ -140,7 +146,15 @@ export function documentChecksPlugin(options: { maxPage: number }): Plugin {
         if (pages.negative) {
           throw badUserInput("Arguments first and last must be non-negative integers.", { status: 400 });
         }
-        // Documents with literal sizes only are left to the cost limit, which weighs them already.
+        // Documents with literal sizes only are left to graphql-armor, which weighs them already.
+        const { cost, fromVariables: costFromVariables } = queryCost(
+          operation,
+          fragmentsOf(documentAST),
+          coerced.coerced,
+        );
+        if (costFromVariables && cost > options.maxCost) {
+          throw validationFailed(`Query Cost limit of ${options.maxCost} exceeded, found ${cost}.`);
+        }
         const { product, fromVariables } = pages;
         if (fromVariables && product > options.maxPage) {
           throw validationFailed(`Page size product limit of ${options.maxPage} exceeded, found ${product}.`);

@@ -20,6 +20,7 @@ import { MAX_PAGE_SIZE } from "../limits.js";
 import { documentChecksPlugin } from "./document-checks.js";
 import { httpRefusalsPlugin } from "./http.js";
 import { credentialKey, type RateDecision, type RateLimiter } from "./rate-limit.js";
+import { trustedDocumentsPlugin } from "./trusted-documents.js";
 
 /** Operations that check a password or an identity token: the brute-force targets. */
 const SIGN_IN_FIELDS = new Set(["login", "loginWithOidc", "createFirstUser"]);
@@ -125,6 +126,8 @@ function documentRulesPlugin(introspection: boolean): Plugin {
 export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<any>[] {
   const { limits } = config;
   return [
+    // onParams, before anything parses the document.
+    trustedDocumentsPlugin(config.trustedDocuments, config.trustedDocumentsOnly),
     // Its refusal (403) carries no code; httpRefusalsPlugin's last pass gives it BAD_REQUEST.
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight"] }),
     httpRefusalsPlugin(),
@@ -139,6 +142,7 @@ export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<an
       maxDirectives: { n: limits.directives, exposeLimits: true },
       blockFieldSuggestion: { enabled: true },
     }) as Plugin,
-    documentChecksPlugin({ maxPage: MAX_PAGE_SIZE }),
+    // Weighs page sizes given through variables like literal ones (graphql-armor sees only literals).
+    documentChecksPlugin({ maxPage: MAX_PAGE_SIZE, maxCost: limits.cost }),
   ];
 }
