@@ -8,6 +8,7 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery 
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { defineConfig } from "prisma-migrate/config";
 import { override } from "./src/db/adapter-proxy.js";
+import { PGLITE_EXTENSIONS } from "./src/db/pglite-extensions.js";
 
 /**
  * The schema engine applies each migration to the shadow database as one `executeRaw` without
@@ -37,8 +38,8 @@ function pgliteForMigrations(dataDir: string): SqlMigrationAwareDriverAdapterFac
   return {
     provider: "postgres",
     adapterName: "pglite-prisma-adapter",
-    connect: () => connected(new PGlite(dataDir)),
-    connectToShadowDb: () => connected(new PGlite("memory://shadow")),
+    connect: () => connected(new PGlite(dataDir, { extensions: PGLITE_EXTENSIONS })),
+    connectToShadowDb: () => connected(new PGlite("memory://shadow", { extensions: PGLITE_EXTENSIONS })),
   };
 }
 

@@ -3,21 +3,25 @@
 
 import { GraphQLError, type GraphQLSchema, getOperationAST } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import type { AuditExport } from "./audit/audit.js";
 import type { KnownActor } from "./auth/actor.js";
 import { CREDENTIAL_CHANGES, CredentialCache } from "./auth/credential-cache.js";
+import { pendingCookies } from "./auth/session-cookie.js";
 import { SessionTokens } from "./auth/session-tokens.js";
 import type { Subject } from "./authz/evaluator.js";
 import type { Config } from "./config.js";
 import { type AppDeps, buildContext, type Context } from "./context.js";
 import type { Database } from "./db/database.js";
 import { countRequestStatements, currentStatementTally } from "./db/statement-counter.js";
+import { afterCommit } from "./db/transaction.js";
 import { schema as defaultSchema } from "./graphql/schema.js";
 import { corsOptions, varyOnOriginPlugin } from "./http/cors.js";
 import { GRAPHIQL_OPTIONS, renderOfflineGraphiQL } from "./http/graphiql.js";
 import { requestIdOf } from "./http/request-id.js";
 import { schemaFilePlugin } from "./http/schema-file.js";
 import { createLiveEvents } from "./live/live-events.js";
-import type { Logger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
+import { oidcHttpPlugin } from "./modules/oidc/oidc-http.js";
 import { scimPlugin } from "./modules/scim/scim.js";
 import { badPaginationInput, databaseTrouble } from "./security/errors.js";
 import { securityPlugins } from "./security/pipeline.js";
@@ -79,6 +83,13 @@ const requestIdPlugin: Plugin = {
   },
 };
 
+/** Writes the Set-Cookie headers a sign-in or logout queued (SESSION_COOKIE). */
+const cookiesPlugin: Plugin = {
+  onResponse({ request, response }) {
+    for (const cookie of pendingCookies(request)) response.headers.append("set-cookie", cookie);
+  },
+};
+
 /** Counts each request's SQL statements (context, auth and resolvers) into `x-sql-statements`. */
 const statementCountPlugin: Plugin = {
   instrumentation: {
@@ -120,6 +131,15 @@ function settleCredentialsPlugin(credentials: { settle(): Promise<void> }): Plug
   };
 }
 
+/**
+ * AUDIT_LOG_STDOUT: one JSON line per audit event (`msg: "audit_log"`), written once its
+ * transaction has committed, whatever LOG_LEVEL says (Coder's audit export to the server log).
+ */
+function auditToStdout(): AuditExport {
+  const out = createLogger("info");
+  return (tx, line) => afterCommit(tx, () => out.info("audit_log", line));
+}
+
 export function createApp({
   db,
   config,
@@ -155,6 +175,7 @@ export function createApp({
     sessionTokens: new SessionTokens(db.prisma),
     live,
     credentials,
+    auditExport: config.auditLogStdout ? auditToStdout() : undefined,
   };
   const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
     log.warn("rate-limit store unavailable; not limiting", { error }),
@@ -192,8 +213,10 @@ export function createApp({
       ...(config.corsOrigins.length > 0 ? [varyOnOriginPlugin] : []),
       healthPlugin(db, log),
       ...(config.introspection ? [schemaFilePlugin(schema)] : []),
+      cookiesPlugin,
+      oidcHttpPlugin({ ...deps, limiter }),
       // SCIM answers its own errors (size limit included) in SCIM's format.
-      scimPlugin({ prisma: db.prisma, config, log, limiter, credentials }),
+      scimPlugin({ prisma: db.prisma, config, log, limiter, credentials, auditExport: deps.auditExport, live }),
       bodyLimitPlugin(config.maxBodyBytes),
       ...securityPlugins(config, limiter),
       settleCredentialsPlugin(credentials),

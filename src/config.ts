@@ -12,6 +12,8 @@ export type Config = Readonly<{
   /** Whether organizations other than the default one may exist. */
   multiOrganization: boolean;
   sessionTtlSeconds: number;
+  /** Sign-in also sets an HttpOnly session cookie, and requests carrying it are authenticated (SESSION_COOKIE). */
+  sessionCookie: boolean;
   /** Longest lifetime an API token may be given (Coder's --max-token-lifetime). */
   maxTokenLifetimeSeconds: number;
   /** scrypt cost parameter N (a power of two); lower only in tests. */
@@ -60,6 +62,10 @@ export type Config = Readonly<{
   trustedDocuments: ReadonlyMap<string, string> | null;
   /** Refuse every document that is not a trusted one. */
   trustedDocumentsOnly: boolean;
+  /** Also write every audit event as a JSON line on stdout (for a SIEM), whatever LOG_LEVEL says. */
+  auditLogStdout: boolean;
+  /** Audit events older than this many days are deleted by the reaper; null keeps them forever. */
+  auditRetentionDays: number | null;
 }>;
 
 export type OidcConfig = Readonly<{
@@ -72,6 +78,27 @@ export type OidcConfig = Readonly<{
   clockToleranceSeconds: number;
   /** Bound on each request to the provider (discovery, JWKS). */
   httpTimeoutMs: number;
+  /** For the server-side code flow: the client secret (none: a public client with PKCE only). */
+  clientSecret: string | undefined;
+  /** The callback URL registered at the provider; by default the request's origin + /auth/oidc/callback. */
+  redirectUri: string | undefined;
+  scopes: string;
+  /** Whether a login may create a user (Coder's --oidc-allow-signups). */
+  allowSignups: boolean;
+  /** Lower-cased email domains allowed to sign in; empty: any. */
+  emailDomains: readonly string[];
+  /** The claim holding the user's groups (admission by OIDC_ALLOWED_GROUPS). */
+  groupField: string;
+  /** One of these must be in the group claim; empty: no requirement. */
+  allowedGroups: readonly string[];
+  /** The claim whose values become site roles; empty: site roles are not synced. */
+  userRoleField: string;
+  /** Claim value -> site roles. `owner` is granted only through this mapping. */
+  userRoleMapping: Readonly<Record<string, readonly string[]>>;
+  signInText: string;
+  iconUrl: string | null;
+  /** Graph-style endpoint read with the access token when the ID token announces a groups overage. */
+  groupsOverageUrl: string | null;
 }>;
 
 export class ConfigError extends Error {}
@@ -174,7 +201,63 @@ function oidcConfig(env: Env): OidcConfig | null {
     usernameClaim: claimName(env, "OIDC_USERNAME_CLAIM", "preferred_username"),
     clockToleranceSeconds: integer(env, "OIDC_CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
     httpTimeoutMs: integer(env, "OIDC_HTTP_TIMEOUT_MS", 5000, 100, 60000),
+    clientSecret: env.OIDC_CLIENT_SECRET || undefined,
+    redirectUri: optionalUrl(env, "OIDC_REDIRECT_URI", false),
+    scopes: env.OIDC_SCOPES?.trim() || "openid profile email",
+    allowSignups: boolean(env, "OIDC_ALLOW_SIGNUPS", true),
+    emailDomains: Object.freeze(list(env.OIDC_EMAIL_DOMAINS).map((d) => d.toLowerCase().replace(/^@/, ""))),
+    groupField: claimName(env, "OIDC_GROUP_FIELD", "groups"),
+    allowedGroups: Object.freeze(list(env.OIDC_ALLOWED_GROUPS)),
+    userRoleField: env.OIDC_USER_ROLE_FIELD ? claimName(env, "OIDC_USER_ROLE_FIELD", "") : "",
+    userRoleMapping: roleMapping(env.OIDC_USER_ROLE_MAPPING),
+    signInText: env.OIDC_SIGN_IN_TEXT?.trim().slice(0, 64) || "OpenID Connect",
+    iconUrl: optionalUrl(env, "OIDC_ICON_URL", false) ?? null,
+    groupsOverageUrl: optionalUrl(env, "OIDC_GROUPS_OVERAGE_URL", true) ?? null,
   });
+}
+
+const list = (raw: string | undefined) =>
+  (raw ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+
+function optionalUrl(env: Env, name: string, provider: boolean): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  if (provider ? !isSafeProviderUrl(url) : !/^https?:$/.test(url.protocol)) {
+    throw new ConfigError(`${name} must be an https:// URL (http:// only on localhost), got "${raw}"`);
+  }
+  return raw;
+}
+
+/** OIDC_USER_ROLE_MAPPING: a JSON object from claim values to site role names (a string or a list). */
+function roleMapping(raw: string | undefined): Readonly<Record<string, readonly string[]>> {
+  if (raw === undefined || raw.trim() === "") return Object.freeze({});
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('OIDC_USER_ROLE_MAPPING must be JSON like {"admins": ["user-admin"]}');
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError('OIDC_USER_ROLE_MAPPING must be a JSON object like {"admins": ["user-admin"]}');
+  }
+  const mapping: Record<string, readonly string[]> = {};
+  for (const [value, roles] of Object.entries(parsed)) {
+    const names = typeof roles === "string" ? [roles] : roles;
+    if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
+      throw new ConfigError(`OIDC_USER_ROLE_MAPPING: "${value}" must map to a role name or a list of them`);
+    }
+    mapping[value] = Object.freeze([...names]);
+  }
+  return Object.freeze(mapping);
 }
 
 function claimName(env: Env, name: string, fallback: string): string {
@@ -255,6 +338,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || ".data"),
     multiOrganization: boolean(env, "MULTI_ORGANIZATION", true),
     sessionTtlSeconds: integer(env, "SESSION_TTL_SECONDS", 86400, 60, 31536000),
+    sessionCookie: boolean(env, "SESSION_COOKIE", false),
     // Coder's default: 876600 hours (100 years).
     maxTokenLifetimeSeconds: integer(env, "MAX_TOKEN_LIFETIME_SECONDS", 3155760000, 60, 3155760000),
     passwordHashCost: cost,
@@ -292,5 +376,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: corsOrigins(env),
     trustedDocuments: documents,
     trustedDocumentsOnly: documentsOnly,
+    auditLogStdout: boolean(env, "AUDIT_LOG_STDOUT", false),
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS ? integer(env, "AUDIT_RETENTION_DAYS", 0, 1, 36500) : null,
   });
 }

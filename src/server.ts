@@ -1,6 +1,7 @@
 // Process entry: configuration, database, HTTP server, graceful shutdown.
 import { createServer } from "node:http";
 import { createApp } from "./app.js";
+import { startAuditRetention } from "./audit/retention.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openConfiguredDatabase } from "./db/open.js";
 import { acceptRequestId } from "./http/request-id.js";
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const stopReaper = startStaleJobReaper(db.prisma, config, log, live.jobsChanged, (organizationIds) => {
     for (const organizationId of organizationIds) live.daemonsChanged(organizationId);
   });
+  const stopRetention = startAuditRetention(db.prisma, config, log);
 
   const server = createServer((req, res) => {
     const begin = performance.now();
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     stopReaper();
+    stopRetention();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());

@@ -42,8 +42,14 @@ export type AuditRegistry = {
           reason: "scim";
         };
     REGISTER: { username: string; email: string; siteRoles: string[]; firstUser: true };
+    /**
+     * A sign-in. A refused one (`success: false`) has the same shape whether the email exists or
+     * not: no resource id, the address tried as resource name.
+     */
     LOGIN:
       | { loginType: "PASSWORD" }
+      | { loginType: "PASSWORD"; email: string; reason: "invalid-credentials" | "suspended" }
+      | { loginType: "OIDC"; reason: string }
       | {
           loginType: "OIDC";
           linkedBy: string;
@@ -130,7 +136,43 @@ export type AuditRegistry = {
     DELETE: WorkspaceBuilt | (WorkspaceBuilt & { orphan: true; canceledJobId: string | null });
   };
   IDPSYNC_SETTINGS: { UPDATE: SyncSettingsChange };
+  /** A call to /scim/v2: accepted (`success`) or refused for a missing or wrong bearer key. */
+  SCIM_KEY: { LOGIN: { method: string; path: string; status: number } };
 };
+
+/**
+ * The registry's pairs at run time (GraphQL's AuditAction and AuditResourceType enums, the
+ * filters): `satisfies` refuses an action not registered, `_Complete` one registered but missing here.
+ */
+export const AUDIT_EVENTS = {
+  USER: ["CREATE", "REGISTER", "LOGIN", "ASSIGN_ROLES", "UPDATE", "DELETE"],
+  SESSION: ["LOGOUT"],
+  API_KEY: ["CREATE", "DELETE", "LOGOUT"],
+  ORGANIZATION: ["CREATE", "UPDATE", "DELETE"],
+  ORGANIZATION_MEMBER: ["ADD_MEMBER", "REMOVE_MEMBER", "ASSIGN_ROLES"],
+  CUSTOM_ROLE: ["CREATE", "UPDATE", "DELETE"],
+  GROUP: ["CREATE", "UPDATE", "DELETE", "ADD_MEMBER", "REMOVE_MEMBER"],
+  PROVISIONER_KEY: ["CREATE", "DELETE"],
+  PROVISIONER_JOB: ["CANCEL"],
+  PROVISIONER_DAEMON: ["REGISTER"],
+  TEMPLATE: ["CREATE", "UPDATE", "DELETE"],
+  TEMPLATE_VERSION: ["CREATE", "PROMOTE", "ARCHIVE", "UNARCHIVE"],
+  WORKSPACE: ["CREATE", "START", "STOP", "DELETE"],
+  IDPSYNC_SETTINGS: ["UPDATE"],
+  SCIM_KEY: ["LOGIN"],
+} as const satisfies { [R in keyof AuditRegistry]: readonly (keyof AuditRegistry[R])[] };
+
+type Listed<R extends keyof AuditRegistry> = (typeof AUDIT_EVENTS)[R][number];
+/** Never anything but `never`: each registered action of each resource type is listed above. */
+export type _Complete = {
+  [R in keyof AuditRegistry]: Exclude<keyof AuditRegistry[R], Listed<R>>;
+}[keyof AuditRegistry];
+const _complete: [_Complete] extends [never] ? true : false = true;
+void _complete;
+
+/** Every resource type, and every action some resource type records, in the registry's order. */
+export const AUDIT_RESOURCE_TYPES = Object.keys(AUDIT_EVENTS) as (keyof AuditRegistry)[];
+export const AUDIT_ACTIONS = [...new Set(Object.values(AUDIT_EVENTS).flat())] as AuditAction[];
 
 export type AuditResourceType = keyof AuditRegistry;
 
@@ -144,6 +186,8 @@ export type EventOf<R extends AuditResourceType, A extends keyof AuditRegistry[R
   resourceId?: string | null;
   resourceName?: string | null;
   organizationId?: string | null;
+  /** False for a refused sign-in; true when left out. */
+  success?: boolean;
 } & (undefined extends AuditRegistry[R][A] ? { diff?: AuditRegistry[R][A] } : { diff: AuditRegistry[R][A] });
 
 /** One registered event: its (resource type, action) pair decides the diff's shape. */

@@ -2,6 +2,7 @@
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { CredentialCache } from "./credential-cache.js";
 import { parseBearer, secretMatches } from "./secrets.js";
+import { readCookie, SESSION_COOKIE_NAME } from "./session-cookie.js";
 import { SessionTokenError, type SessionTokens } from "./session-tokens.js";
 
 export const API_TOKEN_PREFIX = "oat_";
@@ -21,6 +22,8 @@ export type Actor =
       apiTokenId: string | null;
       /** Read with the credential, in the same statement, so the subject costs no query of its own. */
       memberships?: MembershipRoles[];
+      /** Authenticated by the session cookie (not a header): mutations then need the CSRF header. */
+      viaCookie?: boolean;
     }
   | {
       kind: "provisioner";
@@ -50,6 +53,8 @@ export type ActorDeps = {
   sessionTokens: SessionTokens;
   credentials: CredentialCache<unknown, KnownActor>;
   onBackgroundError(e: unknown): void;
+  /** Whether the session cookie authenticates (SESSION_COOKIE). */
+  sessionCookie?: boolean;
 };
 
 /** An accepted credential as read from the database, with what the cache needs to keep it. */
@@ -64,6 +69,7 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
   if (provisionerKey !== null && authorization !== null) {
     return refused("send either Authorization or Provisioner-Key, not both");
   }
+  if (provisionerKey === null && authorization === null && deps.sessionCookie) return cookieActor(headers, deps);
   const presented = provisionerKey ?? authorization;
   if (presented === null) return { actor: { kind: "anonymous" }, credentialKey: null };
   const key = CredentialCache.keyOf(
@@ -74,6 +80,7 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
     if (cached.lastUsedAtMs !== null && touchApiToken(cached.credentialId, cached.lastUsedAtMs, deps)) {
       cached.lastUsedAtMs = Date.now();
     }
+    if (cached.actor.kind === "user") touchLastSeen(cached.actor.user, Date.now(), deps);
     return { actor: cached.actor, credentialKey: key };
   }
   const since = deps.credentials.mark();
@@ -84,6 +91,24 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
   if ("kind" in accepted) return { actor: accepted, credentialKey: null };
   deps.credentials.remember(key, since, accepted);
   return { actor: accepted.actor, credentialKey: key };
+}
+
+/**
+ * The session cookie, resolved (and cached) like the same token sent as a bearer. A cookie that
+ * no longer works (logged out, expired) makes the request anonymous rather than refused: the
+ * browser keeps sending it, and the sign-in page must load.
+ */
+async function cookieActor(headers: Headers, deps: ActorDeps): Promise<ResolvedActor> {
+  const token = readCookie(headers, SESSION_COOKIE_NAME);
+  if (!token || token.startsWith(API_TOKEN_PREFIX)) return { actor: { kind: "anonymous" }, credentialKey: null };
+  const resolved = await resolveActor(new Headers({ authorization: `Bearer ${token}` }), {
+    ...deps,
+    sessionCookie: false,
+  });
+  const { actor } = resolved;
+  if (actor.kind !== "user") return { actor: { kind: "anonymous" }, credentialKey: null };
+  // A copy: the cached actor is shared with requests that send the token as a bearer.
+  return { ...resolved, actor: { ...actor, viaCookie: true } };
 }
 
 function refused(reason: string): ResolvedActor {
@@ -119,6 +144,7 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Accepted | 
   if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
   const problem = userProblem(session.user);
   if (problem) return { kind: "invalid", reason: problem };
+  touchLastSeen(session.user, Date.now(), deps);
   return {
     actor: { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null },
     credentialId: session.id,
@@ -139,6 +165,7 @@ async function apiTokenActor(token: string, deps: ActorDeps): Promise<Accepted |
   const problem = userProblem(row.user);
   if (problem) return { kind: "invalid", reason: problem };
   touchApiToken(row.id, row.lastUsedAt?.getTime() ?? 0, deps);
+  touchLastSeen(row.user, Date.now(), deps);
   return {
     actor: { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id },
     credentialId: row.id,
@@ -153,6 +180,23 @@ function touchApiToken(id: string, lastUsedAtMs: number, deps: ActorDeps): boole
   if (now - lastUsedAtMs <= LAST_USED_RESOLUTION_MS) return false;
   // Not awaited: the request need not wait for bookkeeping, and a failure here is harmless.
   deps.prisma.apiToken.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(deps.onBackgroundError);
+  return true;
+}
+
+/**
+ * User.lastSeenAt, at most once a minute per user: no statement at all while the loaded row is
+ * fresh; otherwise one conditional update, not awaited (off the request's path), that another
+ * instance's request of the same minute makes a no-op. A remembered credential keeps its loaded
+ * row: the update's notification drops it, so the next request reads the fresh time.
+ */
+function touchLastSeen(user: Pick<User, "id" | "lastSeenAt">, nowMs: number, deps: ActorDeps): boolean {
+  if (user.lastSeenAt && nowMs - user.lastSeenAt.getTime() < LAST_USED_RESOLUTION_MS) return false;
+  const now = new Date(nowMs);
+  const stale = new Date(nowMs - LAST_USED_RESOLUTION_MS);
+  // Raw: bookkeeping, not an edit of the user (updatedAt stays).
+  deps.prisma.$executeRaw`
+    UPDATE "User" SET "lastSeenAt" = ${now}
+    WHERE id = ${user.id}::uuid AND ("lastSeenAt" IS NULL OR "lastSeenAt" < ${stale})`.catch(deps.onBackgroundError);
   return true;
 }
 

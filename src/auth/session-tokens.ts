@@ -65,6 +65,36 @@ export class SessionTokens {
     return verified;
   }
 
+  /** A short-lived signed value of another kind (the OIDC flow cookie), told apart by its audience. */
+  async signValue(payload: Record<string, unknown>, audience: string, expiresAt: Date): Promise<string> {
+    const key = await this.currentKey();
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: ALGORITHM, kid: key.id, typ: "JWT" })
+      .setIssuer(SESSION_ISSUER)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(key.privateKey);
+  }
+
+  /** The payload of a value signed by signValue for this audience; SessionTokenError otherwise. */
+  async verifyValue(token: string, audience: string): Promise<Record<string, unknown>> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new SessionTokenError("malformed value");
+    }
+    const key = kid ? await this.verifyKey(kid) : null;
+    if (!key) throw new SessionTokenError("value signed by an unknown key");
+    try {
+      const { payload } = await jwtVerify(token, key, { algorithms: [ALGORITHM], issuer: SESSION_ISSUER, audience });
+      return payload as Record<string, unknown>;
+    } catch {
+      throw new SessionTokenError("invalid or expired value");
+    }
+  }
+
   private async verifySignature(token: string): Promise<{ claims: Claims; expiresAtMs: number }> {
     let kid: string | undefined;
     try {

@@ -1,7 +1,7 @@
 // Permission assertions for services: every write calls one of these (or `ctx.viewer.assert`)
 // before it writes.
 
-import type { AuditMeta } from "../audit/audit.js";
+import type { AuditExport, AuditMeta } from "../audit/audit.js";
 import type { Actor } from "../auth/actor.js";
 import { forbidden, notFound } from "../graphql/errors.js";
 import { type AuthzObject, can, type Subject } from "./evaluator.js";
@@ -28,10 +28,18 @@ export function assertAllowed(subject: Subject, action: Action, object: AuthzObj
   if (!can(subject, action, object)) throw forbiddenFor(subject, action, object);
 }
 
-export function auditMeta(ctx: { actor: Actor; requestId: string; ip: string | null }): AuditMeta {
+export function auditMeta(ctx: {
+  actor: Actor;
+  requestId: string;
+  ip: string | null;
+  userAgent?: string | null;
+  auditExport?: AuditExport | undefined;
+}): AuditMeta {
   return {
     actorId: ctx.actor.kind === "user" ? ctx.actor.user.id : null,
     requestId: ctx.requestId,
     ip: ctx.ip,
+    userAgent: ctx.userAgent ?? null,
+    export: ctx.auditExport,
   };
 }

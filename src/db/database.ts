@@ -7,6 +7,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { PGLITE_EXTENSIONS } from "./pglite-extensions.js";
 import { countingAdapterFactory, StatementCounter } from "./statement-counter.js";
 import { releasingTransactions } from "./transaction-release.js";
 
@@ -59,8 +60,8 @@ export async function openPglite(source: string | Blob | PGlite | undefined): Pr
     source instanceof PGlite
       ? source
       : typeof source === "string" || source === undefined
-        ? await PGlite.create(source)
-        : await PGlite.create({ loadDataDir: source });
+        ? await PGlite.create(source, { extensions: PGLITE_EXTENSIONS })
+        : await PGlite.create({ loadDataDir: source, extensions: PGLITE_EXTENSIONS });
   const statements = new StatementCounter();
   const prisma = new PrismaClient({ adapter: countingAdapterFactory(pgliteAdapter(client), statements) });
   const raw: Raw = {

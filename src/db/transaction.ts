@@ -12,14 +12,36 @@ function isRetryable(error: unknown): boolean {
   return typeof sqlState === "string" && RETRYABLE_SQLSTATES.has(sqlState);
 }
 
+/** What each open transaction of inTransaction runs once it has committed. */
+const committing = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `effect` once `tx` has committed (nothing when it rolls back, once per committed attempt);
+ * at once when `tx` is not a transaction of inTransaction (the client itself: already committed).
+ */
+export function afterCommit(tx: Prisma.TransactionClient, effect: () => void): void {
+  const pending = committing.get(tx);
+  if (pending) pending.push(effect);
+  else effect();
+}
+
 export async function inTransaction<T>(
   prisma: PrismaClient,
   work: (tx: Prisma.TransactionClient) => Promise<T>,
   options: { isolationLevel?: Prisma.TransactionIsolationLevel } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const effects: (() => void)[] = [];
     try {
-      return await prisma.$transaction(work, { maxWait: 5000, timeout: 15000, ...options });
+      const result = await prisma.$transaction(
+        (tx) => {
+          committing.set(tx, effects);
+          return work(tx);
+        },
+        { maxWait: 5000, timeout: 15000, ...options },
+      );
+      for (const effect of effects) effect();
+      return result;
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 20));

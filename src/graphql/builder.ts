@@ -23,7 +23,11 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   /** Every connection counts its rows with the same filter as its page. */
   Connection: { totalCount: number | (() => number | Promise<number>) };
-  Scalars: { DateTime: { Input: Date; Output: Date }; ID: { Input: string; Output: string } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+    JSON: { Input: never; Output: unknown };
+  };
   AuthScopes: {
     /** Anyone, credentials or not. */
     public: boolean;
@@ -112,6 +116,8 @@ export const builder = new SchemaBuilder<{
     beforeArgOptions: {
       description: "Return items before this cursor (an edge's `cursor` or `pageInfo.startCursor`).",
     },
+    // Every connection also answers `nodes`, its page without the edges.
+    nodesOnConnection: { description: "The page's objects, in order: the nodes of `edges`, without their cursors." },
   },
 });
 
@@ -128,6 +134,17 @@ builder.scalarType("DateTime", {
     const date = new Date(ast.value);
     if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
     return date;
+  },
+});
+
+builder.scalarType("JSON", {
+  description: "A JSON value (object, array, string, number, boolean or null); output only.",
+  serialize: (value) => value,
+  parseValue: () => {
+    throw new GraphQLError("JSON is an output type");
+  },
+  parseLiteral: () => {
+    throw new GraphQLError("JSON is an output type");
   },
 });
 

@@ -79,6 +79,8 @@ export const USER_ERROR_CODES = [
   "TEMPLATE_VERSION_ACTIVE",
   "ACTIVE_VERSION_REQUIRED",
   "BUILD_IN_PROGRESS",
+  "SIGN_IN_NOT_ALLOWED",
+  "IDP_SYNC_MANAGED",
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

@@ -37,3 +37,17 @@ export function decodeId(typename: string, value: string, what = typename): stri
   if (id === null) throw notFound(what);
   return id;
 }
+
+/**
+ * The global id of an object keyed by several values (an organization member: organization and
+ * user): base64("Type:part1:part2"). The last part may itself hold ":" (a role's name does not).
+ */
+export function compositeGlobalId(typename: string, parts: readonly string[]): string {
+  return encodeGlobalID(typename, parts.join(":"));
+}
+
+/** The uuids of a composite id of `count` uuids (lower-cased), or null when it is not one. */
+export function uuidParts(raw: string, count: number): string[] | null {
+  const parts = raw.split(":");
+  return parts.length === count && parts.every(isUuid) ? parts.map((p) => p.toLowerCase()) : null;
+}

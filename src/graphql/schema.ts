@@ -26,8 +26,10 @@ const SCHEMA_DESCRIPTION = `orgs-api: multi-tenant organizations, members, roles
 Authentication: send \`Authorization: Bearer <token>\` on every request (and on subscriptions). The token is a
 session token returned by \`login\`, \`loginWithOidc\` or \`createFirstUser\` (while \`needsSetup\` is true), or an
 API token \`oat_<id>_<secret>\` from \`createApiToken\`. Provisioner daemons send \`Provisioner-Key: opk_<id>_<secret>\`
-instead, which works only for the daemon operations. Without credentials only \`viewer\` (null), \`needsSetup\`,
-\`node\`, \`createFirstUser\`, \`login\` and \`loginWithOidc\` answer; a missing, expired or revoked credential is a
+instead, which works only for the daemon operations. Browsers may rely on the \`orgs_session\` cookie instead
+(SESSION_COOKIE=true), set by every sign-in; a mutation authenticated by the cookie must send the \`x-graphql-yoga-csrf\`
+header. Without credentials only \`viewer\` (null), \`needsSetup\`, \`authMethods\`, \`node\`/\`nodes\` (null), \`createFirstUser\`,
+\`login\` and \`loginWithOidc\` answer; a missing, expired or revoked credential is a
 GraphQL error with \`extensions.code: "UNAUTHENTICATED"\`.
 
 Conventions: ids are global Relay ids (opaque strings; \`node(id:)\` loads any of them). An object the viewer may not

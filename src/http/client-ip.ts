@@ -10,3 +10,8 @@ export function clientIp(request: Request, serverContext: unknown, trustProxy: b
   }
   return (serverContext as NodeServerContext)?.req?.socket?.remoteAddress ?? "unknown";
 }
+
+/** The User-Agent header, cut to 256 characters; null when absent. */
+export function userAgentOf(request: Request): string | null {
+  return request.headers.get("user-agent")?.slice(0, 256) || null;
+}

@@ -16,6 +16,8 @@ type Topics = {
   "live:job": [jobId: string, payload: Changed];
   "live:workspace": [workspaceId: string, payload: Changed];
   "live:daemons": [organizationId: string, payload: Changed];
+  /** The user's access changed (suspended, deleted, a credential revoked): their streams re-check at once. */
+  "live:user": [userId: string, payload: Changed];
 };
 
 export type LiveTopic = keyof Topics;
@@ -29,6 +31,8 @@ export type LiveEvents = {
   workspaceChanged(workspaceId: string): void;
   /** An organization's daemons registered, changed or went busy/idle. */
   daemonsChanged(organizationId: string): void;
+  /** The user's access changed: every stream of theirs re-checks its credential now (and ends if it no longer holds). */
+  userAccessChanged(userId: string): void;
   subscribe(topic: LiveTopic, id: string): AsyncIterator<Changed>;
   /** Resolves once the subscriptions made so far receive events (Redis confirms them in order). */
   listening(): Promise<void>;
@@ -131,6 +135,7 @@ export function createLiveEvents(deps: {
     },
     workspaceChanged: (workspaceId) => publish("live:workspace", workspaceId),
     daemonsChanged: (organizationId) => publish("live:daemons", organizationId),
+    userAccessChanged: (userId) => publish("live:user", userId),
     subscribe: (topic, id) => pubSub.subscribe(topic, id)[Symbol.asyncIterator](),
     listening,
     close,

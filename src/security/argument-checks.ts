@@ -28,6 +28,7 @@ import {
 import { getDatamodel } from "../generated/pothos-types.js";
 import { badUserInput } from "../graphql/errors.js";
 import { isUuid } from "../graphql/ids.js";
+import { decodeKeysetCursor } from "../graphql/keyset.js";
 
 /** Free text from a daemon's log: its service strips NUL instead, so the job still fails with the text. */
 const STRIPPED_TEXT_FIELDS = new Set(["CompleteProvisionerJobInput.error"]);
@@ -67,11 +68,13 @@ function nulPath(value: unknown, type: GraphQLInputType, path: string): string |
 }
 
 /**
- * How many uuids a cursor of this connection holds: every connection here pages by its model's
- * primary key (one uuid, or a compound key of uuids), through plugin-prisma's `GPC:` cursors.
- * Null when the field is not such a connection.
+ * How many uuids a cursor of this connection holds: a connection pages by its model's primary key
+ * (one uuid, or a compound key of uuids), through plugin-prisma's `GPC:` cursors, or, when sortable,
+ * by keyset cursors (KEYSET). Null when the field is not such a connection.
  */
 function cursorWidth(field: GraphQLField<unknown, unknown>): number | null {
+  // Sortable lists (an `orderBy` argument) page by keyset cursors instead (src/graphql/keyset.ts).
+  if (field.args.some((arg) => arg.name === "orderBy")) return KEYSET;
   if (!widths.has(field)) widths.set(field, connectionCursorWidth(field));
   return widths.get(field) ?? null;
 }
@@ -87,7 +90,11 @@ function connectionCursorWidth(field: GraphQLField<unknown, unknown>): number | 
   return MODELS[model]?.primaryKey?.fields.length ?? 1;
 }
 
+/** The width of a keyset cursor's connection: its cursors are checked by decodeKeysetCursor. */
+const KEYSET = 0;
+
 function isIssuedCursor(cursor: string, width: number): boolean {
+  if (width === KEYSET) return decodeKeysetCursor(cursor) !== null;
   let value: unknown;
   try {
     const decoded = decodeBase64(cursor);

@@ -14,6 +14,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { Actor } from "../auth/actor.js";
 import type { Config } from "../config.js";
 import { clientIp } from "../http/client-ip.js";
 import { MAX_PAGE_SIZE } from "../limits.js";
@@ -114,6 +115,26 @@ function rateLimitPlugin(limiter: RateLimiter, trustProxy: boolean): Plugin<{ ip
   };
 }
 
+const CSRF_HEADERS = ["x-graphql-yoga-csrf", "graphql-preflight"];
+
+/**
+ * A mutation authenticated by the session cookie must carry a CSRF header, whatever its content
+ * type: a browser sends the cookie on its own, a custom header only from the page's own script.
+ */
+function cookieCsrfPlugin(): Plugin<{ request: Request; actor: Actor }> {
+  return {
+    onExecute({ args }) {
+      const { actor, request } = args.contextValue;
+      if (actor.kind !== "user" || !actor.viaCookie) return;
+      if (getOperationAST(args.document, args.operationName)?.operation !== "mutation") return;
+      if (CSRF_HEADERS.some((name) => request.headers.has(name))) return;
+      throw new GraphQLError(`A mutation authenticated by the session cookie needs the ${CSRF_HEADERS[0]} header.`, {
+        extensions: { code: "CSRF_HEADER_REQUIRED", http: { status: 403 } },
+      });
+    },
+  };
+}
+
 function documentRulesPlugin(introspection: boolean): Plugin {
   return {
     onValidate({ addValidationRule }) {
@@ -129,8 +150,9 @@ export function securityPlugins(config: Config, limiter: RateLimiter): Plugin<an
     // onParams, before anything parses the document.
     trustedDocumentsPlugin(config.trustedDocuments, config.trustedDocumentsOnly),
     // Its refusal (403) carries no code; httpRefusalsPlugin's last pass gives it BAD_REQUEST.
-    useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight"] }),
+    useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
     httpRefusalsPlugin(),
+    cookieCsrfPlugin(),
     rateLimitPlugin(limiter, config.trustProxy),
     documentRulesPlugin(config.introspection),
     EnvelopArmorPlugin({

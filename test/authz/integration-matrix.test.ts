@@ -318,6 +318,19 @@ const ROWS: Row[] = [
     expect: "*: ok",
   },
   {
+    op: "Mutation.refreshSession",
+    query: `mutation { refreshSession { token expiresAt userErrors { code } } }`,
+    // A session of its own, so the standing ones keep their expiry.
+    credential: async (actor) => {
+      if (actor === "anonymous" || actor === "provisionerKey" || actor === "memberApiToken") {
+        return credentialOfActor(actor);
+      }
+      const who = actor === "customRole" ? customHolder : cast[actor];
+      return { token: await login(app, who.email) };
+    },
+    expect: "memberApiToken: userError:INVALID_INPUT | *: ok",
+  },
+  {
     op: "Mutation.createUser",
     query: `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }`,
     variables: input(() => {

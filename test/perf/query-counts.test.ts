@@ -28,6 +28,16 @@ const W2 = `query W2($name: String!, $after: String) {
   }
 }`;
 
+/** W2 searched, sorted by username and read through `nodes`: keyset pages cost what edges do. */
+const W2_SORTED = `query W2Sorted($name: String!, $first: Int) {
+  organization(name: $name) {
+    members(first: $first, search: "M-", orderBy: { field: USERNAME, direction: DESC }) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id createdAt user { id username } roles { name } groups { id name } }
+    }
+  }
+}`;
+
 /** An organization with a template whose import succeeded, made directly in the database. */
 async function organizationWithTemplate(name: string) {
   const org = await owner.org(name);
@@ -166,6 +176,14 @@ describe("W2: an organization admin lists members with roles and groups", () => 
     expect(statements(ten)).toBeLessThanOrEqual(4);
     expect(statements(hundred)).toBe(statements(ten));
 
+    // Searching, sorting by the user's username and reading `nodes` cost the same, at any page size.
+    const sortedTen = await app.gql(W2_SORTED, { name: "qc-2", first: 10 }, { token: admin.token });
+    const sortedHundred = await app.gql(W2_SORTED, { name: "qc-2", first: 100 }, { token: admin.token });
+    expect(sortedTen.errors).toBeUndefined();
+    expect(sortedHundred.data?.organization.members.nodes).toHaveLength(100);
+    expect(statements(sortedTen)).toBe(statements(ten));
+    expect(statements(sortedHundred)).toBe(statements(ten));
+
     // Custom role definitions are read for the whole page at once.
     await app.prisma.customRole.create({
       data: { organizationId: org.uuid, name: "custom-ops", displayName: "Ops", permissions: [] },
@@ -180,6 +198,34 @@ describe("W2: an organization admin lists members with roles and groups", () => 
       customEdges.filter((e: any) => e.node.roles.some((r: any) => r.name === "custom-ops")).length,
     ).toBeGreaterThan(90);
     expect(statements(custom)).toBe(statements(ten) + 1);
+  });
+});
+
+describe("users with their API tokens and last-seen time", () => {
+  const USERS = `{ users(first: 100, orderBy: { field: LAST_SEEN_AT, direction: DESC }) {
+    totalCount edges { node { id username lastSeenAt apiTokens { id name lastUsedAt } } } } }`;
+
+  it("runs the same statements for 10 and 40 users with tokens (apiTokens batched per request)", async () => {
+    const addUsersWithTokens = async (from: number, count: number) => {
+      const users = Array.from({ length: count }, (_, i) => ({
+        username: `tk-${from + i}`,
+        email: `tk-${from + i}@example.com`,
+      }));
+      await app.prisma.user.createMany({ data: users });
+      const rows = await app.prisma.user.findMany({ where: { username: { in: users.map((u) => u.username) } } });
+      await app.prisma.apiToken.createMany({
+        data: rows.map((u) => ({ userId: u.id, name: "t", secretHash: `h-${u.id}` })),
+      });
+    };
+    await addUsersWithTokens(0, 10);
+    const ten = await app.gql(USERS, {}, { token: owner.token });
+    expect(ten.errors).toBeUndefined();
+    await addUsersWithTokens(10, 30);
+    const forty = await app.gql(USERS, {}, { token: owner.token });
+    expect(
+      forty.data?.users.edges.filter((e: { node: { apiTokens: unknown[] } }) => e.node.apiTokens.length === 1).length,
+    ).toBe(40);
+    expect(statements(forty)).toBe(statements(ten));
   });
 });
 

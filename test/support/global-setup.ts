@@ -12,6 +12,7 @@ import type { TestProject } from "vitest/node";
 import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
 import { ensureDefaultOrganization } from "../../src/db/default-organization.js";
 import { migrate } from "../../src/db/migrate.js";
+import { PGLITE_EXTENSIONS } from "../../src/db/pglite-extensions.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -68,7 +69,7 @@ export default async function setup(project: TestProject) {
       await admin.end();
     };
   }
-  const client = await PGlite.create();
+  const client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   const db = await openPglite(client);
   await prepare(db);
   const dir = mkdtempSync(join(tmpdir(), "orgs-api-test-"));

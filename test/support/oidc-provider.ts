@@ -1,6 +1,7 @@
 // A real (tiny) OpenID Connect provider on loopback: discovery document and JWKS over HTTP,
 // keys made by jose, ID tokens signed by the test. It can be switched down (connections reset)
 // or hanging (never answers), and counts the requests it served.
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
@@ -63,7 +64,8 @@ export async function startOidcProvider() {
   /** Claims of a valid ID token for `sub`, valid for five minutes from now. */
   const claimsFor = (sub: string, extra: JWTPayload & Record<string, unknown>) => {
     const now = Math.floor(Date.now() / 1000);
-    return { iss: issuer, aud: CLIENT_ID, sub, iat: now, exp: now + 300, ...extra };
+    // A fresh jti: two tokens with the same claims in the same second differ (each is accepted once).
+    return { iss: issuer, aud: CLIENT_ID, sub, iat: now, exp: now + 300, jti: randomUUID(), ...extra };
   };
 
   return {

@@ -5,8 +5,10 @@ import { schema } from "../../src/graphql/schema.js";
 
 const PUBLIC_FIELDS = new Set([
   "Query.node",
+  "Query.nodes",
   "Query.viewer",
   "Query.needsSetup",
+  "Query.authMethods",
   "Mutation.createFirstUser",
   "Mutation.login",
   "Mutation.loginWithOidc",

@@ -17,8 +17,11 @@ describe("node policies", () => {
     expect(nodeTypes).toContain("Workspace");
   });
 
+  // Composite-id and view types (the module registers their loader, applying the policy's rule).
+  const MODULE_LOADED = ["OrganizationMember", "Role", "TemplateAcl", "WorkspaceQuota"];
+
   it.each(nodeTypes)("%s has a policy loader", (typename) => {
-    expect(Object.keys(NODE_LOADERS)).toContain(typename);
+    if (!MODULE_LOADED.includes(typename)) expect(Object.keys(NODE_LOADERS)).toContain(typename);
     expect(nodeLoader(typename)).toBeTypeOf("function");
   });
 

@@ -1,10 +1,12 @@
 // Groups: the Group type with its members, Organization.groups, and the group writes.
+import { allOf } from "../../authz/filters.js";
 import { groupObject, groupWhere } from "../../authz/policies/group.js";
 import type { Context } from "../../context.js";
-import type { Group } from "../../generated/prisma/client.js";
+import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
+import { searchDescription, searchWhere } from "../shared/order.graphql.js";
 import { DeletePayload, emptyConnection, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import { UserConnection } from "../users/users.graphql.js";
 import * as groups from "./groups.service.js";
@@ -83,24 +85,25 @@ export const GroupType = builder.prismaNode("Group", {
   }),
 });
 
+/** The groups a list shows: readable ones of the organization (the read rule in SQL), matching the search. */
+async function groupListWhere(ctx: Context, organizationId: string, args: { search?: string | null }) {
+  const readable = await ctx.viewer.readWhere(groupWhere);
+  return allOf<Prisma.GroupWhereInput>({ organizationId }, readable, searchWhere(args.search, ["name"]));
+}
+
 builder.prismaObjectFields(OrganizationType, (t) => ({
   groups: t.prismaConnection(
     {
       type: "Group",
       cursor: "id",
       description:
-        "The organization's groups, oldest first. Empty unless the viewer may read groups here (GROUP READ: organization admins and user admins, auditors, owners).",
-      totalCount: async (org, _args, ctx) => {
-        const readable = await ctx.viewer.readWhere(groupWhere);
-        return ctx.prisma.group.count({
-          where: { AND: [{ organizationId: org.id }, readable] },
-        });
-      },
-      resolve: async (query, org, _args, ctx) => {
-        const readable = await ctx.viewer.readWhere(groupWhere);
+        "The organization's groups the viewer may read, oldest first. Empty unless the viewer may read groups here (GROUP READ: organization admins and user admins, auditors, owners).",
+      args: { search: t.arg.string({ description: searchDescription("name") }) },
+      totalCount: async (org, args, ctx) => ctx.prisma.group.count({ where: await groupListWhere(ctx, org.id, args) }),
+      resolve: async (query, org, args, ctx) => {
         return ctx.prisma.group.findMany({
           ...query,
-          where: { AND: [{ organizationId: org.id }, readable] },
+          where: await groupListWhere(ctx, org.id, args),
           orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         });
       },
@@ -145,6 +148,7 @@ const GroupPayload = payloadType("GroupPayload", "group", GroupType);
 
 builder.mutationFields((t) => ({
   createGroup: t.field({
+    nullable: true,
     type: GroupPayload,
     description: "Needs GROUP CREATE in the organization (organization admins and user admins, owners).",
     authScopes: { authenticated: true },
@@ -152,6 +156,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => groups.createGroup(ctx, input)),
   }),
   updateGroup: t.field({
+    nullable: true,
     type: GroupPayload,
     description: "The Everyone group accepts only quotaAllowance and avatarUrl.",
     authScopes: { authenticated: true },
@@ -159,6 +164,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => groups.updateGroup(ctx, input)),
   }),
   deleteGroup: t.field({
+    nullable: true,
     type: DeletePayload,
     description: "Deletes the group and its template ACL entries; never the Everyone group.",
     authScopes: { authenticated: true },

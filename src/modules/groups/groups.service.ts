@@ -10,6 +10,7 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma } from "../../generated/prisma/client.js";
 import { notFound, type UserError, UserErrors, userError } from "../../graphql/errors.js";
 import { decodeId, globalId, parseId } from "../../graphql/ids.js";
+import { assertNotSyncManaged } from "../idp-sync/idp-sync.managed.js";
 import { visibleOrganization } from "../organizations/organizations.service.js";
 import { nameTakenError, rethrowNameTaken } from "../shared/name-taken.js";
 import {
@@ -145,6 +146,7 @@ export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) 
       throw userError("INVALID_INPUT", "A user cannot be both added and removed.", ["input", "removeUserIds"]);
     }
     await assertMembersOf(tx, current.organizationId, adds);
+    await assertNotSyncManaged(tx, "groups", current.organizationId, [...addIds, ...removes], ["input", "addUserIds"]);
     const name = input.name ?? current.name;
     const wanted = {
       name,

@@ -186,6 +186,7 @@ const RoleSyncSettingsPayload = payloadType("RoleSyncSettingsPayload", "settings
 
 builder.mutationFields((t) => ({
   updateOrganizationSyncSettings: t.field({
+    nullable: true,
     type: OrganizationSyncSettingsPayload,
     description: "Needs IDPSYNC_SETTINGS UPDATE site-wide (owners).",
     authScopes: { authenticated: true },
@@ -193,6 +194,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateOrganizationSyncSettings(ctx, input)),
   }),
   updateGroupSyncSettings: t.field({
+    nullable: true,
     type: GroupSyncSettingsPayload,
     description: "Needs IDPSYNC_SETTINGS UPDATE in the organization (organization admins, owners).",
     authScopes: { authenticated: true },
@@ -200,6 +202,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateGroupSyncSettings(ctx, input)),
   }),
   updateRoleSyncSettings: t.field({
+    nullable: true,
     type: RoleSyncSettingsPayload,
     description: "Needs IDPSYNC_SETTINGS UPDATE in the organization (organization admins, owners).",
     authScopes: { authenticated: true },

@@ -45,28 +45,63 @@ function mapValues(mapping: ClaimMapping[], values: string[], unmapped: (value: 
 const SYSTEM = (meta: AuditMeta): AuditMeta => ({ ...meta, actorId: null });
 const REASON = "idp-sync";
 
+/** Why a claim was not used: it held something unusable, or its values could not be read (a groups overage). */
+type Skipped = "claim malformed" | "claim unknown";
+
 export type SyncSummary = {
-  organizations?: { added: string[]; removed: string[] } | "claim malformed";
-  groups?: Record<string, { added: string[]; removed: string[] } | "claim malformed">;
-  roles?: Record<string, { from: string[]; to: string[] } | "claim malformed">;
+  organizations?: { added: string[]; removed: string[] } | Skipped;
+  groups?: Record<string, { added: string[]; removed: string[] } | Skipped>;
+  roles?: Record<string, { from: string[]; to: string[] } | Skipped>;
 };
 
+/**
+ * Claims whose values are unknown (`unknown`: named by the provider but not delivered, e.g. Entra
+ * ID's groups overage without a groups endpoint) leave what they sync untouched, like a
+ * malformed claim; an absent claim means no values.
+ */
+function readClaim(claims: Claims, field: string, unknown: ReadonlySet<string>): ClaimValues | { kind: Skipped } {
+  if (unknown.has(field)) return { kind: "claim unknown" };
+  const claim = claimValues(claims, field);
+  return claim.kind === "malformed" ? { kind: "claim malformed" } : claim;
+}
+
 /** Runs organization, group and role sync, in that order. Returns what changed, for the login's audit event. */
-export async function runIdpSync(tx: Tx, meta: AuditMeta, user: User, claims: Claims): Promise<SyncSummary> {
+export async function runIdpSync(
+  tx: Tx,
+  meta: AuditMeta,
+  user: User,
+  claims: Claims,
+  unknown: ReadonlySet<string> = new Set(),
+): Promise<SyncSummary> {
   const summary: SyncSummary = {};
-  await syncOrganizations(tx, meta, user, claims, summary);
-  await syncGroups(tx, meta, user, claims, summary);
-  await syncRoles(tx, meta, user, claims, summary);
+  await syncOrganizations(tx, meta, user, claims, summary, unknown);
+  await syncGroups(tx, meta, user, claims, summary, unknown);
+  await syncRoles(tx, meta, user, claims, summary, unknown);
   return summary;
 }
 
-async function syncOrganizations(tx: Tx, meta: AuditMeta, user: User, claims: Claims, summary: SyncSummary) {
+/** The claim fields sync reads under the current settings (what a login's recorded claims keep). */
+export async function syncedClaimFields(tx: Tx): Promise<string[]> {
+  const organization = await readOrganizationSyncSettings(tx);
+  const groups = await tx.groupSyncSettings.findMany({ where: { field: { not: "" } }, select: { field: true } });
+  const roles = await tx.roleSyncSettings.findMany({ where: { field: { not: "" } }, select: { field: true } });
+  return [organization.field, ...groups.map((g) => g.field), ...roles.map((r) => r.field)].filter((f) => f !== "");
+}
+
+async function syncOrganizations(
+  tx: Tx,
+  meta: AuditMeta,
+  user: User,
+  claims: Claims,
+  summary: SyncSummary,
+  unknown: ReadonlySet<string>,
+) {
   const settings = await readOrganizationSyncSettings(tx);
   if (settings.field === "") return;
-  const claim = claimValues(claims, settings.field);
-  if (claim.kind === "malformed") {
+  const claim = readClaim(claims, settings.field, unknown);
+  if (claim.kind === "claim malformed" || claim.kind === "claim unknown") {
     // Unusable claim: memberships stay as they are rather than being wiped.
-    summary.organizations = "claim malformed";
+    summary.organizations = claim.kind;
     return;
   }
   const values = claim.kind === "values" ? claim.values : [];
@@ -114,16 +149,23 @@ async function syncOrganizations(tx: Tx, meta: AuditMeta, user: User, claims: Cl
   summary.organizations = { added, removed };
 }
 
-async function syncGroups(tx: Tx, meta: AuditMeta, user: User, claims: Claims, summary: SyncSummary) {
+async function syncGroups(
+  tx: Tx,
+  meta: AuditMeta,
+  user: User,
+  claims: Claims,
+  summary: SyncSummary,
+  unknown: ReadonlySet<string>,
+) {
   const settingsList = await tx.groupSyncSettings.findMany({
     where: { field: { not: "" }, organization: { members: { some: { userId: user.id } } } },
   });
   for (const settings of settingsList) {
-    const claim = claimValues(claims, settings.field);
+    const claim = readClaim(claims, settings.field, unknown);
     summary.groups ??= {};
-    if (claim.kind === "malformed") {
-      // A malformed claim skips this organization; it never blocks the login.
-      summary.groups[settings.organizationId] = "claim malformed";
+    if (claim.kind === "claim malformed" || claim.kind === "claim unknown") {
+      // A malformed or unknown claim skips this organization; it never blocks the login.
+      summary.groups[settings.organizationId] = claim.kind;
       continue;
     }
     const filter = settings.regexFilter ? compileIdpRegex(settings.regexFilter) : null;
@@ -241,7 +283,14 @@ async function findOrCreateOidcGroup(tx: Tx, meta: AuditMeta, organizationId: st
   return group.id;
 }
 
-async function syncRoles(tx: Tx, meta: AuditMeta, user: User, claims: Claims, summary: SyncSummary) {
+async function syncRoles(
+  tx: Tx,
+  meta: AuditMeta,
+  user: User,
+  claims: Claims,
+  summary: SyncSummary,
+  unknown: ReadonlySet<string>,
+) {
   const settingsList = await tx.roleSyncSettings.findMany({
     where: { field: { not: "" }, organization: { members: { some: { userId: user.id } } } },
   });
@@ -257,10 +306,10 @@ async function syncRoles(tx: Tx, meta: AuditMeta, user: User, claims: Claims, su
   for (const settings of settingsList) {
     const membership = memberships.find((m) => m.organizationId === settings.organizationId);
     if (!membership) continue;
-    const claim = claimValues(claims, settings.field);
+    const claim = readClaim(claims, settings.field, unknown);
     summary.roles ??= {};
-    if (claim.kind === "malformed") {
-      summary.roles[settings.organizationId] = "claim malformed";
+    if (claim.kind === "claim malformed" || claim.kind === "claim unknown") {
+      summary.roles[settings.organizationId] = claim.kind;
       continue;
     }
     const valid = new Set([

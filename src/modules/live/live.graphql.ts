@@ -28,15 +28,29 @@ function liveStream<T>(
 ): AsyncIterable<T> {
   return new Repeater<T>(async (push, stop) => {
     const events = ctx.live.subscribe(topic, id);
-    void stop.then(() => events.return?.());
+    // The subscriber's own access events (suspension, a revoked credential) re-check at once.
+    const access = ctx.actor.kind === "user" ? ctx.live.subscribe("live:user", ctx.actor.user.id) : null;
+    void stop.then(() => {
+      events.return?.();
+      access?.return?.();
+    });
     // Listen before reading the current state, so no change falls in between.
-    let next = events.next();
+    let next = events.next().then((event) => ({ event, from: "object" as const }));
+    const nextAccess = () =>
+      access ? access.next().then((event) => ({ event, from: "access" as const })) : new Promise<never>(() => {});
+    let accessNext = nextAccess();
     await ctx.live.listening();
     for (let first = true; ; first = false) {
       if (!first) {
-        const event = await next;
+        const { event, from } = await Promise.race([next, accessNext]);
         if (event.done) break;
-        next = events.next();
+        if (from === "access") {
+          // Only a re-check: the object did not change, so nothing is sent while access holds.
+          accessNext = nextAccess();
+          if (await refreshViewer(ctx)) continue;
+          break;
+        }
+        next = events.next().then((e) => ({ event: e, from: "object" as const }));
       }
       const subject = (await refreshViewer(ctx)) ? await ctx.viewer.subject() : null;
       const current = subject ? await load(subject) : null;

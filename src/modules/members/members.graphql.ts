@@ -1,16 +1,25 @@
 // Organization members: the membership type, Organization.members/member, and the member writes.
+
 import { allOf } from "../../authz/filters.js";
 import { groupWhere } from "../../authz/policies/group.js";
 import { memberObject } from "../../authz/policies/member.js";
-import { builtInRole } from "../../authz/roles.js";
+import { builtInRole, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import type { CustomRole, Group, OrganizationMember } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { parseId } from "../../graphql/ids.js";
+import { compositeGlobalId, parseId, uuidParts } from "../../graphql/ids.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
 import { requestBatch } from "../shared/batch.js";
+import {
+  orderByInput,
+  type SortKey,
+  searchDescription,
+  searchWhere,
+  sortedConnection,
+} from "../shared/order.graphql.js";
 import { DeletePayload, emptyConnection, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as members from "./members.service.js";
 
@@ -94,10 +103,16 @@ const groupsOfMember = requestBatch<MemberKey, Group[]>(
 );
 
 export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
-  description:
-    "A user's membership of an organization, with their roles there. Readable by whoever may read the organization's members (every member may).",
+  description: "A user's membership of an organization, with its explicit roles.",
+  interfaces: [builder.nodeInterfaceRef()],
   authScopes: (member, ctx) => permissionScopes(ctx, { action: "READ", ...memberObject(member) }),
   fields: (t) => ({
+    id: t.id({
+      description:
+        "Global id of the membership (organization and user): stable while the user stays a member, so a normalized client cache updates the member's roles in place.",
+      select: { organizationId: true, userId: true },
+      resolve: (member) => compositeGlobalId("OrganizationMember", [member.organizationId, member.userId]),
+    }),
     user: t.relation("user", { description: "The member." }),
     organization: t.relation("organization", { description: "The organization." }),
     roles: t.field({
@@ -121,22 +136,58 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
 const membersGuard = (org: { id: string }, _args: unknown, ctx: Context) =>
   permissionScopes(ctx, { action: "READ", ...memberObject({ organizationId: org.id }) });
 
+const MemberOrderBy = orderByInput("Member", "organization members", {
+  USERNAME: { description: "The user's username." },
+  NAME: { description: "The user's name (unset names are empty and sort first in ascending order)." },
+  CREATED_AT: { description: "When the user joined the organization; the default order." },
+});
+
+const MEMBER_SORT_KEYS: Record<"USERNAME" | "NAME" | "CREATED_AT", SortKey> = {
+  USERNAME: { name: "username", column: "username", kind: "text", via: "user" },
+  NAME: { name: "name", column: "name", kind: "text", via: "user" },
+  CREATED_AT: { name: "joined", column: "createdAt", kind: "date" },
+};
+
+/** The members a list shows: of one organization, filtered by search (username or name) and role. */
+function memberListWhere(organizationId: string, args: { search?: string | null; role?: string | null }) {
+  // organization-member is implied for every member and never stored.
+  const role = args.role && !isImplicitRole(args.role) ? { roles: { has: args.role } } : {};
+  const search = searchWhere(args.search, ["username", "name"]);
+  return allOf({ organizationId }, role, Object.keys(search).length > 0 ? { user: search } : {});
+}
+
 builder.prismaObjectFields(OrganizationType, (t) => ({
-  members: t.prismaConnection(
+  members: t.connection(
     {
-      type: "OrganizationMember",
-      cursor: "organizationId_userId",
+      type: OrganizationMemberType,
       description:
-        "The organization's members, oldest first. Empty (totalCount 0) unless the viewer may read this organization's members (ORGANIZATION_MEMBER READ: every member may).",
+        "The organization's members. Empty (not an error) unless the viewer may read this organization's members (ORGANIZATION_MEMBER READ; every member may).",
+      args: {
+        search: t.arg.string({ description: searchDescription("username or name") }),
+        role: t.arg.string({
+          description:
+            "Keeps the members holding this organization role (built-in or custom name); organization-member matches every member.",
+        }),
+        orderBy: t.arg({
+          type: MemberOrderBy,
+          description: "Default: CREATED_AT ascending. Ties are ordered by the user's id.",
+        }),
+      },
       authScopes: membersGuard,
       unauthorizedResolver: emptyConnection,
-      totalCount: (org, _args, ctx) => ctx.prisma.organizationMember.count({ where: { organizationId: org.id } }),
-      resolve: (query, org, _args, ctx) =>
-        ctx.prisma.organizationMember.findMany({
-          ...query,
-          where: { organizationId: org.id },
-          orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
-        }),
+      resolve: (org, args, ctx, info) => {
+        return sortedConnection({
+          ctx,
+          info,
+          args,
+          keys: MEMBER_SORT_KEYS,
+          defaultField: "CREATED_AT",
+          tieBreak: "userId",
+          where: memberListWhere(org.id, args),
+          findMany: (query) => ctx.prisma.organizationMember.findMany(query),
+          count: (where) => ctx.prisma.organizationMember.count({ where }),
+        });
+      },
     },
     { name: "OrganizationMemberConnection", description: "A page of organization members." },
     { name: "OrganizationMemberEdge", description: "A member in a page, with its cursor." },
@@ -159,6 +210,12 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     },
   }),
 }));
+
+registerNodeLoader("OrganizationMember", async (id, ctx) => {
+  const [organizationId, userId] = uuidParts(id, 2) ?? [];
+  if (!organizationId || !userId || !(await ctx.viewer.can("READ", memberObject({ organizationId })))) return null;
+  return ctx.prisma.organizationMember.findUnique({ where: { organizationId_userId: { organizationId, userId } } });
+});
 
 // ---- mutations
 
@@ -186,6 +243,7 @@ const OrganizationMemberPayload = payloadType("OrganizationMemberPayload", "memb
 
 builder.mutationFields((t) => ({
   addOrganizationMember: t.field({
+    nullable: true,
     type: OrganizationMemberPayload,
     description:
       "Adds an existing user to the organization with no explicit roles (ORGANIZATION_MEMBER CREATE there: organization admins and user admins, owners).",
@@ -196,6 +254,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.addOrganizationMember(ctx, input)),
   }),
   removeOrganizationMember: t.field({
+    nullable: true,
     type: DeletePayload,
     description:
       "Removes the membership with its roles and group memberships; the user's workspaces stay. deletedId is the user's id.",
@@ -206,6 +265,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.removeOrganizationMember(ctx, input)),
   }),
   updateOrganizationMemberRoles: t.field({
+    nullable: true,
     type: OrganizationMemberPayload,
     description: "Replaces the member's explicit organization roles.",
     authScopes: { authenticated: true },

@@ -12,6 +12,7 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
+import { assertNotSyncManaged } from "../idp-sync/idp-sync.managed.js";
 import { visibleOrganization } from "../organizations/organizations.service.js";
 import { isUniqueViolation } from "../shared/validation.js";
 
@@ -53,6 +54,7 @@ export async function addOrganizationMember(ctx: ServiceContext, input: MemberIn
       select: { userId: true },
     });
     if (existing) throw alreadyMember();
+    await assertNotSyncManaged(tx, "memberships", organizationId, [userId], ["input", "userId"]);
     const created = await tx.organizationMember.create({ data: { organizationId, userId } }).catch((error) => {
       if (isUniqueViolation(error)) throw alreadyMember();
       throw error;
@@ -82,6 +84,7 @@ export async function removeOrganizationMember(ctx: ServiceContext, input: Membe
     if (userId === viewer.id) {
       throw userError("CANNOT_REMOVE_SELF", "You cannot remove yourself from an organization.", ["input", "userId"]);
     }
+    await assertNotSyncManaged(tx, "memberships", organizationId, [userId], ["input", "userId"]);
     const groups = await tx.groupMember.findMany({
       where: { organizationId, userId },
       select: { group: { select: { name: true } } },
@@ -136,6 +139,7 @@ export async function updateOrganizationMemberRoles(
     if (userId === viewer.id) {
       throw userError("CANNOT_CHANGE_OWN_ROLES", "You cannot change your own roles.", ["input", "roles"]);
     }
+    await assertNotSyncManaged(tx, "roles", organizationId, [userId], ["input", "roles"]);
     const refused = unassignableRoleChanges(subject, organizationId, membership.roles, roles);
     if (refused.length > 0) {
       throw userError("ROLE_NOT_ASSIGNABLE", `You may not assign or remove: ${refused.join(", ")}.`, [

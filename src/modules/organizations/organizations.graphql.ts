@@ -3,8 +3,10 @@ import { allOf } from "../../authz/filters.js";
 import { organizationObject, organizationWhere } from "../../authz/policies/organization.js";
 import type { Context } from "../../context.js";
 import { equalsIgnoringCase } from "../../db/names.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
+import { searchDescription, searchWhere } from "../shared/order.graphql.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as organizations from "./organizations.service.js";
 
@@ -68,21 +70,26 @@ export const OrganizationConnection = builder.connectionObject(
   { description: "An organization in a page, with its cursor." },
 );
 
+/** The organizations a list shows: readable ones (the read rule in SQL), matching the search. */
+async function organizationListWhere(ctx: Context, args: { search?: string | null }) {
+  const readable = await ctx.viewer.readWhere(organizationWhere);
+  return allOf<Prisma.OrganizationWhereInput>(readable, searchWhere(args.search, ["name", "displayName"]));
+}
+
 builder.queryFields((t) => ({
   organizations: t.prismaConnection(
     {
       type: "Organization",
       cursor: "id",
-      description: "Organizations the viewer may read (all of them for site-wide readers), oldest first.",
+      description: "Organizations the viewer may read, oldest first.",
       authScopes: { authenticated: true },
-      totalCount: async (_root, _args, ctx) => {
-        return ctx.prisma.organization.count({ where: await ctx.viewer.readWhere(organizationWhere) });
-      },
-      resolve: async (query, _root, _args, ctx) => {
-        const where = await ctx.viewer.readWhere(organizationWhere);
+      args: { search: t.arg.string({ description: searchDescription("name or display name") }) },
+      totalCount: async (_root, args, ctx) =>
+        ctx.prisma.organization.count({ where: await organizationListWhere(ctx, args) }),
+      resolve: async (query, _root, args, ctx) => {
         return ctx.prisma.organization.findMany({
           ...query,
-          where,
+          where: await organizationListWhere(ctx, args),
           orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         });
       },
@@ -152,6 +159,7 @@ const OrganizationPayload = payloadType("OrganizationPayload", "organization", O
 
 builder.mutationFields((t) => ({
   createOrganization: t.field({
+    nullable: true,
     type: OrganizationPayload,
     description: "Site owners only. Creates the organization, its Everyone group and the creator's membership.",
     authScopes: { authenticated: true },
@@ -159,6 +167,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.createOrganization(ctx, input)),
   }),
   updateOrganization: t.field({
+    nullable: true,
     type: OrganizationPayload,
     description: "Needs ORGANIZATION UPDATE in the organization (organization admins, owners).",
     authScopes: { authenticated: true },
@@ -166,6 +175,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.updateOrganization(ctx, input)),
   }),
   deleteOrganization: t.field({
+    nullable: true,
     type: DeletePayload,
     description:
       "Refused for the default organization and while anything but the Everyone group and the caller is left.",

@@ -489,6 +489,7 @@ const CancelProvisionerJobInput = builder.inputType("CancelProvisionerJobInput",
 
 builder.mutationFields((t) => ({
   createProvisionerKey: t.field({
+    nullable: true,
     type: CreateProvisionerKeyPayload,
     description: "Creates a key for the organization's daemons; the secret is in the payload, once.",
     authScopes: { authenticated: true },
@@ -496,6 +497,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.createProvisionerKey(ctx, input)),
   }),
   deleteProvisionerKey: t.field({
+    nullable: true,
     type: DeletePayload,
     description: "Deletes the key: daemons using it can no longer authenticate or acquire jobs.",
     authScopes: { authenticated: true },
@@ -503,6 +505,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.deleteProvisionerKey(ctx, input)),
   }),
   registerProvisionerDaemon: t.field({
+    nullable: true,
     type: ProvisionerDaemonPayload,
     description: "Provisioner-Key auth only: the daemon's organization and tags come from its key.",
     ...daemonOnly,
@@ -510,6 +513,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.registerDaemon(ctx, input)),
   }),
   acquireProvisionerJob: t.field({
+    nullable: true,
     type: AcquireProvisionerJobPayload,
     description:
       "Provisioner-Key auth only: hands the oldest pending job of the daemon's organization whose tags the daemon satisfies to exactly one daemon.",
@@ -518,6 +522,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.acquireJob(ctx, input)),
   }),
   cancelProvisionerJob: t.field({
+    nullable: true,
     type: ProvisionerJobPayload,
     description:
       "A PENDING job becomes CANCELED at once; a RUNNING one CANCELING until its daemon reports it CANCELED. For PROVISIONER_JOBS UPDATE holders, and who may update the job's template (imports) or workspace (builds).",
@@ -526,6 +531,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.cancelJob(ctx, input)),
   }),
   completeProvisionerJob: t.field({
+    nullable: true,
     type: ProvisionerJobPayload,
     description: "Provisioner-Key auth only, and only for a job this daemon holds.",
     ...daemonOnly,

@@ -10,7 +10,7 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
   roles: t.field({
     type: [RoleType],
     description:
-      "Built-in organization roles and this organization's custom roles. Empty unless the viewer may read the organization's roles (ASSIGN_ORG_ROLE READ there; every member may).",
+      "The roles of this organization a member can hold: the built-in organization roles and its custom roles. organization-member is listed but implied (every member holds it; assignable: false); a role's assignable says whether the viewer may grant it, so a role editor offers exactly the roles with assignable true. Empty (not an error) unless the viewer may read the organization's roles (ASSIGN_ORG_ROLE READ there; every member may).",
     // Loaded with the organization itself: no query per organization in a list.
     select: { customRoles: true },
     authScopes: (org, _args, ctx) =>

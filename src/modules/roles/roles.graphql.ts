@@ -1,7 +1,7 @@
 // Roles and permissions as the API shows them: built-in roles from src/authz, custom roles from
 // the database, both described by the same evaluator data; the custom-role mutations and the
 // batch permission check.
-import { canAssignRole } from "../../authz/evaluator.js";
+import { can, canAssignRole } from "../../authz/evaluator.js";
 import {
   ACTIONS,
   type Action,
@@ -11,10 +11,12 @@ import {
   type ResourceType,
 } from "../../authz/permissions.js";
 import { organizationObject } from "../../authz/policies/organization.js";
-import { type BuiltInRole, ORGANIZATION_ROLES, SITE_ROLES } from "../../authz/roles.js";
+import { type BuiltInRole, builtInRole, isImplicitRole, ORGANIZATION_ROLES, SITE_ROLES } from "../../authz/roles.js";
 import { storedPermissions } from "../../authz/subject-loader.js";
 import type { CustomRole } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
+import { compositeGlobalId, uuidParts } from "../../graphql/ids.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
@@ -118,10 +120,20 @@ export function organizationRoleViews(organizationId: string, custom: readonly C
   ];
 }
 
+/** A role's raw node id: its organization (or "site") and its name. */
+const roleKey = (role: Pick<RoleView, "organizationId" | "name">) => [role.organizationId ?? SITE, role.name];
+const SITE = "site";
+
 export const RoleType = builder.objectRef<RoleView>("Role").implement({
+  interfaces: [builder.nodeInterfaceRef()],
   description:
     "A role: built in (site roles: owner, member, auditor, user-admin, template-admin; organization roles: organization-admin, organization-member, organization-auditor, organization-user-admin, organization-template-admin, organization-workspace-creation-ban) or a custom organization role.",
   fields: (t) => ({
+    id: t.id({
+      description:
+        "Global id of the role as held in its organization (organization and name; site roles: the name), so a normalized client cache keeps one object per role.",
+      resolve: (role) => compositeGlobalId("Role", roleKey(role)),
+    }),
     name: t.exposeString("name", {
       description: "The role's identifier, as held in roles lists and role inputs (e.g. organization-admin).",
     }),
@@ -143,8 +155,10 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
     }),
     builtIn: t.exposeBoolean("builtIn", { description: "True for built-in roles, false for custom roles." }),
     assignable: t.boolean({
-      description: "Whether the viewer may assign this role.",
+      description:
+        "Whether the viewer may assign this role. Always false for the implied roles (member, organization-member): everyone holds them and they cannot be assigned or removed.",
       resolve: async (role, _args, ctx) => {
+        if (role.builtIn && isImplicitRole(role.name)) return false;
         const subject = await ctx.viewer.subject();
         return subject !== null && canAssignRole(subject, role.name, role.organizationId, !role.builtIn);
       },
@@ -155,6 +169,29 @@ export const RoleType = builder.objectRef<RoleView>("Role").implement({
       resolve: (role) => role.permissions,
     }),
   }),
+});
+
+/**
+ * A role by its node id: site roles for any signed-in user, an organization's roles (built-in and
+ * custom) for whoever may read its roles (ASSIGN_ORG_ROLE READ there), as Organization.roles.
+ */
+registerNodeLoader("Role", async (id, ctx) => {
+  const subject = await ctx.viewer.subject();
+  const separator = id.indexOf(":");
+  if (!subject || separator < 0) return null;
+  const [scope, name] = [id.slice(0, separator), id.slice(separator + 1)];
+  const builtIn = builtInRole(name);
+  if (scope === SITE) return builtIn?.scope === "site" ? builtInRoleView(builtIn, null) : null;
+  const [organizationId] = uuidParts(scope, 1) ?? [];
+  if (!organizationId || !can(subject, "READ", { type: "ASSIGN_ORG_ROLE", organizationId })) return null;
+  const org = await ctx.prisma.organization.findUnique({
+    where: { id: organizationId },
+    select: { customRoles: { where: { name }, take: 1 } },
+  });
+  if (!org) return null;
+  if (builtIn) return builtIn.scope === "organization" ? builtInRoleView(builtIn, organizationId) : null;
+  const custom = org.customRoles[0];
+  return custom ? customRoleView(custom) : null;
 });
 
 builder.queryField("siteRoles", (t) =>
@@ -200,6 +237,7 @@ const asRolePayload = async (work: () => Promise<{ role: CustomRole }>) =>
 
 builder.mutationFields((t) => ({
   createCustomRole: t.field({
+    nullable: true,
     type: RolePayload,
     description:
       "Needs ASSIGN_ORG_ROLE CREATE in the organization. Organization permissions only, each held by the caller there (else PERMISSION_ESCALATION).",
@@ -208,6 +246,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => asRolePayload(() => customRoles.createCustomRole(ctx, input)),
   }),
   updateCustomRole: t.field({
+    nullable: true,
     type: RolePayload,
     description:
       "Replaces the permissions of the custom role named in the input (the display name only when given). A missing role is NOT_FOUND.",
@@ -216,6 +255,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => asRolePayload(() => customRoles.updateCustomRole(ctx, input)),
   }),
   deleteCustomRole: t.field({
+    nullable: true,
     type: DeletePayload,
     description:
       "Deletes the custom role and removes it from every member who held it; deletedId is the role's name (roles are not nodes). A missing role is NOT_FOUND.",

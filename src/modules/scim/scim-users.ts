@@ -9,10 +9,12 @@ import type { AuditMeta } from "../../audit/audit.js";
 import { recordAudit } from "../../audit/audit.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { equalsIgnoringCase } from "../../db/names.js";
+import { afterCommit } from "../../db/transaction.js";
 import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
+import type { LiveEvents } from "../../live/live-events.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
-import { isLastActiveOwner } from "../users/user-status.service.js";
+import { cancelPendingBuildsOf, isLastActiveOwner } from "../users/user-status.service.js";
 import { type ScimChanges, ScimError, USER_SCHEMA, writeRetryingUnique } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;
@@ -126,11 +128,28 @@ async function assertNotLastOwner(tx: Tx, user: User): Promise<void> {
   }
 }
 
+/** What a suspension or deletion tells live subscribers once committed (see suspendUser). */
+export type AccessEvents = Pick<LiveEvents, "userAccessChanged" | "jobsChanged">;
+
 export class ScimUsers {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly meta: AuditMeta,
+    private readonly live?: AccessEvents,
   ) {}
+
+  /**
+   * As suspendUser: the user's pending builds are canceled; after the commit their subscriptions
+   * end and watchers of the jobs hear of it.
+   */
+  private async accessEnded(tx: Tx, userId: string, suspended: boolean): Promise<number> {
+    const canceled = suspended ? await cancelPendingBuildsOf(tx, userId) : [];
+    afterCommit(tx, () => {
+      this.live?.userAccessChanged(userId);
+      if (canceled.length > 0) this.live?.jobsChanged(canceled);
+    });
+    return canceled.length;
+  }
 
   /** POST /Users: a new user (201), or the existing user with this email linked to SCIM (201). */
   async create(changes: ScimChanges & { userName: string; email: string; active: boolean }): Promise<User> {
@@ -202,7 +221,13 @@ export class ScimUsers {
       if (columns.status === "SUSPENDED") await assertNotLastOwner(tx, user);
       await assertFree(tx, changes, user.id);
       const updated = await tx.user.update({ where: { id: user.id }, data: columns });
-      await this.audit(tx, "UPDATE", updated, { ...diff, reason: "scim" });
+      const suspended = columns.status === "SUSPENDED" && user.status !== "SUSPENDED";
+      const canceledJobs = suspended ? await this.accessEnded(tx, user.id, true) : 0;
+      await this.audit(tx, "UPDATE", updated, {
+        ...diff,
+        ...(canceledJobs > 0 ? { canceledJobs } : {}),
+        reason: "scim",
+      });
       return updated;
     });
   }
@@ -222,12 +247,18 @@ export class ScimUsers {
       });
       if (owned._count.workspaces + owned._count.createdTemplates === 0) {
         await tx.user.delete({ where: { id: user.id } });
+        await this.accessEnded(tx, user.id, false);
         await this.audit(tx, "DELETE", user, { email: user.email, reason: "scim" });
         return;
       }
       const columns = { status: "SUSPENDED", scimUserName: null, scimExternalId: null } as const;
       const updated = await tx.user.update({ where: { id: user.id }, data: columns });
-      await this.audit(tx, "UPDATE", updated, { ...diffOf(user, columns), reason: "scim-delete" });
+      const canceledJobs = await this.accessEnded(tx, user.id, user.status !== "SUSPENDED");
+      await this.audit(tx, "UPDATE", updated, {
+        ...diffOf(user, columns),
+        ...(canceledJobs > 0 ? { canceledJobs } : {}),
+        reason: "scim-delete",
+      });
     });
   }
 

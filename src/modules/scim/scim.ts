@@ -6,18 +6,18 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Plugin } from "graphql-yoga";
-import type { AuditMeta } from "../../audit/audit.js";
+import { type AuditExport, type AuditMeta, recordAudit } from "../../audit/audit.js";
 import type { Config } from "../../config.js";
 import type { Prisma, PrismaClient, User } from "../../generated/prisma/client.js";
 import { isUuid } from "../../graphql/ids.js";
-import { clientIp } from "../../http/client-ip.js";
+import { clientIp, userAgentOf } from "../../http/client-ip.js";
 import { requestIdOf } from "../../http/request-id.js";
 import type { Logger } from "../../logger.js";
 import { credentialKey, type RateLimiter } from "../../security/rate-limit.js";
 import { discovery } from "./scim-discovery.js";
 import { displayNameIs, groupChangesFromPatch, groupFromBody, ScimGroups, toScimGroup } from "./scim-groups.js";
 import { changesFromPatch, readJson, rejectNul, ScimError, userFromBody } from "./scim-input.js";
-import { ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
+import { type AccessEvents, ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
 
 type Deps = {
   prisma: PrismaClient;
@@ -26,6 +26,9 @@ type Deps = {
   limiter: RateLimiter;
   /** Writes answer once this instance dropped the credentials they changed (a suspended user's). */
   credentials: { settle(): Promise<void> };
+  auditExport?: AuditExport | undefined;
+  /** Suspensions and deletions end the user's subscriptions at once (optional: tests without live). */
+  live?: AccessEvents | undefined;
 };
 
 export const SCIM_BASE = "/scim/v2";
@@ -151,7 +154,7 @@ class ScimHandler {
     private readonly url: URL,
     private readonly meta: AuditMeta,
   ) {
-    this.users = new ScimUsers(deps.prisma, meta);
+    this.users = new ScimUsers(deps.prisma, meta, deps.live);
   }
 
   async route(): Promise<Response> {
@@ -280,6 +283,21 @@ function rateLimited(retryAfterSeconds: number): Response {
 }
 
 /**
+ * Each call to /scim/v2 past the rate limit is a sign-in event of the SCIM key: refused (401,
+ * `success: false`) or accepted, with the answer's status. A failure to record is logged, never
+ * the client's problem.
+ */
+async function recordScimCall(deps: Deps, meta: AuditMeta, request: Request, url: URL, status: number) {
+  await recordAudit(deps.prisma, meta, {
+    resourceType: "SCIM_KEY",
+    action: "LOGIN",
+    resourceName: "SCIM",
+    success: status !== 401,
+    diff: { method: request.method, path: url.pathname.slice(0, 256), status },
+  }).catch((error: unknown) => deps.log.warn("recording a SCIM call failed", { error, requestId: meta.requestId }));
+}
+
+/**
  * Serves /scim/v2 before GraphQL sees the request, with the pipeline's defences: the client
  * address as GraphQL reads it (X-Forwarded-For only with TRUST_PROXY) and its rate limits, per
  * address and per credential, checked before the key so guessing keys is limited too.
@@ -295,9 +313,20 @@ export function scimPlugin(deps: Deps): Plugin {
         const ip = clientIp(request, serverContext, deps.config.trustProxy);
         const decision = await deps.limiter.checkRequest(ip, credentialKey(request.headers));
         if (!decision.allowed) return endResponse(rateLimited(decision.retryAfterSeconds));
-        if (!authorized(request, key)) throw new ScimError(401, "A valid SCIM bearer key is required.");
-        const meta = { actorId: null, requestId: requestIdOf(request), ip };
+        const meta: AuditMeta = {
+          actorId: null,
+          requestId: requestIdOf(request),
+          ip,
+          userAgent: userAgentOf(request),
+          export: deps.auditExport,
+        };
+        if (!authorized(request, key)) {
+          const refused = errorResponse(new ScimError(401, "A valid SCIM bearer key is required."));
+          await recordScimCall(deps, meta, request, url, refused.status);
+          return endResponse(refused);
+        }
         const response = await new ScimHandler(deps, request, url, meta).route();
+        await recordScimCall(deps, meta, request, url, response.status);
         if (request.method !== "GET") await deps.credentials.settle();
         endResponse(response);
       } catch (error) {

@@ -1,15 +1,27 @@
 // Templates, their versions and access lists. Reads go through templateWhere (roles or an
 // ACL entry), so lists, counts and lookups agree with the evaluator.
 
+import type { GraphQLResolveInfo } from "graphql";
+import { allOf } from "../../authz/filters.js";
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
-import { templateWhere } from "../../authz/policies/template.js";
+import { templateWhere, viewerCanOnTemplate } from "../../authz/policies/template.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { filterId, globalId } from "../../graphql/ids.js";
+import { filterId, globalId, uuidParts } from "../../graphql/ids.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
+import {
+  type Direction,
+  orderByInput,
+  type PageArgs,
+  type SortKey,
+  searchDescription,
+  searchWhere,
+  sortedConnection,
+} from "../shared/order.graphql.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as versions from "./template-versions.service.js";
 import * as templates from "./templates.service.js";
@@ -90,8 +102,13 @@ export const TemplateGroupPermissionType = builder.prismaObject("TemplateGroupAc
 });
 
 const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl").implement({
-  description: "Who may use or administer a template besides what their roles allow.",
+  description: "A template's access list: the users and groups given USE or ADMIN on it.",
+  interfaces: [builder.nodeInterfaceRef()],
   fields: (t) => ({
+    id: t.id({
+      description: "Global id of the template's access list (one per template), for normalized client caches.",
+      resolve: (acl) => globalId("TemplateAcl", acl.templateId),
+    }),
     users: t.prismaField({
       type: [TemplateUserPermissionType],
       description: "User entries, by user id.",
@@ -195,47 +212,93 @@ export const TemplateConnection = builder.connectionObject(
   { name: "TemplateEdge", description: "A template in a page, with its cursor." },
 );
 
-/** The templates a list shows: readable ones, optionally in one organization (by uuid). */
-async function templateListWhere(ctx: Context, organizationId?: string | null): Promise<Prisma.TemplateWhereInput> {
+const TemplateOrderBy = orderByInput("Template", "templates", {
+  NAME: { description: "The template's name." },
+  CREATED_AT: { description: "When the template was created; the default order." },
+});
+
+const TEMPLATE_SORT_KEYS: Record<"NAME" | "CREATED_AT", SortKey> = {
+  NAME: { name: "name", column: "name", kind: "text" },
+  CREATED_AT: { name: "createdAt", column: "createdAt", kind: "date" },
+};
+
+type TemplateListArgs = {
+  organizationId?: string | null;
+  search?: string | null;
+  orderBy?: { field: "NAME" | "CREATED_AT"; direction: Direction } | null;
+};
+
+/** The templates a list shows: readable ones (the read rule in SQL), optionally in one organization, matching the search. */
+async function templateListWhere(ctx: Context, args: TemplateListArgs): Promise<Prisma.TemplateWhereInput> {
   const readable = await ctx.viewer.readWhere(templateWhere);
-  return organizationId ? { AND: [readable, { organizationId }] } : readable;
+  return allOf(
+    readable,
+    args.organizationId ? { organizationId: args.organizationId } : {},
+    searchWhere(args.search, ["name"]),
+  );
 }
 
+/** A page of templates in the requested order (keyset cursors). */
+async function templatePage(ctx: Context, info: GraphQLResolveInfo, args: TemplateListArgs & PageArgs) {
+  return sortedConnection({
+    ctx,
+    info,
+    args,
+    keys: TEMPLATE_SORT_KEYS,
+    defaultField: "CREATED_AT",
+    tieBreak: "id",
+    where: await templateListWhere(ctx, args),
+    findMany: (query) => ctx.prisma.template.findMany(query),
+    count: (where) => ctx.prisma.template.count({ where }),
+  });
+}
+
+const TEMPLATE_ORDER_DESCRIPTION = "Default: CREATED_AT ascending. Ties are ordered by id.";
+
 builder.queryField("templates", (t) =>
-  t.prismaConnection(
+  t.connection(
     {
-      type: "Template",
-      cursor: "id",
-      description: "Templates the viewer may read, in every organization.",
+      type: TemplateType,
+      description: "Templates the viewer may read (by role or by an ACL entry), across organizations.",
       authScopes: { authenticated: true },
-      args: { organizationId: t.arg.id({ description: "Global id of an organization: only its templates." }) },
-      totalCount: async (_root, args, ctx) =>
-        ctx.prisma.template.count({
-          where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
-        }),
-      resolve: async (query, _root, args, ctx) =>
-        ctx.prisma.template.findMany({
-          ...query,
-          where: await templateListWhere(ctx, filterId("Organization", args.organizationId)),
-        }),
+      args: {
+        organizationId: t.arg.id({ description: "Keeps the templates of this organization." }),
+        search: t.arg.string({ description: searchDescription("name") }),
+        orderBy: t.arg({ type: TemplateOrderBy, description: TEMPLATE_ORDER_DESCRIPTION }),
+      },
+      resolve: (_root, args, ctx, info) =>
+        templatePage(ctx, info, { ...args, organizationId: filterId("Organization", args.organizationId) }),
     },
     TemplateConnection,
   ),
 );
 
 builder.prismaObjectFields(OrganizationType, (t) => ({
-  templates: t.prismaConnection(
+  templates: t.connection(
     {
-      type: "Template",
-      cursor: "id",
-      description: "This organization's templates that the viewer may read (by role or ACL entry).",
-      totalCount: async (org, _args, ctx) => ctx.prisma.template.count({ where: await templateListWhere(ctx, org.id) }),
-      resolve: async (query, org, _args, ctx) =>
-        ctx.prisma.template.findMany({ ...query, where: await templateListWhere(ctx, org.id) }),
+      type: TemplateType,
+      description: "The organization's templates the viewer may read (by role or by an ACL entry).",
+      args: {
+        search: t.arg.string({ description: searchDescription("name") }),
+        orderBy: t.arg({ type: TemplateOrderBy, description: TEMPLATE_ORDER_DESCRIPTION }),
+      },
+      resolve: (org, args, ctx, info) => templatePage(ctx, info, { ...args, organizationId: org.id }),
     },
     TemplateConnection,
   ),
 }));
+
+/** A template's access list by its node id: for whoever may administer the template, as Template.acl. */
+registerNodeLoader("TemplateAcl", async (id, ctx) => {
+  const [templateId] = uuidParts(id, 1) ?? [];
+  const subject = await ctx.viewer.subject();
+  if (!templateId || !subject) return null;
+  const template = await ctx.prisma.template.findFirst({
+    where: allOf({ id: templateId }, templateWhere(subject)),
+    select: { id: true, organizationId: true },
+  });
+  return template && (await viewerCanOnTemplate(ctx, template, "UPDATE")) ? { templateId: template.id } : null;
+});
 
 // ---- mutations
 
@@ -330,6 +393,7 @@ const TemplateVersionPayload = payloadType("TemplateVersionPayload", "templateVe
 
 builder.mutationFields((t) => ({
   createTemplate: t.field({
+    nullable: true,
     type: TemplatePayload,
     description:
       "Creates the template and its first version, whose import job a provisioner of the organization must run before workspaces can use it.",
@@ -338,6 +402,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.createTemplate(ctx, input)),
   }),
   updateTemplate: t.field({
+    nullable: true,
     type: TemplatePayload,
     description:
       "Changes the template's name, display name, description, icon, Everyone access or requireActiveVersion. Template admins only.",
@@ -346,6 +411,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
   }),
   deleteTemplate: t.field({
+    nullable: true,
     type: DeletePayload,
     description:
       "Deletes the template (TEMPLATE_IN_USE while workspaces that are not deleted use it); its pending jobs are canceled and its name is free again.",
@@ -354,6 +420,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
   }),
   createTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description:
       "Queues the import of a new version of the template (in its organization, with its tags unless others are given). It becomes active only when promoted. Template admins only.",
@@ -362,6 +429,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.createTemplateVersion(ctx, input)),
   }),
   promoteTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description:
       "Makes the version the template's active one (new workspaces build it). TEMPLATE_VERSION_NOT_READY unless its import SUCCEEDED; TEMPLATE_VERSION_ARCHIVED when archived. Template admins only.",
@@ -370,6 +438,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.promoteTemplateVersion(ctx, input)),
   }),
   archiveTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description:
       "Archives the version: it can no longer be promoted or built. TEMPLATE_VERSION_ACTIVE for the active version. Template admins only.",
@@ -378,6 +447,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.archiveTemplateVersion(ctx, input)),
   }),
   unarchiveTemplateVersion: t.field({
+    nullable: true,
     type: TemplateVersionPayload,
     description: "Makes an archived version usable again. Template admins only.",
     authScopes: { authenticated: true },
@@ -385,6 +455,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.unarchiveTemplateVersion(ctx, input)),
   }),
   updateTemplateAcl: t.field({
+    nullable: true,
     type: TemplatePayload,
     description: "Needs TEMPLATE UPDATE on the template (template admins, or an ADMIN ACL entry).",
     authScopes: { authenticated: true },

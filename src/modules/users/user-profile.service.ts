@@ -67,7 +67,7 @@ export async function changePassword(ctx: ServiceContext, input: { oldPassword: 
   if (problem) throw userError("INVALID_INPUT", problem, ["input", "newPassword"]);
   const passwordHash = await hashPassword(input.newPassword, ctx.config.passwordHashCost);
   const currentSessionId = ctx.actor.kind === "user" ? ctx.actor.sessionId : null;
-  return inTransaction(ctx.prisma, async (tx) => {
+  const changed = await inTransaction(ctx.prisma, async (tx) => {
     const updated = await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     const ended = await tx.session.updateMany({
       where: { userId: user.id, revokedAt: null, ...(currentSessionId ? { id: { not: currentSessionId } } : {}) },
@@ -82,4 +82,6 @@ export async function changePassword(ctx: ServiceContext, input: { oldPassword: 
     });
     return { user: updated };
   });
+  ctx.live.userAccessChanged(user.id); // subscriptions of the ended sessions end now
+  return changed;
 }

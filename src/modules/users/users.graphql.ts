@@ -8,12 +8,14 @@ import { organizationWhere } from "../../authz/policies/organization.js";
 import { userWhere } from "../../authz/policies/user.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
-import type { ApiToken, User } from "../../generated/prisma/client.js";
+import type { ApiToken, Prisma, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
+import { requestBatch } from "../shared/batch.js";
+import { OrderDirection, sortOf } from "../shared/order.graphql.js";
 import {
   DeletePayload,
   type Payload,
@@ -132,7 +134,7 @@ export const UserType = builder.prismaNode("User", {
         });
       },
     }),
-    apiTokens: t.prismaField({
+    apiTokens: t.field({
       type: [ApiTokenType],
       nullable: true,
       description:
@@ -140,8 +142,15 @@ export const UserType = builder.prismaNode("User", {
       authScopes: (user, _args, ctx) =>
         permissionScopes(ctx, { action: "READ", ...apiTokenObject({ userId: user.id }) }),
       unauthorizedResolver: () => null,
-      resolve: (query, user, _args, ctx) =>
-        ctx.prisma.apiToken.findMany({ ...query, where: { userId: user.id }, orderBy: { id: "desc" } }),
+      resolve: (user, _args, ctx) => apiTokensOf(ctx, user.id),
+    }),
+    lastSeenAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description:
+        "When this user last signed in or sent a request (to the minute); null if never, and under the same rule as email.",
+      select: { lastSeenAt: true, ...DETAILS_SELECT },
+      resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.lastSeenAt),
     }),
     createdAt: t.expose("createdAt", {
       type: "DateTime",
@@ -156,6 +165,53 @@ export const UserConnection = builder.connectionObject(
   { type: UserType, name: "UserConnection", description: "A page of users." },
   { description: "A user in a page, with its cursor." },
 );
+
+/** The tokens of every user of a list in one statement, newest first per user. */
+const apiTokensOf = requestBatch<string, ApiToken[]>(
+  (userId) => userId,
+  async (ctx, userIds) => {
+    const rows = await ctx.prisma.apiToken.findMany({ where: { userId: { in: userIds } }, orderBy: { id: "desc" } });
+    const byUser = new Map<string, ApiToken[]>();
+    for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
+    return byUser;
+  },
+  [],
+);
+
+const UserOrderField = builder.enumType("UserOrderField", {
+  description: "What `users(orderBy:)` sorts by; ties are broken by the user's id, in the same direction.",
+  values: {
+    USERNAME: { description: "The username." },
+    NAME: { description: "The display name (unset names sort as empty)." },
+    EMAIL: { description: "The email address." },
+    CREATED_AT: { description: "When the user was created." },
+    LAST_SEEN_AT: { description: "When the user was last seen; never-seen users come last in either direction." },
+  },
+});
+
+const UserOrderBy = builder.inputType("UserOrderBy", {
+  description: "An ordering of users.",
+  fields: (t) => ({
+    field: t.field({ type: UserOrderField, required: true, description: "What to sort by." }),
+    direction: t.field({ type: OrderDirection, required: true, description: "Ascending or descending." }),
+  }),
+});
+
+type UserOrder = typeof UserOrderBy.$inferInput;
+
+/** A total order (the id last), so the cursor of a page is stable. */
+function userOrderBy(order: UserOrder | null | undefined): Prisma.UserOrderByWithRelationInput[] {
+  if (!order) return [{ id: "asc" }];
+  const sort = sortOf(order.direction);
+  const first: Prisma.UserOrderByWithRelationInput = {
+    USERNAME: { username: sort },
+    NAME: { name: sort },
+    EMAIL: { email: sort },
+    CREATED_AT: { createdAt: sort },
+    LAST_SEEN_AT: { lastSeenAt: { sort, nulls: "last" } },
+  }[order.field] as Prisma.UserOrderByWithRelationInput;
+  return [first, { id: sort }];
+}
 
 export const ApiTokenType = builder.prismaNode("ApiToken", {
   description: "An API token of a user (never its secret, which createApiToken shows once).",
@@ -202,14 +258,19 @@ builder.queryFields((t) => ({
         "Users the viewer may read: everyone for site user readers (owners, user admins, auditors), else the members of the viewer's organizations and the viewer.",
       authScopes: { authenticated: true },
       args: {
-        search: t.arg.string({ description: "Case-insensitive substring of username, email or name." }),
+        search: t.arg.string({ description: "Part of the username, email or name, in any case." }),
         status: t.arg({ type: UserStatusEnum, description: "Only users with this status." }),
         siteRole: t.arg.string({ description: "Only holders of this site role (`member`: everyone)." }),
+        orderBy: t.arg({ type: UserOrderBy, description: "The order of the list; by id when left out." }),
       },
       totalCount: (_root, args, ctx) => countUsers(ctx, args),
       resolve: async (query, _root, args, ctx) => {
         const readable = await ctx.viewer.readWhere(userWhere);
-        return ctx.prisma.user.findMany({ ...query, where: allOf(readable, filterWhere(args)) });
+        return ctx.prisma.user.findMany({
+          ...query,
+          where: allOf(readable, filterWhere(args)),
+          orderBy: userOrderBy(args.orderBy),
+        });
       },
     },
     UserConnection,
@@ -337,23 +398,35 @@ const DeleteApiTokenInput = builder.inputType("DeleteApiTokenInput", {
   fields: (t) => ({ id: t.id({ required: true, description: "Global id of the API token (ApiToken.id)." }) }),
 });
 
-export const AuthPayload = builder.objectRef<Payload<{ token: string; user: User }>>("AuthPayload").implement({
-  description: "The result of a sign-in: a session token and its user, or the userErrors that refused it.",
-  fields: (t) => ({
-    token: t.string({
-      nullable: true,
-      description: "A session token for the Authorization header; null when userErrors is not empty.",
-      resolve: (p) => p.token ?? null,
+export const AuthPayload = builder
+  .objectRef<Payload<{ token: string; user: User; expiresAt: Date }>>("AuthPayload")
+  .implement({
+    description: "The result of a sign-in: a session token and its user, or the userErrors that refused it.",
+    fields: (t) => ({
+      token: t.string({
+        nullable: true,
+        description: "A session token for the Authorization header; null when userErrors is not empty.",
+        resolve: (p) => p.token ?? null,
+      }),
+      expiresAt: t.field({
+        type: "DateTime",
+        nullable: true,
+        description: "When the session expires (refreshSession extends it); null when userErrors is not empty.",
+        resolve: (p) => p.expiresAt ?? null,
+      }),
+      user: t.field({
+        type: UserType,
+        nullable: true,
+        description: "The signed-in user; null when userErrors is not empty.",
+        resolve: (p) => p.user ?? null,
+      }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
-    user: t.field({
-      type: UserType,
-      nullable: true,
-      description: "The signed-in user; null when userErrors is not empty.",
-      resolve: (p) => p.user ?? null,
-    }),
-    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
-  }),
-});
+  });
 
 export const UserPayload = payloadType("UserPayload", "user", UserType);
 
@@ -383,6 +456,7 @@ const CreateApiTokenPayload = builder
 
 builder.mutationFields((t) => ({
   createFirstUser: t.field({
+    nullable: true,
     type: AuthPayload,
     description:
       "Only while no user exists: creates the first user as site owner and member of the default organization.",
@@ -391,6 +465,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createFirstUser(ctx, input)),
   }),
   login: t.field({
+    nullable: true,
     type: AuthPayload,
     description:
       "Signs in with email and password and returns a session token. A wrong password and an unknown email get the same userError.",
@@ -399,11 +474,25 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.login(ctx, input)),
   }),
   logout: t.boolean({
-    description: "Ends the session (or deletes the API token) that authenticated this request; true when done.",
+    nullable: true,
     authScopes: { authenticated: true },
-    resolve: (_root, _args, ctx) => users.logout(ctx),
+    description:
+      "Ends the session (or deletes the API token) that authenticated the request; clears the session cookie.",
+    resolve: async (_root, _args, ctx) => {
+      const done = await users.logout(ctx);
+      users.clearSessionCookie(ctx);
+      return done;
+    },
+  }),
+  refreshSession: t.field({
+    type: AuthPayload,
+    authScopes: { authenticated: true },
+    description:
+      "Extends the session that authenticated the request to a full lifetime from now and returns a new token (and session cookie). Sessions only, not API tokens.",
+    resolve: (_root, _args, ctx) => withUserErrors(() => users.refreshSession(ctx)),
   }),
   createUser: t.field({
+    nullable: true,
     type: UserPayload,
     description: "Needs USER CREATE (site user admins, owners).",
     authScopes: { authenticated: true },
@@ -411,6 +500,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createUser(ctx, input)),
   }),
   updateUserSiteRoles: t.field({
+    nullable: true,
     type: UserPayload,
     description: "Needs ASSIGN_ROLE ASSIGN/UNASSIGN for the roles added/removed (owners; user admins for some roles).",
     authScopes: { authenticated: true },
@@ -418,6 +508,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.updateUserSiteRoles(ctx, input)),
   }),
   createApiToken: t.field({
+    nullable: true,
     type: CreateApiTokenPayload,
     description: "Creates an API token for the viewer; the secret is in the payload, once.",
     authScopes: { authenticated: true },
@@ -425,6 +516,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
   }),
   updateUser: t.field({
+    nullable: true,
     type: UserPayload,
     description: "Name, username or email (those given): the user themself, or site user admins and owners.",
     authScopes: { authenticated: true },
@@ -432,6 +524,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.updateUser(ctx, input)),
   }),
   changePassword: t.field({
+    nullable: true,
     type: UserPayload,
     description: "The viewer's own password; their other sessions end.",
     authScopes: { authenticated: true },
@@ -439,6 +532,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.changePassword(ctx, input)),
   }),
   suspendUser: t.field({
+    nullable: true,
     type: UserPayload,
     description:
       "Site user admins and owners: the user's sessions, API tokens and subscriptions stop working at once. Never oneself or the last active owner.",
@@ -447,6 +541,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.suspendUser(ctx, input)),
   }),
   activateUser: t.field({
+    nullable: true,
     type: UserPayload,
     description: "Site user admins and owners: a suspended (or dormant) user becomes active.",
     authScopes: { authenticated: true },
@@ -454,6 +549,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.activateUser(ctx, input)),
   }),
   deleteUser: t.field({
+    nullable: true,
     type: DeletePayload,
     description:
       "Site user admins and owners; refused with USER_HAS_WORKSPACES while the user owns workspaces. Never oneself or the last active owner.",
@@ -462,6 +558,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.deleteUser(ctx, input)),
   }),
   deleteApiToken: t.field({
+    nullable: true,
     type: DeletePayload,
     description: "Revokes an API token at once: one's own, or anyone's for user admins and owners.",
     authScopes: { authenticated: true },

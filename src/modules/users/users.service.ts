@@ -4,6 +4,7 @@ import { recordAudit } from "../../audit/audit.js";
 import { API_TOKEN_PREFIX } from "../../auth/actor.js";
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from "../../auth/passwords.js";
 import { formatBearer, newSecret, sha256 } from "../../auth/secrets.js";
+import { clearCookieHeader, SESSION_COOKIE_NAME, setCookieHeader } from "../../auth/session-cookie.js";
 import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import { unassignableRoleChanges } from "../../authz/evaluator.js";
 import { allOf } from "../../authz/filters.js";
@@ -22,7 +23,7 @@ import { checkEmail, checkText, checkUsername, ensure } from "../shared/validati
 type Tx = Prisma.TransactionClient;
 
 /** Signing in answers the rest of the request as the new user: the edge's context, not a service's. */
-type SigningInContext = Pick<Context, "sessionTokens" | "signedIn">;
+type SigningInContext = Pick<Context, "sessionTokens" | "signedIn" | "setCookie" | "requestUrl" | "config">;
 
 export type OpenedSession = { userId: string; sessionId: string; expiresAt: Date };
 
@@ -40,10 +41,36 @@ export async function openSession(
 
 // Signing may read the key table through the main client: never inside a transaction, which on
 // the single-connection PGlite would wait for itself.
+// With SESSION_COOKIE, every sign-in also sets the session cookie.
 export async function withToken(ctx: SigningInContext, result: { user: User; session: OpenedSession }) {
+  const { expiresAt } = result.session;
   const token = await ctx.sessionTokens.sign(result.session);
   ctx.signedIn({ kind: "user", user: result.user, sessionId: result.session.sessionId, apiTokenId: null });
-  return { user: result.user, token };
+  if (ctx.config.sessionCookie)
+    ctx.setCookie(setCookieHeader(ctx.requestUrl, SESSION_COOKIE_NAME, token, { expiresAt }));
+  return { user: result.user, token, expiresAt };
+}
+
+/** Logging out of a cookie session also removes the cookie. */
+export function clearSessionCookie(ctx: SigningInContext): void {
+  if (ctx.config.sessionCookie) ctx.setCookie(clearCookieHeader(ctx.requestUrl, SESSION_COOKIE_NAME));
+}
+
+/**
+ * A session extended to a full lifetime from now, with a new token (the old one stays valid until
+ * its own expiry). Sessions only: an API token has its own lifetime.
+ */
+export async function refreshSession(ctx: ServiceContext & SigningInContext) {
+  await ctx.viewer.require();
+  const sessionId = ctx.actor.kind === "user" ? ctx.actor.sessionId : null;
+  if (!sessionId) throw userError("INVALID_INPUT", "Only a session (not an API token) can be refreshed.");
+  const expiresAt = new Date(Date.now() + ctx.config.sessionTtlSeconds * 1000);
+  const session = await ctx.prisma.session.update({
+    where: { id: sessionId },
+    data: { expiresAt },
+    include: { user: true },
+  });
+  return withToken(ctx, { user: session.user, session: { userId: session.userId, sessionId, expiresAt } });
 }
 
 /** Hashing is slow on purpose: done before a transaction opens, and only for acceptable passwords. */
@@ -131,15 +158,38 @@ export async function createFirstUser(
 
 const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "Incorrect email or password.");
 
+/**
+ * A refused password sign-in, recorded on its own (nothing else is written). The row is the same
+ * whether the email belongs to a user or not: no actor, no resource id, the address as tried.
+ */
+async function recordRefusedLogin(ctx: ServiceContext, email: string, reason: "invalid-credentials" | "suspended") {
+  await recordAudit(ctx.prisma, auditMeta(ctx), {
+    action: "LOGIN",
+    resourceType: "USER",
+    resourceName: email,
+    success: false,
+    diff: { loginType: "PASSWORD", email, reason },
+  });
+}
+
 export async function login(ctx: ServiceContext & SigningInContext, input: { email: string; password: string }) {
-  const email = input.email.trim().toLowerCase();
-  if (email.length > 254 || input.password.length > 256) throw INVALID_CREDENTIALS();
+  const email = input.email.trim().toLowerCase().slice(0, 320);
+  if (email.length > 254 || input.password.length > 256) {
+    await recordRefusedLogin(ctx, email, "invalid-credentials");
+    throw INVALID_CREDENTIALS();
+  }
   const user = await ctx.prisma.user.findUnique({ where: { email } });
   const ok = user?.passwordHash
     ? await verifyPassword(input.password, user.passwordHash)
     : await burnPasswordCheck(input.password, ctx.config.passwordHashCost);
-  if (!user || !ok) throw INVALID_CREDENTIALS();
-  if (user.status === "SUSPENDED") throw userError("USER_SUSPENDED", "This account is suspended.");
+  if (!user || !ok) {
+    await recordRefusedLogin(ctx, email, "invalid-credentials");
+    throw INVALID_CREDENTIALS();
+  }
+  if (user.status === "SUSPENDED") {
+    await recordRefusedLogin(ctx, email, "suspended");
+    throw userError("USER_SUSPENDED", "This account is suspended.");
+  }
   const result = await inTransaction(ctx.prisma, async (tx) => {
     const active =
       user.status === "DORMANT"
@@ -178,6 +228,7 @@ export async function logout(ctx: ServiceContext): Promise<boolean> {
       resourceName: user.username,
     });
   });
+  ctx.live.userAccessChanged(user.id); // this credential's subscriptions end now
   return true;
 }
 
@@ -297,7 +348,7 @@ export async function createApiToken(ctx: ServiceContext, input: { name: string;
 export async function deleteApiToken(ctx: ServiceContext, input: { id: string }) {
   const { subject } = await ctx.viewer.require();
   const id = decodeId("ApiToken", input.id, "API token");
-  return inTransaction(ctx.prisma, async (tx) => {
+  const deleted = await inTransaction(ctx.prisma, async (tx) => {
     const token = await tx.apiToken.findFirst({
       where: { id, ...apiTokenWhere(subject) },
       include: { user: { select: { username: true } } },
@@ -312,6 +363,8 @@ export async function deleteApiToken(ctx: ServiceContext, input: { id: string })
       resourceName: token.name,
       diff: { name: token.name, owner: token.user.username },
     });
-    return { deletedId: globalId("ApiToken", token.id) };
+    return { deletedId: globalId("ApiToken", token.id), userId: token.userId };
   });
+  ctx.live.userAccessChanged(deleted.userId); // subscriptions opened with the token end now
+  return { deletedId: deleted.deletedId };
 }

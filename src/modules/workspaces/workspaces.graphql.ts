@@ -1,17 +1,30 @@
 // Workspaces, their builds, and quotas. Lists use workspaceWhere: deleted workspaces and
 // those the viewer may not read never reach pagination or counts.
 
+import type { GraphQLResolveInfo } from "graphql";
+import { allOf } from "../../authz/filters.js";
+import { memberObject } from "../../authz/policies/member.js";
 import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
 import { canReadBuild as buildReadable, workspaceObject, workspaceWhere } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
-import { filterId } from "../../graphql/ids.js";
+import { compositeGlobalId, filterId, uuidParts } from "../../graphql/ids.js";
+import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
+import {
+  type Direction,
+  orderByInput,
+  type PageArgs,
+  type SortKey,
+  searchDescription,
+  searchWhere,
+  sortedConnection,
+} from "../shared/order.graphql.js";
 import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { BUILD_VERSION_GRANT, WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
@@ -67,10 +80,24 @@ export function workspaceStatus(transition: "START" | "STOP" | "DELETE", jobStat
 /** GraphQL's Int is 32-bit; sums beyond it are reported as its maximum (the quota check uses the real sums). */
 const INT_MAX = 2 ** 31 - 1;
 
-export const WorkspaceQuotaType = builder.objectRef<WorkspaceQuota>("WorkspaceQuota").implement({
+/** A quota as the API shows it: whose, and where. */
+type QuotaView = WorkspaceQuota & { organizationId: string; userId: string };
+
+/** The quota of a member, when the viewer may see it (the member themself, or a member manager). */
+async function quotaView(ctx: Context, member: { organizationId: string; userId: string }): Promise<QuotaView | null> {
+  const quota = await memberWorkspaceQuota(ctx, member);
+  return quota && { ...quota, organizationId: member.organizationId, userId: member.userId };
+}
+
+export const WorkspaceQuotaType = builder.objectRef<QuotaView>("WorkspaceQuota").implement({
   description:
-    "A member's workspace quota in an organization, in credits per day: a build is refused when it would exceed the budget.",
+    "A member's workspace quota in one organization: the credits their workspaces consume, and their budget.",
+  interfaces: [builder.nodeInterfaceRef()],
   fields: (t) => ({
+    id: t.id({
+      description: "Global id of the quota (organization and user), for normalized client caches.",
+      resolve: (quota) => compositeGlobalId("WorkspaceQuota", [quota.organizationId, quota.userId]),
+    }),
     creditsConsumed: t.int({
       description:
         "Daily cost of the member's workspaces in the organization that are not deleted (their latest builds); at most 2147483647 (GraphQL's largest Int), even when the real sum is larger.",
@@ -234,56 +261,94 @@ export const WorkspaceConnection = builder.connectionObject(
   { name: "WorkspaceEdge", description: "A workspace in a page, with its cursor." },
 );
 
-async function workspaceListWhere(
-  ctx: Context,
-  filter: { organizationId?: string; ownerId?: string },
-): Promise<Prisma.WorkspaceWhereInput> {
+const WorkspaceOrderBy = orderByInput("Workspace", "workspaces", {
+  NAME: { description: "The workspace's name." },
+  CREATED_AT: { description: "When the workspace was created; the default order." },
+});
+
+const WORKSPACE_SORT_KEYS: Record<"NAME" | "CREATED_AT", SortKey> = {
+  NAME: { name: "name", column: "name", kind: "text" },
+  CREATED_AT: { name: "createdAt", column: "createdAt", kind: "date" },
+};
+
+type WorkspaceFilter = { organizationId?: string; ownerId?: string; templateId?: string; search?: string | null };
+
+/** The workspaces a list shows: readable and not deleted (the read rule in SQL), narrowed by the filter. */
+async function workspaceListWhere(ctx: Context, filter: WorkspaceFilter): Promise<Prisma.WorkspaceWhereInput> {
   const readable = await ctx.viewer.readWhere(workspaceWhere);
-  const narrowed: Prisma.WorkspaceWhereInput = {
-    ...(filter.organizationId ? { organizationId: filter.organizationId } : {}),
-    ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
-  };
-  return { AND: [readable, narrowed] };
+  return allOf(
+    readable,
+    filter.organizationId ? { organizationId: filter.organizationId } : {},
+    filter.ownerId ? { ownerId: filter.ownerId } : {},
+    filter.templateId ? { templateId: filter.templateId } : {},
+    searchWhere(filter.search, ["name"]),
+  );
 }
 
+type WorkspaceListArgs = PageArgs & {
+  orderBy?: { field: "NAME" | "CREATED_AT"; direction: Direction } | null;
+};
+
+/** A page of workspaces in the requested order (keyset cursors). */
+async function workspacePage(ctx: Context, info: GraphQLResolveInfo, args: WorkspaceListArgs, filter: WorkspaceFilter) {
+  return sortedConnection({
+    ctx,
+    info,
+    args,
+    keys: WORKSPACE_SORT_KEYS,
+    defaultField: "CREATED_AT",
+    tieBreak: "id",
+    where: await workspaceListWhere(ctx, filter),
+    findMany: (query) => ctx.prisma.workspace.findMany(query),
+    count: (where) => ctx.prisma.workspace.count({ where }),
+  });
+}
+
+const WORKSPACE_ORDER_DESCRIPTION = "Default: CREATED_AT ascending. Ties are ordered by id.";
+
 builder.queryField("workspaces", (t) =>
-  t.prismaConnection(
+  t.connection(
     {
-      type: "Workspace",
-      cursor: "id",
-      description: "Workspaces the viewer may read, across organizations.",
+      type: WorkspaceType,
+      description: "Workspaces the viewer may read, across organizations; deleted ones are left out.",
       authScopes: { authenticated: true },
       args: {
-        organizationId: t.arg.id({ description: "Global id of an organization: only its workspaces." }),
-        ownerId: t.arg.id({ description: "Global id of a user: only the workspaces they own." }),
+        organizationId: t.arg.id({ description: "Keeps the workspaces of this organization." }),
+        ownerId: t.arg.id({ description: "Keeps the workspaces this user owns (the viewer's own: their id)." }),
+        templateId: t.arg.id({ description: "Keeps the workspaces built from this template." }),
+        search: t.arg.string({ description: searchDescription("name") }),
+        orderBy: t.arg({ type: WorkspaceOrderBy, description: WORKSPACE_ORDER_DESCRIPTION }),
       },
-      totalCount: async (_root, args, ctx) =>
-        ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, listFilter(args)) }),
-      resolve: async (query, _root, args, ctx) =>
-        ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, listFilter(args)) }),
+      resolve: (_root, args, ctx, info) =>
+        workspacePage(ctx, info, args, {
+          organizationId: filterId("Organization", args.organizationId),
+          ownerId: filterId("User", args.ownerId),
+          templateId: filterId("Template", args.templateId),
+          search: args.search,
+        }),
     },
     WorkspaceConnection,
   ),
 );
 
-function listFilter(args: { organizationId?: string | null; ownerId?: string | null }) {
-  return {
-    organizationId: filterId("Organization", args.organizationId),
-    ownerId: filterId("User", args.ownerId),
-  };
-}
-
 builder.prismaObjectFields(OrganizationType, (t) => ({
-  workspaces: t.prismaConnection(
+  workspaces: t.connection(
     {
-      type: "Workspace",
-      cursor: "id",
-      description:
-        "This organization's workspaces that the viewer may read: all of them with WORKSPACE READ here, else the viewer's own.",
-      totalCount: async (org, _args, ctx) =>
-        ctx.prisma.workspace.count({ where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
-      resolve: async (query, org, _args, ctx) =>
-        ctx.prisma.workspace.findMany({ ...query, where: await workspaceListWhere(ctx, { organizationId: org.id }) }),
+      type: WorkspaceType,
+      description: "The organization's workspaces the viewer may read; deleted ones are left out.",
+      args: {
+        ownerId: t.arg.id({ description: "Keeps the workspaces this user owns." }),
+        templateId: t.arg.id({ description: "Keeps the workspaces built from this template." }),
+        search: t.arg.string({ description: searchDescription("name") }),
+        orderBy: t.arg({ type: WorkspaceOrderBy, description: WORKSPACE_ORDER_DESCRIPTION }),
+      },
+      resolve: (org, args, ctx, info) =>
+        workspacePage(ctx, info, args, {
+          organizationId: org.id,
+          ownerId: filterId("User", args.ownerId),
+          templateId: filterId("Template", args.templateId),
+          search: args.search,
+        }),
     },
     WorkspaceConnection,
   ),
@@ -292,7 +357,7 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     description: "The viewer's quota in this organization.",
     resolve: async (org, _args, ctx) => {
       const { user } = await ctx.viewer.require();
-      return workspaceQuota(ctx.prisma, user.id, org.id);
+      return { ...(await workspaceQuota(ctx.prisma, user.id, org.id)), organizationId: org.id, userId: user.id };
     },
   }),
 }));
@@ -332,6 +397,7 @@ const WorkspacePayload = payloadType("WorkspacePayload", "workspace", WorkspaceT
 
 builder.mutationFields((t) => ({
   createWorkspace: t.field({
+    nullable: true,
     type: WorkspacePayload,
     description:
       "Only members of the template's organization who may use the template; the quota is checked before the build is queued.",
@@ -340,6 +406,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.createWorkspace(ctx, input)),
   }),
   transitionWorkspace: t.field({
+    nullable: true,
     type: WorkspacePayload,
     description:
       "Queues a START, STOP or DELETE build (WORKSPACE START/STOP/DELETE on the workspace: its owner, organization admins, owners); BUILD_IN_PROGRESS while the latest build's job has not finished (except an orphan DELETE). The quota is checked against the START's version cost.",
@@ -356,6 +423,17 @@ builder.prismaObjectField(OrganizationMemberType, "workspaceQuota", (t) =>
     type: WorkspaceQuotaType,
     nullable: true,
     description: "Null unless the viewer is this member or may manage the organization's members.",
-    resolve: (member, _args, ctx) => memberWorkspaceQuota(ctx, member),
+    resolve: (member, _args, ctx) => quotaView(ctx, member),
   }),
 );
+
+/** A quota by its node id: a member's, for the member themself or whoever may manage the members. */
+registerNodeLoader("WorkspaceQuota", async (id, ctx) => {
+  const [organizationId, userId] = uuidParts(id, 2) ?? [];
+  if (!organizationId || !userId) return null;
+  const member = await ctx.prisma.organizationMember.findUnique({
+    where: { organizationId_userId: { organizationId, userId } },
+    select: { organizationId: true, userId: true },
+  });
+  return member && (await ctx.viewer.can("READ", memberObject(member))) ? quotaView(ctx, member) : null;
+});

@@ -131,8 +131,12 @@ describe("login with a valid ID token", () => {
   });
 
   it("creates one user when two first logins of an identity race", async () => {
-    const token = await provider.token("sub-racer", { email: "racer@example.com" });
-    const [a, b] = await Promise.all([oidcLogin(app, token), oidcLogin(app, token)]);
+    // Two tokens of one identity (one token is accepted once).
+    const [first, second] = await Promise.all([
+      provider.token("sub-racer", { email: "racer@example.com" }),
+      provider.token("sub-racer", { email: "racer@example.com" }),
+    ]);
+    const [a, b] = await Promise.all([oidcLogin(app, first), oidcLogin(app, second)]);
     expect(a.userErrors).toEqual([]);
     expect(b.userErrors).toEqual([]);
     expect(a.user.id).toBe(b.user.id);
@@ -159,6 +163,33 @@ describe("tokens that are refused", () => {
     await refusedWith(await provider.token("sub-alice", { nbf: now() + 600 }));
     await refusedWith(await provider.token("sub-alice", {}, { omit: ["exp"] }));
     await refusedWith(await provider.token("sub-alice", {}, { omit: ["iat"] }));
+  });
+
+  it("records each refused token as a failed sign-in with its reason, address and user agent", async () => {
+    const since = new Date();
+    const bad = await provider.token("sub-alice", { aud: "another-client" });
+    const result = await app.gql(LOGIN, { input: { idToken: bad } }, { headers: { "user-agent": "oidc-audit/2" } });
+    expect(result.data?.loginWithOidc.token).toBeNull();
+    const events = await app.gql(
+      `query($since: DateTime) { auditLogs(first: 5, filter: { actions: [LOGIN], success: false, since: $since }) {
+        edges { node { resourceType resourceId actor { id } userAgent changes } } } }`,
+      { since: since.toISOString() },
+      { token: owner.token },
+    );
+    expect(events.data?.auditLogs.edges).toEqual([
+      {
+        node: {
+          resourceType: "USER",
+          resourceId: null,
+          actor: null,
+          userAgent: "oidc-audit/2",
+          changes: {
+            loginType: "OIDC",
+            reason: expect.stringMatching(/^INVALID_CREDENTIALS: The ID token was refused/),
+          },
+        },
+      },
+    ]);
   });
 
   it("refuses the wrong issuer or audience", async () => {
@@ -310,7 +341,20 @@ describe("configuration", () => {
       usernameClaim: "preferred_username",
       clockToleranceSeconds: 30,
       httpTimeoutMs: 5000,
+      clientSecret: undefined,
+      redirectUri: undefined,
+      scopes: "openid profile email",
+      allowSignups: true,
+      emailDomains: [],
+      groupField: "groups",
+      allowedGroups: [],
+      userRoleField: "",
+      userRoleMapping: {},
+      signInText: "OpenID Connect",
+      iconUrl: null,
+      groupsOverageUrl: null,
     });
+    expect(loadConfig({}).sessionCookie).toBe(false);
     expect(loadConfig({}).oidc).toBeNull();
     expect(loadConfig({}).scimApiKey).toBeUndefined();
   });
@@ -324,6 +368,11 @@ describe("configuration", () => {
     [{ ...base, OIDC_CLOCK_TOLERANCE_SECONDS: "3600" }, /OIDC_CLOCK_TOLERANCE_SECONDS/],
     [{ ...base, OIDC_EMAIL_CLAIM: "a b" }, /OIDC_EMAIL_CLAIM/],
     [{ SCIM_API_KEY: "short" }, /SCIM_API_KEY/],
+    [{ ...base, OIDC_USER_ROLE_MAPPING: "[1]" }, /OIDC_USER_ROLE_MAPPING/],
+    [{ ...base, OIDC_USER_ROLE_MAPPING: '{"a": [1]}' }, /OIDC_USER_ROLE_MAPPING/],
+    [{ ...base, OIDC_GROUPS_OVERAGE_URL: "http://graph.example.com/me" }, /OIDC_GROUPS_OVERAGE_URL/],
+    [{ ...base, OIDC_ALLOW_SIGNUPS: "maybe" }, /OIDC_ALLOW_SIGNUPS/],
+    [{ SESSION_COOKIE: "maybe" }, /SESSION_COOKIE/],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
