@@ -18,6 +18,7 @@ import { nodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
+import { describedValues } from "../shared/shared.graphql.js";
 
 const AUDIT_ACTION_DESCRIPTIONS: Record<AuditAction, string> = {
   CREATE: "Something was created.",
@@ -57,17 +58,12 @@ const AUDIT_RESOURCE_DESCRIPTIONS: Record<AuditResourceType, string> = {
 
 export const AuditActionEnum = builder.enumType("AuditAction", {
   description: "Every action the audit log records (src/audit/events.ts); which resource types record which: README.",
-  values: Object.fromEntries(AUDIT_ACTIONS.map((a) => [a, { description: AUDIT_ACTION_DESCRIPTIONS[a] }])) as Record<
-    AuditAction,
-    { description: string }
-  >,
+  values: describedValues(AUDIT_ACTIONS, (action) => AUDIT_ACTION_DESCRIPTIONS[action]),
 });
 
 export const AuditResourceTypeEnum = builder.enumType("AuditResourceType", {
   description: "Every resource type the audit log records (src/audit/events.ts).",
-  values: Object.fromEntries(
-    AUDIT_RESOURCE_TYPES.map((r) => [r, { description: AUDIT_RESOURCE_DESCRIPTIONS[r] }]),
-  ) as Record<AuditResourceType, { description: string }>,
+  values: describedValues(AUDIT_RESOURCE_TYPES, (type) => AUDIT_RESOURCE_DESCRIPTIONS[type]),
 });
 
 /** The node type an event's resourceId names, by resource type; null where it names no node. */

@@ -19,7 +19,7 @@ import { compositeGlobalId, uuidParts } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { DeletePayload, payloadType, withUserErrors } from "../shared/shared.graphql.js";
+import { DeletePayload, describedValues, payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import * as customRoles from "./custom-roles.service.js";
 import { type Answer, checkPermissions } from "./permission-checks.js";
 
@@ -31,10 +31,7 @@ const resourceDescription = (resource: ResourceType) =>
 
 export const ResourceTypeEnum = builder.enumType("ResourceType", {
   description: "The kind of object a permission applies to; each lists the actions valid on it.",
-  values: Object.fromEntries(RESOURCE_TYPES.map((r) => [r, { description: resourceDescription(r) }])) as Record<
-    ResourceType,
-    { description: string }
-  >,
+  values: describedValues(RESOURCE_TYPES, resourceDescription),
 });
 
 const ACTION_DESCRIPTIONS: Record<Action, string> = {
@@ -50,10 +47,7 @@ const ACTION_DESCRIPTIONS: Record<Action, string> = {
 };
 export const ActionEnum = builder.enumType("Action", {
   description: "What a permission allows on its resource type; see ResourceType for the valid pairs.",
-  values: Object.fromEntries(ACTIONS.map((a) => [a, { description: ACTION_DESCRIPTIONS[a] }])) as Record<
-    Action,
-    { description: string }
-  >,
+  values: describedValues(ACTIONS, (action) => ACTION_DESCRIPTIONS[action]),
 });
 
 export const PermissionType = builder.objectRef<Permission>("Permission").implement({

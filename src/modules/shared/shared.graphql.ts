@@ -20,6 +20,17 @@ export const UserErrorType = builder.objectRef<UserError>("UserError").implement
   }),
 });
 
+/** Enum values with a description each, for `builder.enumType(name, { values })` over a list of names. */
+export function describedValues<const V extends string>(
+  values: readonly V[],
+  describe: (value: V) => string,
+): Record<V, { description: string }> {
+  return Object.fromEntries(values.map((value) => [value, { description: describe(value) }])) as Record<
+    V,
+    { description: string }
+  >;
+}
+
 /** Optional text is stored as "" when unset and answered as null ("Null when unset" in the contract). */
 export function unsetAsNull(value: string): string | null {
   return value === "" ? null : value;
