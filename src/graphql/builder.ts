@@ -83,12 +83,46 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    // Descriptions of what the relay plugin generates (Node, PageInfo, connection arguments, edges).
+    nodeTypeOptions: { description: "An object with a global id, loadable with `node(id:)`." },
+    idFieldOptions: {
+      description:
+        "Global Relay id (opaque; encodes the type and the row's UUID). Use it with `node(id:)` and as input ids.",
+    },
+    pageInfoTypeOptions: {
+      description: "Where a page sits in its list, and the cursors to fetch the next or previous page.",
+    },
+    hasNextPageFieldOptions: {
+      description: "True when more items follow this page (paginating forward with `first`).",
+    },
+    hasPreviousPageFieldOptions: {
+      description: "True when more items precede this page (paginating backward with `last`).",
+    },
+    startCursorFieldOptions: {
+      description: "Cursor of the page's first item, for `before`; null when the page is empty.",
+    },
+    endCursorFieldOptions: { description: "Cursor of the page's last item, for `after`; null when the page is empty." },
+    pageInfoFieldOptions: { description: "Cursors and whether more pages exist." },
+    edgesFieldOptions: { description: "The page's items, in the list's order, each with its cursor." },
+    nodeFieldOptions: { description: "The item." },
+    cursorFieldOptions: { description: "Opaque cursor of this item, for `after` or `before`." },
+    firstArgOptions: {
+      description: `Page size counted from the start (or from \`after\`); default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}.`,
+    },
+    lastArgOptions: {
+      description: `Page size counted from the end (or from \`before\`); at most ${MAX_PAGE_SIZE}.`,
+    },
+    afterArgOptions: { description: "Return items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)." },
+    beforeArgOptions: {
+      description: "Return items before this cursor (an edge's `cursor` or `pageInfo.startCursor`).",
+    },
     // Every connection also answers `nodes`, its page without the edges.
     nodesOnConnection: { description: "The page's objects, in order: the nodes of `edges`, without their cursors." },
   },
 });
 
 builder.scalarType("DateTime", {
+  description: "A point in time, as an ISO-8601 string in UTC with milliseconds (e.g. 2024-05-01T12:00:00.000Z).",
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = typeof value === "string" ? new Date(value) : new Date(Number.NaN);
@@ -114,5 +148,8 @@ builder.scalarType("JSON", {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({ description: "Reads. Lists are Relay connections filtered by what the viewer may read." });
+builder.mutationType({
+  description:
+    'Writes. Refusals a form can show (validation, name conflicts, rules) come back as the payload\'s `userErrors`; a missing permission is a GraphQL error with `extensions.code: "FORBIDDEN"` (and `resource`, `action`), an object the viewer may not read `NOT_FOUND`.',
+});

@@ -5,7 +5,7 @@
 
 import { brandWithType } from "@pothos/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, type AuditResourceType } from "../../audit/events.js";
+import { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, type AuditAction, type AuditResourceType } from "../../audit/events.js";
 import { allOf } from "../../authz/filters.js";
 import { auditLogObject, auditLogWhere } from "../../authz/policies/audit-log.js";
 import { organizationObject } from "../../authz/policies/organization.js";
@@ -18,15 +18,52 @@ import { nodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { perRequest } from "../shared/batch.js";
+import { describedValues } from "../shared/shared.graphql.js";
+
+const AUDIT_ACTION_DESCRIPTIONS: Record<AuditAction, string> = {
+  CREATE: "Something was created.",
+  REGISTER: "A provisioner daemon registered.",
+  LOGIN: "A sign-in (success false when refused).",
+  ASSIGN_ROLES: "Roles were assigned or removed.",
+  UPDATE: "Something was changed.",
+  DELETE: "Something was deleted.",
+  LOGOUT: "A session ended by logout.",
+  ADD_MEMBER: "A user joined an organization or group.",
+  REMOVE_MEMBER: "A user left an organization or group.",
+  CANCEL: "A provisioner job was canceled.",
+  PROMOTE: "A template version became the active one.",
+  ARCHIVE: "A template version was archived.",
+  UNARCHIVE: "A template version was unarchived.",
+  START: "A workspace start was queued.",
+  STOP: "A workspace stop was queued.",
+};
+
+const AUDIT_RESOURCE_DESCRIPTIONS: Record<AuditResourceType, string> = {
+  USER: "A user account.",
+  SESSION: "A sign-in session.",
+  API_KEY: "An API token.",
+  ORGANIZATION: "An organization.",
+  ORGANIZATION_MEMBER: "A membership (resourceId: the user).",
+  CUSTOM_ROLE: "A custom organization role.",
+  GROUP: "A group.",
+  PROVISIONER_KEY: "A provisioner key.",
+  PROVISIONER_JOB: "A provisioner job.",
+  PROVISIONER_DAEMON: "A provisioner daemon.",
+  TEMPLATE: "A template.",
+  TEMPLATE_VERSION: "A template version.",
+  WORKSPACE: "A workspace.",
+  IDPSYNC_SETTINGS: "IdP sync settings (site or organization).",
+  SCIM_KEY: "A SCIM request authenticated with the SCIM key.",
+};
 
 export const AuditActionEnum = builder.enumType("AuditAction", {
   description: "Every action the audit log records (src/audit/events.ts); which resource types record which: README.",
-  values: AUDIT_ACTIONS,
+  values: describedValues(AUDIT_ACTIONS, (action) => AUDIT_ACTION_DESCRIPTIONS[action]),
 });
 
 export const AuditResourceTypeEnum = builder.enumType("AuditResourceType", {
   description: "Every resource type the audit log records (src/audit/events.ts).",
-  values: AUDIT_RESOURCE_TYPES,
+  values: describedValues(AUDIT_RESOURCE_TYPES, (type) => AUDIT_RESOURCE_DESCRIPTIONS[type]),
 });
 
 /** The node type an event's resourceId names, by resource type; null where it names no node. */
@@ -53,10 +90,12 @@ function resourceNodeType(resourceType: string): string | null {
 }
 
 export const AuditLogType = builder.prismaNode("AuditLog", {
+  description:
+    "One recorded change or sign-in. Readable by site auditors and owners, and (for its organization's entries) by whoever may read that organization's audit log.",
   id: { field: "id" },
   authScopes: (log, ctx) => permissionScopes(ctx, { action: "READ", ...auditLogObject(log) }),
   fields: (t) => ({
-    time: t.expose("time", { type: "DateTime" }),
+    time: t.expose("time", { type: "DateTime", description: "When it happened." }),
     action: t.exposeString("action", {
       description: "e.g. CREATE, UPDATE, DELETE, LOGIN, REGISTER; one of the AuditAction values.",
     }),
@@ -65,7 +104,10 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
       nullable: true,
       description: "The raw id of the resource; `resource` is the object itself, with its global id.",
     }),
-    resourceName: t.exposeString("resourceName", { nullable: true }),
+    resourceName: t.exposeString("resourceName", {
+      nullable: true,
+      description: "The object's name at the time (e.g. a username, an organization name); null when it has none.",
+    }),
     resource: t.field({
       type: builder.nodeInterfaceRef(),
       nullable: true,
@@ -88,6 +130,8 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
     organization: t.prismaField({
       type: OrganizationType,
       nullable: true,
+      description:
+        "The organization it happened in; null for site-wide entries, when deleted, or not readable by the viewer.",
       // No foreign key: the organization may be gone, or not readable by the viewer.
       authScopes: (log, _args, ctx) =>
         log.organizationId !== null &&
@@ -113,11 +157,18 @@ export const AuditLogType = builder.prismaNode("AuditLog", {
       description: "The client's address (X-Forwarded-For's first hop only with TRUST_PROXY).",
     }),
     userAgent: t.exposeString("userAgent", { nullable: true, description: "The client's User-Agent header." }),
-    requestId: t.exposeString("requestId", { nullable: true }),
+    requestId: t.exposeString("requestId", {
+      nullable: true,
+      description:
+        "The x-request-id of the HTTP request that made it, to correlate with logs; null when not made by a request.",
+    }),
   }),
 });
 
-export const AuditLogConnection = builder.connectionObject({ type: AuditLogType, name: "AuditLogConnection" });
+export const AuditLogConnection = builder.connectionObject(
+  { type: AuditLogType, name: "AuditLogConnection", description: "A page of audit log entries, newest first." },
+  { description: "An audit log entry in a page, with its cursor." },
+);
 
 const AuditLogFilter = builder.inputType("AuditLogFilter", {
   description: "Conditions an event must all meet; each left out matches every event.",
@@ -209,7 +260,10 @@ builder.queryField("auditLogs", (t) =>
       description:
         "Audit events the viewer may read, newest first: every event for site auditors and owners (sign-in events have no organization), else those of organizations whose audit log the viewer may read.",
       authScopes: { authenticated: true },
-      args: { organizationId: t.arg.id(), filter: t.arg({ type: AuditLogFilter, description: FILTER_DESCRIPTION }) },
+      args: {
+        organizationId: t.arg.id({ description: "Global id of an organization: only its events." }),
+        filter: t.arg({ type: AuditLogFilter, description: FILTER_DESCRIPTION }),
+      },
       totalCount: async (_root, args, ctx) =>
         ctx.prisma.auditLog.count({
           where: await cachedWhere(ctx, filterId("Organization", args.organizationId), args.filter),
@@ -230,7 +284,8 @@ builder.prismaObjectField(OrganizationType, "auditLogs", (t) =>
     {
       type: "AuditLog",
       cursor: "id",
-      description: "This organization's audit events the viewer may read, newest first.",
+      description:
+        "This organization's audit events the viewer may read, newest first. Empty unless the viewer may read its audit log (AUDIT_LOG READ: organization admins and auditors, site auditors and owners).",
       args: { filter: t.arg({ type: AuditLogFilter, description: FILTER_DESCRIPTION }) },
       totalCount: async (org, args, ctx) =>
         ctx.prisma.auditLog.count({ where: await cachedWhere(ctx, org.id, args.filter) }),

@@ -19,8 +19,9 @@ import {
 } from "./idp-sync.settings.js";
 
 const ClaimMappingType = builder.objectRef<ClaimMapping>("ClaimMapping").implement({
+  description: "One rule of an IdP sync mapping: users whose claim holds this value get these targets.",
   fields: (t) => ({
-    claimValue: t.exposeString("claimValue"),
+    claimValue: t.exposeString("claimValue", { description: "A value of the claim named by the settings' field." }),
     targets: t.exposeStringList("targets", {
       description: "Organization ids, group ids or role names, by the settings it belongs to.",
     }),
@@ -28,33 +29,61 @@ const ClaimMappingType = builder.objectRef<ClaimMapping>("ClaimMapping").impleme
 });
 
 const ClaimMappingInput = builder.inputType("ClaimMappingInput", {
+  description: "One rule of an IdP sync mapping (see ClaimMapping).",
   fields: (t) => ({
-    claimValue: t.string({ required: true }),
-    targets: t.stringList({ required: true }),
+    claimValue: t.string({ required: true, description: "A value of the claim." }),
+    targets: t.stringList({
+      required: true,
+      description: "Organization ids, group ids or role names (by the settings), given to users with that value.",
+    }),
   }),
 });
 
 const OrganizationSyncSettingsType = builder.objectRef<OrganizationSyncView>("OrganizationSyncSettings").implement({
+  description: "Site-wide: which organizations an OIDC user joins, from a claim of the ID token, at each sign-in.",
   fields: (t) => ({
     field: t.exposeString("field", { description: "The claim to read; empty disables organization sync." }),
-    mapping: t.field({ type: [ClaimMappingType], resolve: (s) => s.mapping }),
-    assignDefault: t.exposeBoolean("assignDefault"),
+    mapping: t.field({
+      type: [ClaimMappingType],
+      description: "Claim values to organizations.",
+      resolve: (s) => s.mapping,
+    }),
+    assignDefault: t.exposeBoolean("assignDefault", {
+      description: "Whether every OIDC user also joins the default organization.",
+    }),
   }),
 });
 
 const GroupSyncSettingsType = builder.objectRef<GroupSyncView>("GroupSyncSettings").implement({
+  description:
+    "Per organization: which groups an OIDC member belongs to, from a claim of the ID token, at each sign-in.",
   fields: (t) => ({
-    field: t.exposeString("field"),
-    mapping: t.field({ type: [ClaimMappingType], resolve: (s) => s.mapping }),
-    regexFilter: t.exposeString("regexFilter", { nullable: true }),
-    autoCreateMissingGroups: t.exposeBoolean("autoCreateMissingGroups"),
+    field: t.exposeString("field", { description: "The claim to read; empty disables group sync." }),
+    mapping: t.field({
+      type: [ClaimMappingType],
+      description: "Claim values to group ids.",
+      resolve: (s) => s.mapping,
+    }),
+    regexFilter: t.exposeString("regexFilter", {
+      nullable: true,
+      description: "Only claim values matching this regular expression are synced; null: all.",
+    }),
+    autoCreateMissingGroups: t.exposeBoolean("autoCreateMissingGroups", {
+      description: "Whether a claim value with no mapping and no group of that name creates the group.",
+    }),
   }),
 });
 
 const RoleSyncSettingsType = builder.objectRef<RoleSyncView>("RoleSyncSettings").implement({
+  description:
+    "Per organization: which organization roles an OIDC member holds, from a claim of the ID token, at each sign-in.",
   fields: (t) => ({
-    field: t.exposeString("field"),
-    mapping: t.field({ type: [ClaimMappingType], resolve: (s) => s.mapping }),
+    field: t.exposeString("field", { description: "The claim to read; empty disables role sync." }),
+    mapping: t.field({
+      type: [ClaimMappingType],
+      description: "Claim values to organization role names.",
+      resolve: (s) => s.mapping,
+    }),
   }),
 });
 
@@ -62,7 +91,8 @@ builder.queryField("organizationSyncSettings", (t) =>
   t.field({
     type: OrganizationSyncSettingsType,
     nullable: true,
-    description: "Null unless the viewer may read IdP sync settings (owner, user-admin).",
+    description:
+      "Null unless the viewer may read IdP sync settings site-wide (IDPSYNC_SETTINGS READ: owner, user-admin).",
     authScopes: (_root, _args, ctx) => permissionScopes(ctx, { action: "READ", type: "IDPSYNC_SETTINGS" }),
     // Refused signed-in viewers get null; anyone else the UNAUTHENTICATED error scope-auth made.
     unauthorizedResolver: (_root, _args, ctx, _info, error) => {
@@ -84,13 +114,16 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
   groupSyncSettings: t.field({
     type: GroupSyncSettingsType,
     nullable: true,
-    description: "Null unless the viewer may read IdP sync settings here.",
+    description:
+      "Null unless the viewer may read IdP sync settings here (IDPSYNC_SETTINGS READ: organization admins and user admins, site user admins, owners).",
     ...SYNC_SETTINGS_GUARD,
     resolve: (org, _args, ctx) => readGroupSyncSettings(ctx.prisma, org.id),
   }),
   roleSyncSettings: t.field({
     type: RoleSyncSettingsType,
     nullable: true,
+    description:
+      "Null unless the viewer may read IdP sync settings here (IDPSYNC_SETTINGS READ: organization admins and user admins, site user admins, owners).",
     ...SYNC_SETTINGS_GUARD,
     resolve: (org, _args, ctx) => readRoleSyncSettings(ctx.prisma, org.id),
   }),
@@ -99,28 +132,45 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 // ---- mutations
 
 const UpdateOrganizationSyncSettingsInput = builder.inputType("UpdateOrganizationSyncSettingsInput", {
+  description: "The complete organization sync settings (replace the old ones).",
   fields: (t) => ({
-    field: t.string({ required: true }),
-    mapping: t.field({ type: [ClaimMappingInput], required: true }),
-    assignDefault: t.boolean({ required: true }),
+    field: t.string({ required: true, description: 'The claim to read; "" disables organization sync.' }),
+    mapping: t.field({
+      type: [ClaimMappingInput],
+      required: true,
+      description: "Claim values to organization global ids.",
+    }),
+    assignDefault: t.boolean({
+      required: true,
+      description: "Whether every OIDC user also joins the default organization.",
+    }),
   }),
 });
 
 const UpdateGroupSyncSettingsInput = builder.inputType("UpdateGroupSyncSettingsInput", {
+  description: "The complete group sync settings of an organization (replace the old ones).",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    field: t.string({ required: true }),
-    mapping: t.field({ type: [ClaimMappingInput], required: true }),
-    regexFilter: t.string(),
-    autoCreateMissingGroups: t.boolean({ required: true }),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    field: t.string({ required: true, description: 'The claim to read; "" disables group sync.' }),
+    mapping: t.field({ type: [ClaimMappingInput], required: true, description: "Claim values to group global ids." }),
+    regexFilter: t.string({ description: "A regular expression claim values must match; left out: all." }),
+    autoCreateMissingGroups: t.boolean({
+      required: true,
+      description: "Whether unmapped claim values create groups of that name.",
+    }),
   }),
 });
 
 const UpdateRoleSyncSettingsInput = builder.inputType("UpdateRoleSyncSettingsInput", {
+  description: "The complete role sync settings of an organization (replace the old ones).",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    field: t.string({ required: true }),
-    mapping: t.field({ type: [ClaimMappingInput], required: true }),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    field: t.string({ required: true, description: 'The claim to read; "" disables role sync.' }),
+    mapping: t.field({
+      type: [ClaimMappingInput],
+      required: true,
+      description: "Claim values to organization role names.",
+    }),
   }),
 });
 
@@ -138,22 +188,25 @@ builder.mutationFields((t) => ({
   updateOrganizationSyncSettings: t.field({
     nullable: true,
     type: OrganizationSyncSettingsPayload,
+    description: "Needs IDPSYNC_SETTINGS UPDATE site-wide (owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateOrganizationSyncSettingsInput, required: true }) },
+    args: { input: t.arg({ type: UpdateOrganizationSyncSettingsInput, required: true, description: "The settings." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateOrganizationSyncSettings(ctx, input)),
   }),
   updateGroupSyncSettings: t.field({
     nullable: true,
     type: GroupSyncSettingsPayload,
+    description: "Needs IDPSYNC_SETTINGS UPDATE in the organization (organization admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateGroupSyncSettingsInput, required: true }) },
+    args: { input: t.arg({ type: UpdateGroupSyncSettingsInput, required: true, description: "The settings." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateGroupSyncSettings(ctx, input)),
   }),
   updateRoleSyncSettings: t.field({
     nullable: true,
     type: RoleSyncSettingsPayload,
+    description: "Needs IDPSYNC_SETTINGS UPDATE in the organization (organization admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateRoleSyncSettingsInput, required: true }) },
+    args: { input: t.arg({ type: UpdateRoleSyncSettingsInput, required: true, description: "The settings." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => updateRoleSyncSettings(ctx, input)),
   }),
 }));

@@ -66,13 +66,16 @@ const decoded = (typename: string, value: string) => parseId(typename, value);
 /** Anyone but a user is refused as unauthenticated, like the queries. */
 const notAUser = (ctx: Context) => (ctx.actor.kind === "user" ? null : { authenticated: true });
 
-builder.subscriptionType({});
+builder.subscriptionType({
+  description:
+    "Live updates over server-sent events (graphql-sse or Yoga's SSE). Authorized when subscribing like the matching query; each stream answers the current state first, and ends when the viewer loses access or the credential stops working.",
+});
 
 builder.subscriptionFields((t) => ({
   provisionerJobUpdated: t.field({
     type: ProvisionerJobType,
     description: "The job now, then after each status change.",
-    args: { jobId: t.arg.id({ required: true }) },
+    args: { jobId: t.arg.id({ required: true, description: "Global id of the provisioner job." }) },
     authScopes: async (_root, args, ctx) => {
       const id = decoded("ProvisionerJob", args.jobId);
       const job = id
@@ -92,7 +95,7 @@ builder.subscriptionFields((t) => ({
     type: WorkspaceBuildType,
     description:
       "The workspace's latest build now, then whenever a build is queued or its job changes; it continues through a DELETE build.",
-    args: { workspaceId: t.arg.id({ required: true }) },
+    args: { workspaceId: t.arg.id({ required: true, description: "Global id of the workspace." }) },
     authScopes: async (_root, args, ctx) => {
       const id = decoded("Workspace", args.workspaceId);
       const workspace = id ? await ctx.prisma.workspace.findUnique({ where: { id } }) : null;
@@ -115,7 +118,7 @@ builder.subscriptionFields((t) => ({
     type: [ProvisionerDaemonType],
     description:
       "The organization's daemons now, then whenever one registers or starts or finishes a job. OFFLINE is computed when answered: a daemon that stops is shown OFFLINE at the next event.",
-    args: { organizationId: t.arg.id({ required: true }) },
+    args: { organizationId: t.arg.id({ required: true, description: "Global id of the organization." }) },
     authScopes: async (_root, args, ctx) => {
       const id = decoded("Organization", args.organizationId);
       const organization = id

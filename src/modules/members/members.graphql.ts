@@ -113,8 +113,8 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
       select: { organizationId: true, userId: true },
       resolve: (member) => compositeGlobalId("OrganizationMember", [member.organizationId, member.userId]),
     }),
-    user: t.relation("user"),
-    organization: t.relation("organization"),
+    user: t.relation("user", { description: "The member." }),
+    organization: t.relation("organization", { description: "The organization." }),
     roles: t.field({
       type: [RoleType],
       description: "Explicitly granted organization roles; organization-member is implied and not listed.",
@@ -128,7 +128,7 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
       // Batched across the list; relations below a group are loaded by plugin-prisma's fallback.
       resolve: (_query, member, _args, ctx) => groupsOfMember(ctx, member),
     }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user joined." }),
   }),
 });
 
@@ -189,13 +189,15 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
         });
       },
     },
-    { name: "OrganizationMemberConnection" },
-    { name: "OrganizationMemberEdge" },
+    { name: "OrganizationMemberConnection", description: "A page of organization members." },
+    { name: "OrganizationMemberEdge", description: "A member in a page, with its cursor." },
   ),
   member: t.prismaField({
     type: OrganizationMemberType,
     nullable: true,
-    args: { userId: t.arg.id({ required: true }) },
+    description:
+      "The membership of this user; null when the user is not a member, or the viewer may not read this organization's members.",
+    args: { userId: t.arg.id({ required: true, description: "Global id of the user." }) },
     authScopes: membersGuard,
     unauthorizedResolver: () => null,
     resolve: async (query, org, args, ctx) => {
@@ -218,14 +220,22 @@ registerNodeLoader("OrganizationMember", async (id, ctx) => {
 // ---- mutations
 
 const OrganizationMemberInput = builder.inputType("OrganizationMemberInput", {
-  fields: (t) => ({ organizationId: t.id({ required: true }), userId: t.id({ required: true }) }),
+  description: "A user and an organization.",
+  fields: (t) => ({
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    userId: t.id({ required: true, description: "Global id of the user." }),
+  }),
 });
 
 const UpdateOrganizationMemberRolesInput = builder.inputType("UpdateOrganizationMemberRolesInput", {
+  description: "The complete set of explicit organization roles of a member.",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    userId: t.id({ required: true }),
-    roles: t.stringList({ required: true }),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    userId: t.id({ required: true, description: "Global id of the member's user." }),
+    roles: t.stringList({
+      required: true,
+      description: "Organization role names, built-in or custom (see Organization.roles); replaces the member's roles.",
+    }),
   }),
 });
 
@@ -235,8 +245,12 @@ builder.mutationFields((t) => ({
   addOrganizationMember: t.field({
     nullable: true,
     type: OrganizationMemberPayload,
+    description:
+      "Adds an existing user to the organization with no explicit roles (ORGANIZATION_MEMBER CREATE there: organization admins and user admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: OrganizationMemberInput, required: true }) },
+    args: {
+      input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.addOrganizationMember(ctx, input)),
   }),
   removeOrganizationMember: t.field({
@@ -245,7 +259,9 @@ builder.mutationFields((t) => ({
     description:
       "Removes the membership with its roles and group memberships; the user's workspaces stay. deletedId is the user's id.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: OrganizationMemberInput, required: true }) },
+    args: {
+      input: t.arg({ type: OrganizationMemberInput, required: true, description: "The user and organization." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.removeOrganizationMember(ctx, input)),
   }),
   updateOrganizationMemberRoles: t.field({
@@ -253,7 +269,9 @@ builder.mutationFields((t) => ({
     type: OrganizationMemberPayload,
     description: "Replaces the member's explicit organization roles.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateOrganizationMemberRolesInput, required: true }) },
+    args: {
+      input: t.arg({ type: UpdateOrganizationMemberRolesInput, required: true, description: "The member and roles." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => members.updateOrganizationMemberRoles(ctx, input)),
   }),
 }));

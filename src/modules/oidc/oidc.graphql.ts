@@ -8,6 +8,7 @@ import { loginWithOidc } from "./oidc.service.js";
 import { OIDC_LOGIN_PATH } from "./oidc-http.js";
 
 const LoginWithOidcInput = builder.inputType("LoginWithOidcInput", {
+  description: "An OpenID Connect sign-in.",
   fields: (t) => ({
     idToken: t.string({
       required: true,
@@ -23,7 +24,7 @@ builder.mutationField("loginWithOidc", (t) =>
     description:
       "Verifies the ID token (signature against the provider's JWKS, issuer, audience, expiry), creates or links the user, then runs organization, group and role sync from its claims.",
     authScopes: { public: true },
-    args: { input: t.arg({ type: LoginWithOidcInput, required: true }) },
+    args: { input: t.arg({ type: LoginWithOidcInput, required: true, description: "The ID token." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => loginWithOidc(ctx, input)),
   }),
 );

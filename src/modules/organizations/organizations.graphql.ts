@@ -23,6 +23,8 @@ const USERS_ONLY = {
 } as const;
 
 export const OrganizationType = builder.prismaNode("Organization", {
+  description:
+    "A tenant: its members, groups, roles, templates, workspaces and provisioners. Readable by its members and site-wide readers (owners, auditors); a provisioner key reads only its own organization's id, name and displayName.",
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need.
   select: { id: true },
@@ -35,7 +37,7 @@ export const OrganizationType = builder.prismaNode("Organization", {
       description:
         "Unique; 1-32 characters of letters, digits and single hyphens; 'default', 'new' and 'create' are reserved for new organizations.",
     }),
-    displayName: t.exposeString("displayName"),
+    displayName: t.exposeString("displayName", { description: "Human-readable name; the name when none was given." }),
     description: t.string({
       nullable: true,
       description: "Null when unset.",
@@ -50,16 +52,23 @@ export const OrganizationType = builder.prismaNode("Organization", {
       ...USERS_ONLY,
       resolve: (org) => unsetAsNull(org.icon),
     }),
-    isDefault: t.exposeBoolean("isDefault", USERS_ONLY),
-    createdAt: t.expose("createdAt", { type: "DateTime", ...USERS_ONLY }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", ...USERS_ONLY }),
+    isDefault: t.exposeBoolean("isDefault", {
+      description: "True for the default organization (exactly one; new users join it; it cannot be deleted).",
+      ...USERS_ONLY,
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created.", ...USERS_ONLY }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it last changed.", ...USERS_ONLY }),
   }),
 });
 
-export const OrganizationConnection = builder.connectionObject({
-  type: OrganizationType,
-  name: "OrganizationConnection",
-});
+export const OrganizationConnection = builder.connectionObject(
+  {
+    type: OrganizationType,
+    name: "OrganizationConnection",
+    description: "A page of organizations.",
+  },
+  { description: "An organization in a page, with its cursor." },
+);
 
 /** The organizations a list shows: readable ones (the read rule in SQL), matching the search. */
 async function organizationListWhere(ctx: Context, args: { search?: string | null }) {
@@ -90,8 +99,10 @@ builder.queryFields((t) => ({
   organization: t.prismaField({
     type: OrganizationType,
     nullable: true,
+    description:
+      "The organization with this name (case-insensitive); null when none exists or the viewer may not read it.",
     authScopes: { authenticated: true },
-    args: { name: t.arg.string({ required: true }) },
+    args: { name: t.arg.string({ required: true, description: "The organization's name (not its display name)." }) },
     resolve: async (query, _root, args, ctx) => {
       const readable = await ctx.viewer.readWhere(organizationWhere);
       // One statement (escaped ILIKE) rather than an indexed id lookup first: organizations are few.
@@ -104,6 +115,7 @@ builder.queryFields((t) => ({
   defaultOrganization: t.prismaField({
     type: OrganizationType,
     nullable: true,
+    description: "The default organization; null when the viewer may not read it (is not a member).",
     authScopes: { authenticated: true },
     resolve: async (query, _root, _args, ctx) => {
       const readable = await ctx.viewer.readWhere(organizationWhere);
@@ -118,26 +130,29 @@ builder.queryFields((t) => ({
 // ---- mutations
 
 const CreateOrganizationInput = builder.inputType("CreateOrganizationInput", {
+  description: "A new organization.",
   fields: (t) => ({
-    name: t.string({ required: true }),
-    displayName: t.string(),
-    description: t.string(),
-    icon: t.string(),
+    name: t.string({ required: true, description: "Unique name; see Organization.name for the format." }),
+    displayName: t.string({ description: "Human-readable name; the name when left out." }),
+    description: t.string({ description: "Free text; unset when left out." }),
+    icon: t.string({ description: "An icon URL or path; unset when left out." }),
   }),
 });
 
 const UpdateOrganizationInput = builder.inputType("UpdateOrganizationInput", {
+  description: "Changes to an organization: only the fields given change.",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    name: t.string(),
-    displayName: t.string(),
-    description: t.string(),
-    icon: t.string(),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    name: t.string({ description: "New unique name (the default organization's name can change too)." }),
+    displayName: t.string({ description: "New display name." }),
+    description: t.string({ description: 'New description; "" unsets it.' }),
+    icon: t.string({ description: 'New icon URL or path; "" unsets it.' }),
   }),
 });
 
 const DeleteOrganizationInput = builder.inputType("DeleteOrganizationInput", {
-  fields: (t) => ({ organizationId: t.id({ required: true }) }),
+  description: "The organization to delete.",
+  fields: (t) => ({ organizationId: t.id({ required: true, description: "Global id of the organization." }) }),
 });
 
 const OrganizationPayload = payloadType("OrganizationPayload", "organization", OrganizationType);
@@ -148,14 +163,15 @@ builder.mutationFields((t) => ({
     type: OrganizationPayload,
     description: "Site owners only. Creates the organization, its Everyone group and the creator's membership.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true, description: "The organization." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.createOrganization(ctx, input)),
   }),
   updateOrganization: t.field({
     nullable: true,
     type: OrganizationPayload,
+    description: "Needs ORGANIZATION UPDATE in the organization (organization admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
+    args: { input: t.arg({ type: UpdateOrganizationInput, required: true, description: "The changes." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.updateOrganization(ctx, input)),
   }),
   deleteOrganization: t.field({
@@ -164,7 +180,7 @@ builder.mutationFields((t) => ({
     description:
       "Refused for the default organization and while anything but the Everyone group and the caller is left.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: DeleteOrganizationInput, required: true }) },
+    args: { input: t.arg({ type: DeleteOrganizationInput, required: true, description: "The organization." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => organizations.deleteOrganization(ctx, input)),
   }),
 }));

@@ -25,6 +25,7 @@ import {
   emptyConnection,
   type Payload,
   payloadType,
+  USER_ERRORS_DESCRIPTION,
   UserErrorType,
   withUserErrors,
 } from "../shared/shared.graphql.js";
@@ -33,13 +34,30 @@ import * as provisioners from "./provisioners.service.js";
 import { TagInput, type Tags, TagType, tagList } from "./tags.js";
 
 export const ProvisionerDaemonStatusEnum = builder.enumType("ProvisionerDaemonStatus", {
-  values: ["OFFLINE", "IDLE", "BUSY"] as const,
+  description: "Whether a daemon is reachable and working.",
+  values: {
+    OFFLINE: { description: "Not seen within the stale interval (PROVISIONER_STALE_SECONDS)." },
+    IDLE: { description: "Online, holding no job." },
+    BUSY: { description: "Online, holding a job (RUNNING or CANCELING)." },
+  } as const,
 });
 export const ProvisionerJobTypeEnum = builder.enumType("ProvisionerJobType", {
-  values: ["TEMPLATE_VERSION_IMPORT", "WORKSPACE_BUILD"] as const,
+  description: "What a provisioner job does.",
+  values: {
+    TEMPLATE_VERSION_IMPORT: { description: "Imports a template version (templateVersion of the acquired job)." },
+    WORKSPACE_BUILD: { description: "Runs a workspace build (workspaceBuild of the acquired job)." },
+  } as const,
 });
 export const ProvisionerJobStatusEnum = builder.enumType("ProvisionerJobStatus", {
-  values: ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED"] as const,
+  description: "Where a provisioner job is in its life: PENDING, RUNNING, then SUCCEEDED, FAILED or CANCELED.",
+  values: {
+    PENDING: { description: "Queued, waiting for a daemon whose tags match." },
+    RUNNING: { description: "Acquired by a daemon (its worker), not yet reported." },
+    SUCCEEDED: { description: "Finished without error." },
+    FAILED: { description: "Finished with an error (see error)." },
+    CANCELING: { description: "Cancel requested while running; the daemon has yet to report it canceled." },
+    CANCELED: { description: "Canceled: before it ran, or reported canceled by its daemon." },
+  } as const,
 });
 
 const FINISHED_STATUSES = ["SUCCEEDED", "FAILED", "CANCELED"] as const;
@@ -59,16 +77,23 @@ const jobListScopes = (ctx: Context, organizationId: string) => ({
 });
 
 export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
+  description:
+    "A credential daemons of an organization authenticate with (Provisioner-Key header); never its secret. Readable by whoever may manage the organization's provisioner keys.",
   id: { field: "id" },
   authScopes: (key) => keyScopes(key.organizationId),
   fields: (t) => ({
-    name: t.exposeString("name"),
-    tags: t.field({ type: [TagType], resolve: (key) => tagList(key.tags) }),
-    organization: t.relation("organization"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    name: t.exposeString("name", { description: "Unique in its organization." }),
+    tags: t.field({
+      type: [TagType],
+      description: "The tags every daemon using this key has, by key.",
+      resolve: (key) => tagList(key.tags),
+    }),
+    organization: t.relation("organization", { description: "The organization whose jobs its daemons run." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
     daemons: t.prismaField({
       type: ["ProvisionerDaemon"],
-      description: "Daemons that authenticated with this key.",
+      description:
+        "Daemons that authenticated with this key, by name. Empty unless the viewer may read the organization's daemons.",
       authScopes: (key, _args, ctx) => daemonListScopes(ctx, key.organizationId),
       unauthorizedResolver: () => [],
       resolve: (query, key, _args, ctx) =>
@@ -119,6 +144,7 @@ async function queuePosition(ctx: Context, job: { id: string; organizationId: st
 const MatchedProvisionersType = builder
   .objectRef<{ count: number; available: number }>("MatchedProvisioners")
   .implement({
+    description: "How many daemons could run a job.",
     fields: (t) => ({
       count: t.exposeInt("count", { description: "Daemons of the organization whose tags satisfy the job's." }),
       available: t.exposeInt("available", { description: "Of those, the ones seen within the stale interval." }),
@@ -126,18 +152,35 @@ const MatchedProvisionersType = builder
   });
 
 export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
+  description:
+    "A unit of work for a provisioner daemon: a template version import or a workspace build. Readable with PROVISIONER_JOBS READ or daemon access in its organization, with the template version or build it runs, and by its organization's daemons.",
   id: { field: "id" },
   authScopes: (job, ctx) => jobScopes(ctx.actor, job.organizationId),
   fields: (t) => ({
-    type: t.field({ type: ProvisionerJobTypeEnum, resolve: (job) => job.type }),
-    status: t.field({ type: ProvisionerJobStatusEnum, resolve: (job) => job.status }),
-    organization: t.relation("organization"),
-    tags: t.field({ type: [TagType], resolve: (job) => tagList(job.tags) }),
-    worker: t.relation("worker", { nullable: true }),
-    error: t.exposeString("error", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
-    completedAt: t.expose("completedAt", { type: "DateTime", nullable: true }),
+    type: t.field({ type: ProvisionerJobTypeEnum, description: "What the job does.", resolve: (job) => job.type }),
+    status: t.field({ type: ProvisionerJobStatusEnum, description: "Where the job is.", resolve: (job) => job.status }),
+    organization: t.relation("organization", { description: "The organization whose daemons run it." }),
+    tags: t.field({
+      type: [TagType],
+      description: "Tags a daemon needs to run it (from the template), by key.",
+      resolve: (job) => tagList(job.tags),
+    }),
+    worker: t.relation("worker", {
+      nullable: true,
+      description: "The daemon that acquired it; null while PENDING, or when the viewer may not read daemons.",
+    }),
+    error: t.exposeString("error", { nullable: true, description: "Why it FAILED; null otherwise." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was queued." }),
+    startedAt: t.expose("startedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When a daemon acquired it; null until then.",
+    }),
+    completedAt: t.expose("completedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it finished (SUCCEEDED, FAILED or CANCELED); null until then.",
+    }),
     initiator: t.relation("initiator", {
       nullable: true,
       description: "The user who queued the job (a version's creator, a build's initiator); null for the system.",
@@ -169,31 +212,45 @@ function majorVersion(version: string): string | null {
 }
 
 export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
+  description:
+    "A registered provisioner daemon of an organization. Readable with PROVISIONER_DAEMON READ there (every member may), and by daemons of the organization.",
   id: { field: "id" },
   authScopes: (daemon, ctx) => daemonScopes(ctx.actor, daemon.organizationId),
   // A daemon reads its own organization's name (and nothing else of it) through its daemon object.
   grantScopes: (daemon, ctx) => (isProvisionerOf(ctx.actor, daemon.organizationId) ? [DAEMON_ORGANIZATION_GRANT] : []),
   fields: (t) => ({
-    name: t.exposeString("name"),
-    version: t.exposeString("version"),
+    name: t.exposeString("name", { description: "The name it registered with, unique in its organization." }),
+    version: t.exposeString("version", {
+      description: "The daemon's software version, as it reported at registration.",
+    }),
     versionMismatch: t.boolean({
       description:
         "True when the daemon's major version differs from the server's (or cannot be read from its version): upgrade one of them.",
       resolve: (daemon, _args, ctx) => majorVersion(daemon.version) !== majorVersion(ctx.config.serverVersion),
     }),
-    organization: t.relation("organization"),
+    organization: t.relation("organization", { description: "The organization whose jobs it runs." }),
     key: t.prismaField({
       type: ProvisionerKeyType,
       nullable: true,
-      description: "Null unless the viewer may read the organization's provisioner keys.",
+      description:
+        "The key it authenticates with; null when the key was deleted, or unless the viewer may read the organization's provisioner keys (PROVISIONER_DAEMON CREATE).",
       authScopes: (daemon, _args, ctx) => daemon.keyId !== null && keyListScopes(ctx, daemon.organizationId),
       unauthorizedResolver: () => null,
       resolve: (query, daemon, _args, ctx) =>
         daemon.keyId ? ctx.prisma.provisionerKey.findUnique({ ...query, where: { id: daemon.keyId } }) : null,
     }),
-    tags: t.field({ type: [TagType], resolve: (daemon) => tagList(daemon.tags) }),
-    provisioners: t.exposeStringList("provisioners"),
-    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+    tags: t.field({
+      type: [TagType],
+      description: "Its tags (its key's), by key: it runs jobs whose tags it has.",
+      resolve: (daemon) => tagList(daemon.tags),
+    }),
+    provisioners: t.exposeStringList("provisioners", { description: 'Provisioner types it runs, e.g. ["echo"].' }),
+    lastSeenAt: t.expose("lastSeenAt", {
+      type: "DateTime",
+      nullable: true,
+      description:
+        "When the daemon last contacted the service (registering again doubles as its heartbeat); null if never seen.",
+    }),
     status: t.field({
       type: ProvisionerDaemonStatusEnum,
       description: "OFFLINE when not seen within the stale interval, else BUSY while running a job, else IDLE.",
@@ -218,6 +275,7 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
     previousJob: t.prismaField({
       type: ProvisionerJobType,
       nullable: true,
+      description: "The last job it finished (SUCCEEDED, FAILED or CANCELED); null when none.",
       resolve: (query, daemon, _args, ctx) =>
         ctx.prisma.provisionerJob.findFirst({
           ...query,
@@ -225,7 +283,7 @@ export const ProvisionerDaemonType = builder.prismaNode("ProvisionerDaemon", {
           orderBy: [{ completedAt: "desc" }, { id: "desc" }],
         }),
     }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it first registered." }),
   }),
 });
 
@@ -262,7 +320,8 @@ function jobsWhere(organizationId: string, filter: JobFilter): Prisma.Provisione
 builder.prismaObjectFields(OrganizationType, (t) => ({
   provisionerKeys: t.prismaField({
     type: [ProvisionerKeyType],
-    description: "Empty unless the viewer may create provisioner keys here; never a secret.",
+    description:
+      "The organization's provisioner keys, by name; never a secret. Empty unless the viewer may create provisioner keys here (PROVISIONER_DAEMON CREATE: organization and template admins, owners).",
     authScopes: (org, _args, ctx) => keyListScopes(ctx, org.id),
     unauthorizedResolver: () => [],
     resolve: (query, org, _args, ctx) =>
@@ -270,6 +329,8 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
   }),
   provisionerDaemons: t.prismaField({
     type: [ProvisionerDaemonType],
+    description:
+      "The organization's daemons, by name. Empty unless the viewer may read them (PROVISIONER_DAEMON READ: every member may).",
     authScopes: (org, _args, ctx) => daemonListScopes(ctx, org.id),
     unauthorizedResolver: () => [],
     resolve: (query, org, _args, ctx) =>
@@ -279,7 +340,8 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     {
       type: ProvisionerJobType,
       cursor: "id",
-      description: "Newest first; the filters combine (all must hold).",
+      description:
+        "The organization's jobs, newest first; the filters combine (all must hold). Empty (totalCount 0) unless the viewer may read them (PROVISIONER_JOBS READ, or PROVISIONER_DAEMON READ).",
       args: {
         status: t.arg({ type: [ProvisionerJobStatusEnum], description: "Jobs in any of these statuses." }),
         type: t.arg({ type: ProvisionerJobTypeEnum, description: "Only imports or only builds." }),
@@ -296,8 +358,8 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
           orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         }),
     },
-    { name: "ProvisionerJobConnection" },
-    { name: "ProvisionerJobEdge" },
+    { name: "ProvisionerJobConnection", description: "A page of provisioner jobs." },
+    { name: "ProvisionerJobEdge", description: "A provisioner job in a page, with its cursor." },
   ),
 }));
 
@@ -311,33 +373,43 @@ const daemonOnly = {
 } as const;
 
 const CreateProvisionerKeyInput = builder.inputType("CreateProvisionerKeyInput", {
+  description: "A new provisioner key.",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    name: t.string({ required: true }),
-    tags: t.field({ type: [TagInput] }),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    name: t.string({
+      required: true,
+      description: "Unique in the organization; `built-in`, `user-auth` and `psk` are reserved.",
+    }),
+    tags: t.field({ type: [TagInput], description: "Tags of the daemons using the key; none when left out." }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 
 const DeleteProvisionerKeyInput = builder.inputType("DeleteProvisionerKeyInput", {
-  fields: (t) => ({ provisionerKeyId: t.id({ required: true }) }),
+  description: "The provisioner key to delete.",
+  fields: (t) => ({ provisionerKeyId: t.id({ required: true, description: "Global id of the key." }) }),
 });
 
 const RegisterProvisionerDaemonInput = builder.inputType("RegisterProvisionerDaemonInput", {
+  description: "The daemon registering (or registering again under the same name).",
   fields: (t) => ({
-    name: t.string({ required: true }),
-    version: t.string({ required: true }),
+    name: t.string({ required: true, description: "The daemon's name, unique in its organization." }),
+    version: t.string({ required: true, description: "The daemon's software version." }),
     provisioners: t.stringList({ description: 'Provisioner types the daemon runs; ["echo"] when left out.' }),
   }),
 });
 
 const AcquireProvisionerJobInput = builder.inputType("AcquireProvisionerJobInput", {
-  fields: (t) => ({ daemonId: t.id({ required: true }) }),
+  description: "The daemon asking for work.",
+  fields: (t) => ({
+    daemonId: t.id({ required: true, description: "Global id of the daemon, as registerProvisionerDaemon answered." }),
+  }),
 });
 
 const CompleteProvisionerJobInput = builder.inputType("CompleteProvisionerJobInput", {
+  description: "The outcome of a job the daemon holds.",
   fields: (t) => ({
-    jobId: t.id({ required: true }),
+    jobId: t.id({ required: true, description: "Global id of the job." }),
     daemonId: t.id({ description: "The daemon completing the job; when given, it must be the job's holder." }),
     error: t.string({ description: "Set to fail the job." }),
     dailyCost: t.int({ description: "For imports: the daily cost the template's resources will have." }),
@@ -347,14 +419,25 @@ const CompleteProvisionerJobInput = builder.inputType("CompleteProvisionerJobInp
 const CreateProvisionerKeyPayload = builder
   .objectRef<Payload<Awaited<ReturnType<typeof provisioners.createProvisionerKey>>>>("CreateProvisionerKeyPayload")
   .implement({
+    description: "The result of createProvisionerKey: the secret (shown once) and the key, or the userErrors.",
     fields: (t) => ({
       key: t.string({
         nullable: true,
-        description: "The secret, shown this once; only its hash is stored.",
+        description:
+          "The secret, shown this once (`opk_<id>_<secret>`, for the Provisioner-Key header); only its hash is stored.",
         resolve: (p) => p.key ?? null,
       }),
-      provisionerKey: t.field({ type: ProvisionerKeyType, nullable: true, resolve: (p) => p.provisionerKey ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      provisionerKey: t.field({
+        type: ProvisionerKeyType,
+        nullable: true,
+        description: "The created key; null when userErrors is not empty.",
+        resolve: (p) => p.provisionerKey ?? null,
+      }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 
@@ -362,8 +445,13 @@ const ProvisionerDaemonPayload = payloadType("ProvisionerDaemonPayload", "daemon
 
 /** The templates module adds `templateVersion` and `workspaceBuild` (its types) to this type. */
 export const AcquiredJobType = builder.objectRef<provisioners.AcquiredJobView>("AcquiredJob").implement({
+  description: "A job handed to a daemon, with what it needs to run it.",
   fields: (t) => ({
-    job: t.field({ type: ProvisionerJobType, resolve: (a) => a.job }),
+    job: t.field({
+      type: ProvisionerJobType,
+      description: "The job, now RUNNING on this daemon.",
+      resolve: (a) => a.job,
+    }),
     declaredDailyCost: t.int({
       nullable: true,
       description:
@@ -376,6 +464,7 @@ export const AcquiredJobType = builder.objectRef<provisioners.AcquiredJobView>("
 const AcquireProvisionerJobPayload = builder
   .objectRef<Payload<{ acquired: provisioners.AcquiredJobView | null }>>("AcquireProvisionerJobPayload")
   .implement({
+    description: "The result of acquireProvisionerJob: a job, none, or the userErrors.",
     fields: (t) => ({
       acquired: t.field({
         type: AcquiredJobType,
@@ -383,29 +472,36 @@ const AcquireProvisionerJobPayload = builder
         description: "Null when no job of the daemon's organization matches its tags.",
         resolve: (p) => p.acquired ?? null,
       }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 
 const ProvisionerJobPayload = payloadType("ProvisionerJobPayload", "job", ProvisionerJobType);
 
 const CancelProvisionerJobInput = builder.inputType("CancelProvisionerJobInput", {
-  fields: (t) => ({ jobId: t.id({ required: true }) }),
+  description: "The job to cancel.",
+  fields: (t) => ({ jobId: t.id({ required: true, description: "Global id of the job." }) }),
 });
 
 builder.mutationFields((t) => ({
   createProvisionerKey: t.field({
     nullable: true,
     type: CreateProvisionerKeyPayload,
+    description: "Creates a key for the organization's daemons; the secret is in the payload, once.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateProvisionerKeyInput, required: true }) },
+    args: { input: t.arg({ type: CreateProvisionerKeyInput, required: true, description: "The key." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.createProvisionerKey(ctx, input)),
   }),
   deleteProvisionerKey: t.field({
     nullable: true,
     type: DeletePayload,
+    description: "Deletes the key: daemons using it can no longer authenticate or acquire jobs.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: DeleteProvisionerKeyInput, required: true }) },
+    args: { input: t.arg({ type: DeleteProvisionerKeyInput, required: true, description: "The key." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.deleteProvisionerKey(ctx, input)),
   }),
   registerProvisionerDaemon: t.field({
@@ -413,7 +509,7 @@ builder.mutationFields((t) => ({
     type: ProvisionerDaemonPayload,
     description: "Provisioner-Key auth only: the daemon's organization and tags come from its key.",
     ...daemonOnly,
-    args: { input: t.arg({ type: RegisterProvisionerDaemonInput, required: true }) },
+    args: { input: t.arg({ type: RegisterProvisionerDaemonInput, required: true, description: "The daemon." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.registerDaemon(ctx, input)),
   }),
   acquireProvisionerJob: t.field({
@@ -422,7 +518,7 @@ builder.mutationFields((t) => ({
     description:
       "Provisioner-Key auth only: hands the oldest pending job of the daemon's organization whose tags the daemon satisfies to exactly one daemon.",
     ...daemonOnly,
-    args: { input: t.arg({ type: AcquireProvisionerJobInput, required: true }) },
+    args: { input: t.arg({ type: AcquireProvisionerJobInput, required: true, description: "The daemon." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.acquireJob(ctx, input)),
   }),
   cancelProvisionerJob: t.field({
@@ -431,7 +527,7 @@ builder.mutationFields((t) => ({
     description:
       "A PENDING job becomes CANCELED at once; a RUNNING one CANCELING until its daemon reports it CANCELED. For PROVISIONER_JOBS UPDATE holders, and who may update the job's template (imports) or workspace (builds).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CancelProvisionerJobInput, required: true }) },
+    args: { input: t.arg({ type: CancelProvisionerJobInput, required: true, description: "The job." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.cancelJob(ctx, input)),
   }),
   completeProvisionerJob: t.field({
@@ -439,7 +535,7 @@ builder.mutationFields((t) => ({
     type: ProvisionerJobPayload,
     description: "Provisioner-Key auth only, and only for a job this daemon holds.",
     ...daemonOnly,
-    args: { input: t.arg({ type: CompleteProvisionerJobInput, required: true }) },
+    args: { input: t.arg({ type: CompleteProvisionerJobInput, required: true, description: "The outcome." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => provisioners.completeJob(ctx, input)),
   }),
 }));

@@ -10,11 +10,23 @@ export type { Tags };
 export type Tag = { key: string; value: string };
 
 export const TagType = builder.objectRef<Tag>("Tag").implement({
-  fields: (t) => ({ key: t.exposeString("key"), value: t.exposeString("value") }),
+  description:
+    "A provisioner tag. A job runs only on a daemon that has every tag of the job (an untagged job needs an untagged daemon).",
+  fields: (t) => ({
+    key: t.exposeString("key", { description: "Tag key." }),
+    value: t.exposeString("value", { description: "Tag value." }),
+  }),
 });
 
 export const TagInput = builder.inputType("TagInput", {
-  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
+  description: "A provisioner tag (see Tag).",
+  fields: (t) => ({
+    key: t.string({
+      required: true,
+      description: "1-64 characters: letters, digits and _ . : / -; unique in the list.",
+    }),
+    value: t.string({ required: true, description: "1-256 characters." }),
+  }),
 });
 
 export const MAX_TAGS = 50;

@@ -4,11 +4,14 @@ import { builder } from "../../graphql/builder.js";
 import { USER_ERROR_CODES, type UserError, UserErrors } from "../../graphql/errors.js";
 
 export const UserErrorType = builder.objectRef<UserError>("UserError").implement({
+  description: "Why a mutation was refused, in terms a form can show next to the input at fault.",
   fields: (t) => ({
     code: t.exposeString("code", {
       description: `Machine-readable, stable: ${USER_ERROR_CODES.join(", ")}.`,
     }),
-    message: t.exposeString("message"),
+    message: t.exposeString("message", {
+      description: "Human-readable explanation (English); may change, match on code.",
+    }),
     field: t.stringList({
       nullable: true,
       description: 'Path to the input field at fault, e.g. ["input", "name"].',
@@ -16,6 +19,17 @@ export const UserErrorType = builder.objectRef<UserError>("UserError").implement
     }),
   }),
 });
+
+/** Enum values with a description each, for `builder.enumType(name, { values })` over a list of names. */
+export function describedValues<const V extends string>(
+  values: readonly V[],
+  describe: (value: V) => string,
+): Record<V, { description: string }> {
+  return Object.fromEntries(values.map((value) => [value, { description: describe(value) }])) as Record<
+    V,
+    { description: string }
+  >;
+}
 
 /** Optional text is stored as "" when unset and answered as null ("Null when unset" in the contract). */
 export function unsetAsNull(value: string): string | null {
@@ -43,20 +57,39 @@ type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer
  */
 export function payloadType<Key extends string, T>(name: string, key: Key, type: ObjectRef<BuilderTypes, T>) {
   return builder.objectRef<Payload<Record<Key, T>>>(name).implement({
+    description: `The result of a mutation: the ${key} it wrote, or the userErrors that refused it.`,
     fields: (t) => ({
       // Pothos cannot resolve its result type for a generic T; the value is T or null.
-      [key]: t.field({ type, nullable: true, resolve: (p) => (p[key] ?? null) as never }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      [key]: t.field({
+        type,
+        nullable: true,
+        description: `The ${key} as written; null when userErrors is not empty.`,
+        resolve: (p) => (p[key] ?? null) as never,
+      }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 }
 
+/** The `userErrors` field of every payload. */
+export const USER_ERRORS_DESCRIPTION = "Why the mutation was refused (nothing was written); empty on success.";
+
 export type DeleteResult = { deletedId?: string | null; userErrors: UserError[] };
 
 export const DeletePayload = builder.objectRef<DeleteResult>("DeletePayload").implement({
+  description: "The result of a delete or remove mutation: the id of what is gone, or the userErrors that refused it.",
   fields: (t) => ({
-    deletedId: t.id({ nullable: true, resolve: (p) => p.deletedId ?? null }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    deletedId: t.id({
+      nullable: true,
+      description:
+        "Global id of the deleted object (a removed member: the user's id; a custom role: its name); null when userErrors is not empty.",
+      resolve: (p) => p.deletedId ?? null,
+    }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
   }),
 });
 
@@ -92,8 +125,13 @@ function wholeListLength({ args, edges, pageInfo }: BuiltConnection): number | n
   return reachesOtherEnd ? null : edges.length;
 }
 
+/** Also given (src/graphql/schema.ts) to the totalCount fields plugin-prisma adds to inline connections. */
+export const TOTAL_COUNT_DESCRIPTION =
+  "Number of items in the whole list (every page), with the same filters as the page.";
+
 builder.globalConnectionField("totalCount", (t) =>
   t.int({
+    description: TOTAL_COUNT_DESCRIPTION,
     resolve: (connection) =>
       wholeListLength(connection as BuiltConnection) ??
       (typeof connection.totalCount === "function" ? connection.totalCount() : connection.totalCount),

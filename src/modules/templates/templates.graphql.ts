@@ -26,7 +26,13 @@ import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shar
 import * as versions from "./template-versions.service.js";
 import * as templates from "./templates.service.js";
 
-export const TemplateRoleEnum = builder.enumType("TemplateRole", { values: ["USE", "ADMIN"] as const });
+export const TemplateRoleEnum = builder.enumType("TemplateRole", {
+  description: "What a template ACL entry grants.",
+  values: {
+    USE: { description: "Read the template and create workspaces from it." },
+    ADMIN: { description: "USE, plus change and delete the template and its ACL." },
+  } as const,
+});
 
 /** Daemons read the versions they import, but only in their own organization. */
 function isProvisionerOf(ctx: Context, organizationId: string): boolean {
@@ -38,7 +44,8 @@ export const BUILD_VERSION_GRANT = "buildVersion";
 
 export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
   id: { field: "id" },
-  description: "A version of a template, imported by a provisioner job; builds use a version whose import succeeded.",
+  description:
+    "A version of a template, imported by a provisioner job; builds use a version whose import succeeded. Readable by whoever may read its template, and with a build that used it.",
   authScopes: (version, ctx) => {
     if (isProvisionerOf(ctx, version.organizationId)) return true;
     const template = version.templateId ? { id: version.templateId, organizationId: version.organizationId } : null;
@@ -49,14 +56,19 @@ export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
   // Whoever may read a version may see the job that imports it (its job field).
   grantScopes: () => [PARENT_JOB_GRANT],
   fields: (t) => ({
-    name: t.exposeString("name"),
+    name: t.exposeString("name", { description: "Unique within its template (v1, v2, ... unless named)." }),
     message: t.string({
       nullable: true,
       description: "What changed in this version; null when unset.",
       resolve: (version) => unsetAsNull(version.message),
     }),
-    template: t.relation("template", { nullable: true }),
-    dailyCost: t.exposeInt("dailyCost"),
+    template: t.relation("template", {
+      nullable: true,
+      description: "Its template; null when the template was deleted or the viewer may not read it.",
+    }),
+    dailyCost: t.exposeInt("dailyCost", {
+      description: "Quota credits a workspace built from this version consumes per day.",
+    }),
     archived: t.exposeBoolean("archived", {
       description: "Archived versions cannot be promoted or built; workspaces already on one can stop and be deleted.",
     }),
@@ -66,24 +78,26 @@ export const TemplateVersionType = builder.prismaNode("TemplateVersion", {
       resolve: (version) => version.activeFor !== null,
     }),
     createdBy: t.relation("createdBy", { nullable: true, description: "Null once that user was deleted." }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
 
 export const TemplateUserPermissionType = builder.prismaObject("TemplateUserAcl", {
   name: "TemplateUserPermission",
+  description: "A user's entry in a template ACL.",
   fields: (t) => ({
-    user: t.relation("user"),
-    role: t.field({ type: TemplateRoleEnum, resolve: (entry) => entry.role }),
+    user: t.relation("user", { description: "The user." }),
+    role: t.field({ type: TemplateRoleEnum, description: "What the entry grants.", resolve: (entry) => entry.role }),
   }),
 });
 
 /** `group: Group!` is added where the Group type lives. */
 export const TemplateGroupPermissionType = builder.prismaObject("TemplateGroupAcl", {
   name: "TemplateGroupPermission",
+  description: "A group's entry in a template ACL: every member of the group gets the role.",
   fields: (t) => ({
-    groupId: t.id({ resolve: (entry) => globalId("Group", entry.groupId) }),
-    role: t.field({ type: TemplateRoleEnum, resolve: (entry) => entry.role }),
+    groupId: t.id({ description: "Global id of the group.", resolve: (entry) => globalId("Group", entry.groupId) }),
+    role: t.field({ type: TemplateRoleEnum, description: "What the entry grants.", resolve: (entry) => entry.role }),
   }),
 });
 
@@ -97,6 +111,7 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
     }),
     users: t.prismaField({
       type: [TemplateUserPermissionType],
+      description: "User entries, by user id.",
       resolve: (query, acl, _args, ctx) =>
         ctx.prisma.templateUserAcl.findMany({
           ...query,
@@ -106,6 +121,7 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
     }),
     groups: t.prismaField({
       type: [TemplateGroupPermissionType],
+      description: "Group entries, by group id (the Everyone group's USE unless disabled).",
       resolve: (query, acl, _args, ctx) =>
         ctx.prisma.templateGroupAcl.findMany({
           ...query,
@@ -120,6 +136,8 @@ const TemplateAclType = builder.objectRef<{ templateId: string }>("TemplateAcl")
 export const WORKSPACE_TEMPLATE_GRANT = "workspaceTemplate";
 
 export const TemplateType = builder.prismaNode("Template", {
+  description:
+    "A workspace template of an organization. Readable by role (template admins, organization admins, owners) or through a TemplateAcl entry (the Everyone group's USE by default), and by whoever reads a workspace built from it.",
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need; authorization needs
   // the organization.
@@ -129,8 +147,8 @@ export const TemplateType = builder.prismaNode("Template", {
   // then needs no ACL lookup.
   authScopes: (template) => ({ $granted: WORKSPACE_TEMPLATE_GRANT, template: { template, action: "READ" } }),
   fields: (t) => ({
-    name: t.exposeString("name"),
-    displayName: t.exposeString("displayName"),
+    name: t.exposeString("name", { description: "Unique in its organization (case-insensitive)." }),
+    displayName: t.exposeString("displayName", { description: "Human-readable name; the name when none was given." }),
     description: t.string({
       nullable: true,
       description: "Null when unset.",
@@ -143,9 +161,10 @@ export const TemplateType = builder.prismaNode("Template", {
       select: { icon: true },
       resolve: (template) => unsetAsNull(template.icon),
     }),
-    organization: t.relation("organization"),
+    organization: t.relation("organization", { description: "The organization it belongs to." }),
     activeVersion: t.field({
       type: TemplateVersionType,
+      description: "The version new workspaces are built from.",
       select: { activeVersion: true },
       resolve: (template) => {
         // Set in the transaction that creates the template; only a broken row lacks it.
@@ -156,22 +175,30 @@ export const TemplateType = builder.prismaNode("Template", {
     requireActiveVersion: t.exposeBoolean("requireActiveVersion", {
       description: "When true, workspaces always start on the active version (Coder's require_active_version).",
     }),
-    versions: t.relatedConnection("versions", {
-      cursor: "id",
-      description: "The template's versions, newest first, archived ones included.",
-      query: () => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
-      totalCount: true,
+    versions: t.relatedConnection(
+      "versions",
+      {
+        cursor: "id",
+        description: "The template's versions, newest first, archived ones included.",
+        query: () => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+        totalCount: true,
+      },
+      { description: "A page of template versions." },
+      { description: "A template version in a page, with its cursor." },
+    ),
+    createdBy: t.relation("createdBy", {
+      nullable: true,
+      description: "The user who created it; null when that user was deleted.",
     }),
-    createdBy: t.relation("createdBy", { nullable: true }),
     acl: t.field({
       type: TemplateAclType,
       nullable: true,
-      description: "Null unless the viewer may administer the template.",
+      description: "Null unless the viewer may administer the template (TEMPLATE UPDATE, or an ADMIN ACL entry).",
       authScopes: (template) => ({ template: { template, action: "UPDATE" } }),
       unauthorizedResolver: () => null,
       resolve: (template) => ({ templateId: template.id }),
     }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
 
@@ -180,8 +207,9 @@ export const TemplateConnection = builder.connectionObject(
   {
     type: TemplateType,
     name: "TemplateConnection",
+    description: "A page of templates.",
   },
-  { name: "TemplateEdge" },
+  { name: "TemplateEdge", description: "A template in a page, with its cursor." },
 );
 
 const TemplateOrderBy = orderByInput("Template", "templates", {
@@ -275,12 +303,13 @@ registerNodeLoader("TemplateAcl", async (id, ctx) => {
 // ---- mutations
 
 const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
+  description: "A new template.",
   fields: (t) => ({
-    organizationId: t.id({ required: true }),
-    name: t.string({ required: true }),
-    displayName: t.string(),
-    description: t.string(),
-    icon: t.string(),
+    organizationId: t.id({ required: true, description: "Global id of the organization." }),
+    name: t.string({ required: true, description: "Unique in the organization (case-insensitive)." }),
+    displayName: t.string({ description: "Human-readable name; the name when left out." }),
+    description: t.string({ description: "Free text; unset when left out." }),
+    icon: t.string({ description: "An icon URL or path; unset when left out." }),
     dailyCost: t.int({ description: "The daily cost that the template's resources declare; used by quotas." }),
     tags: t.field({
       type: [TagInput],
@@ -294,12 +323,13 @@ const CreateTemplateInput = builder.inputType("CreateTemplateInput", {
 });
 
 const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
+  description: "Changes to a template: only the fields given change.",
   fields: (t) => ({
-    templateId: t.id({ required: true }),
+    templateId: t.id({ required: true, description: "Global id of the template." }),
     name: t.string({ description: "A new name, with the same rules as on creation." }),
-    displayName: t.string(),
-    description: t.string(),
-    icon: t.string(),
+    displayName: t.string({ description: "New display name." }),
+    description: t.string({ description: 'New description; "" unsets it.' }),
+    icon: t.string({ description: 'New icon URL or path; "" unsets it.' }),
     disableEveryoneGroupAccess: t.boolean({
       description: "When true, removes the Everyone group's entry from the ACL; false changes nothing.",
     }),
@@ -310,8 +340,9 @@ const UpdateTemplateInput = builder.inputType("UpdateTemplateInput", {
 });
 
 const CreateTemplateVersionInput = builder.inputType("CreateTemplateVersionInput", {
+  description: "A new version of a template, to import.",
   fields: (t) => ({
-    templateId: t.id({ required: true }),
+    templateId: t.id({ required: true, description: "Global id of the template." }),
     name: t.string({ description: "Unique within the template; v<n> when left out." }),
     message: t.string({ description: "What changed (at most 1024 characters)." }),
     dailyCost: t.int({ description: "The daily cost the version's resources declare; used by quotas." }),
@@ -324,29 +355,36 @@ const CreateTemplateVersionInput = builder.inputType("CreateTemplateVersionInput
 
 const TemplateVersionIdInput = builder.inputType("TemplateVersionIdInput", {
   description: "Names a template version, for promote, archive and unarchive.",
-  fields: (t) => ({ templateVersionId: t.id({ required: true }) }),
+  fields: (t) => ({ templateVersionId: t.id({ required: true, description: "Global id of the template version." }) }),
 });
 
 const DeleteTemplateInput = builder.inputType("DeleteTemplateInput", {
-  fields: (t) => ({ templateId: t.id({ required: true }) }),
+  description: "The template to delete.",
+  fields: (t) => ({ templateId: t.id({ required: true, description: "Global id of the template." }) }),
 });
 
 const TemplateUserPermissionInput = builder.inputType("TemplateUserPermissionInput", {
+  description: "Sets or removes a user's ACL entry.",
   fields: (t) => ({
-    userId: t.id({ required: true }),
+    userId: t.id({ required: true, description: "Global id of the user." }),
     role: t.field({ type: TemplateRoleEnum, description: "Null removes the user's entry." }),
   }),
 });
 
 const TemplateGroupPermissionInput = builder.inputType("TemplateGroupPermissionInput", {
-  fields: (t) => ({ groupId: t.id({ required: true }), role: t.field({ type: TemplateRoleEnum }) }),
+  description: "Sets or removes a group's ACL entry.",
+  fields: (t) => ({
+    groupId: t.id({ required: true, description: "Global id of the group." }),
+    role: t.field({ type: TemplateRoleEnum, description: "Null removes the group's entry." }),
+  }),
 });
 
 const UpdateTemplateAclInput = builder.inputType("UpdateTemplateAclInput", {
+  description: "Changes to a template ACL: the entries listed are set or removed, the others stay.",
   fields: (t) => ({
-    templateId: t.id({ required: true }),
-    users: t.field({ type: [TemplateUserPermissionInput] }),
-    groups: t.field({ type: [TemplateGroupPermissionInput] }),
+    templateId: t.id({ required: true, description: "Global id of the template." }),
+    users: t.field({ type: [TemplateUserPermissionInput], description: "User entries to set or remove." }),
+    groups: t.field({ type: [TemplateGroupPermissionInput], description: "Group entries to set or remove." }),
   }),
 });
 
@@ -360,7 +398,7 @@ builder.mutationFields((t) => ({
     description:
       "Creates the template and its first version, whose import job a provisioner of the organization must run before workspaces can use it.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
+    args: { input: t.arg({ type: CreateTemplateInput, required: true, description: "The template." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.createTemplate(ctx, input)),
   }),
   updateTemplate: t.field({
@@ -369,7 +407,7 @@ builder.mutationFields((t) => ({
     description:
       "Changes the template's name, display name, description, icon, Everyone access or requireActiveVersion. Template admins only.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateTemplateInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTemplateInput, required: true, description: "The changes." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplate(ctx, input)),
   }),
   deleteTemplate: t.field({
@@ -378,7 +416,7 @@ builder.mutationFields((t) => ({
     description:
       "Deletes the template (TEMPLATE_IN_USE while workspaces that are not deleted use it); its pending jobs are canceled and its name is free again.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: DeleteTemplateInput, required: true }) },
+    args: { input: t.arg({ type: DeleteTemplateInput, required: true, description: "The template." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.deleteTemplate(ctx, input)),
   }),
   createTemplateVersion: t.field({
@@ -387,7 +425,7 @@ builder.mutationFields((t) => ({
     description:
       "Queues the import of a new version of the template (in its organization, with its tags unless others are given). It becomes active only when promoted. Template admins only.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateTemplateVersionInput, required: true }) },
+    args: { input: t.arg({ type: CreateTemplateVersionInput, required: true, description: "The version." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.createTemplateVersion(ctx, input)),
   }),
   promoteTemplateVersion: t.field({
@@ -396,7 +434,7 @@ builder.mutationFields((t) => ({
     description:
       "Makes the version the template's active one (new workspaces build it). TEMPLATE_VERSION_NOT_READY unless its import SUCCEEDED; TEMPLATE_VERSION_ARCHIVED when archived. Template admins only.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: TemplateVersionIdInput, required: true }) },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true, description: "The version." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.promoteTemplateVersion(ctx, input)),
   }),
   archiveTemplateVersion: t.field({
@@ -405,7 +443,7 @@ builder.mutationFields((t) => ({
     description:
       "Archives the version: it can no longer be promoted or built. TEMPLATE_VERSION_ACTIVE for the active version. Template admins only.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: TemplateVersionIdInput, required: true }) },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true, description: "The version." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.archiveTemplateVersion(ctx, input)),
   }),
   unarchiveTemplateVersion: t.field({
@@ -413,14 +451,15 @@ builder.mutationFields((t) => ({
     type: TemplateVersionPayload,
     description: "Makes an archived version usable again. Template admins only.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: TemplateVersionIdInput, required: true }) },
+    args: { input: t.arg({ type: TemplateVersionIdInput, required: true, description: "The version." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => versions.unarchiveTemplateVersion(ctx, input)),
   }),
   updateTemplateAcl: t.field({
     nullable: true,
     type: TemplatePayload,
+    description: "Needs TEMPLATE UPDATE on the template (template admins, or an ADMIN ACL entry).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateTemplateAclInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTemplateAclInput, required: true, description: "The entries." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => templates.updateTemplateAcl(ctx, input)),
   }),
 }));

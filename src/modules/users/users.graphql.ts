@@ -20,6 +20,7 @@ import {
   DeletePayload,
   type Payload,
   payloadType,
+  USER_ERRORS_DESCRIPTION,
   UserErrorType,
   unsetAsNull,
   withUserErrors,
@@ -28,8 +29,22 @@ import * as userProfile from "./user-profile.service.js";
 import * as userStatus from "./user-status.service.js";
 import * as users from "./users.service.js";
 
-export const UserStatusEnum = builder.enumType("UserStatus", { values: ["ACTIVE", "DORMANT", "SUSPENDED"] as const });
-export const LoginTypeEnum = builder.enumType("LoginType", { values: ["PASSWORD", "OIDC", "NONE"] as const });
+export const UserStatusEnum = builder.enumType("UserStatus", {
+  description: "Whether a user may sign in.",
+  values: {
+    ACTIVE: { description: "May sign in and use the API." },
+    DORMANT: { description: "Has not signed in for a long time; becomes active again on the next sign-in." },
+    SUSPENDED: { description: "Suspended by an admin: sessions, API tokens and subscriptions stop working." },
+  } as const,
+});
+export const LoginTypeEnum = builder.enumType("LoginType", {
+  description: "How a user signs in.",
+  values: {
+    PASSWORD: { description: "Email and password (`login`)." },
+    OIDC: { description: "An OpenID Connect provider's ID token (`loginWithOidc`)." },
+    NONE: { description: "No interactive sign-in: API tokens only (service accounts)." },
+  } as const,
+});
 
 /** What deciding on a user's details needs from the row: the organizations the user belongs to. */
 const DETAILS_SELECT = { memberships: { select: { organizationId: true } } } as const;
@@ -56,12 +71,14 @@ function ifDetailsVisible<T>(ctx: Context, user: DetailsRow, detail: () => T): M
 }
 
 export const UserType = builder.prismaNode("User", {
+  description:
+    "A user account. Anyone who can see an object naming a user sees its public profile (id, username, name, createdAt); the account details (email, status, loginType, siteRoles, organizations, apiTokens) are null without the permission to read them.",
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need (users are nested in
   // many lists; the password hash and the rest of the row are never read for them).
   select: { id: true },
   fields: (t) => ({
-    username: t.exposeString("username"),
+    username: t.exposeString("username", { description: "Unique (case-insensitive) login name, shown in the UI." }),
     email: t.string({
       nullable: true,
       description:
@@ -78,18 +95,22 @@ export const UserType = builder.prismaNode("User", {
     status: t.field({
       type: UserStatusEnum,
       nullable: true,
+      description: "Null unless the viewer may see this user's details (see email).",
       select: { status: true, ...DETAILS_SELECT },
       resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.status),
     }),
     loginType: t.field({
       type: LoginTypeEnum,
       nullable: true,
+      description: "Null unless the viewer may see this user's details (see email).",
       select: { loginType: true, ...DETAILS_SELECT },
       resolve: (u, _args, ctx) => ifDetailsVisible(ctx, u, () => u.loginType),
     }),
     siteRoles: t.field({
       type: [RoleType],
       nullable: true,
+      description:
+        "The site roles held, `member` (implied for everyone) included; null unless the viewer may see this user's details (see email).",
       select: { siteRoles: true, ...DETAILS_SELECT },
       resolve: (u, _args, ctx) =>
         ifDetailsVisible(ctx, u, () => {
@@ -100,7 +121,8 @@ export const UserType = builder.prismaNode("User", {
     organizations: t.prismaField({
       type: [OrganizationType],
       nullable: true,
-      description: "The organizations this user is a member of that the viewer may read.",
+      description:
+        "The organizations this user is a member of that the viewer may read, by name; null unless the viewer may see this user's details (see email).",
       select: DETAILS_SELECT,
       resolve: async (query, user, _args, ctx) => {
         const subject = await ctx.viewer.subject();
@@ -132,13 +154,17 @@ export const UserType = builder.prismaNode("User", {
     }),
     createdAt: t.expose("createdAt", {
       type: "DateTime",
+      description: "When the account was created. Users only: a provisioner key reading it gets an error.",
       // A provisioner key sees usernames only; the field cannot be null (contract).
       authScopes: { authenticated: true },
     }),
   }),
 });
 
-export const UserConnection = builder.connectionObject({ type: UserType, name: "UserConnection" });
+export const UserConnection = builder.connectionObject(
+  { type: UserType, name: "UserConnection", description: "A page of users." },
+  { description: "A user in a page, with its cursor." },
+);
 
 /** The tokens of every user of a list in one statement, newest first per user. */
 const apiTokensOf = requestBatch<string, ApiToken[]>(
@@ -188,13 +214,22 @@ function userOrderBy(order: UserOrder | null | undefined): Prisma.UserOrderByWit
 }
 
 export const ApiTokenType = builder.prismaNode("ApiToken", {
+  description: "An API token of a user (never its secret, which createApiToken shows once).",
   id: { field: "id" },
   authScopes: (token, ctx) => permissionScopes(ctx, { action: "READ", ...apiTokenObject(token) }),
   fields: (t) => ({
-    name: t.exposeString("name"),
-    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+    name: t.exposeString("name", { description: "The name given at creation, unique per user." }),
+    expiresAt: t.expose("expiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it stops working; null when it never expires.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
+    lastUsedAt: t.expose("lastUsedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When a request last authenticated with it; null when never used.",
+    }),
   }),
 });
 
@@ -219,6 +254,8 @@ builder.queryFields((t) => ({
     {
       type: "User",
       cursor: "id",
+      description:
+        "Users the viewer may read: everyone for site user readers (owners, user admins, auditors), else the members of the viewer's organizations and the viewer.",
       authScopes: { authenticated: true },
       args: {
         search: t.arg.string({ description: "Part of the username, email or name, in any case." }),
@@ -241,8 +278,9 @@ builder.queryFields((t) => ({
   user: t.prismaField({
     type: UserType,
     nullable: true,
+    description: "The user with this username (case-insensitive); null when none exists or the viewer may not read it.",
     authScopes: { authenticated: true },
-    args: { username: t.arg.string({ required: true }) },
+    args: { username: t.arg.string({ required: true, description: "The username." }) },
     resolve: async (query, _root, args, ctx) => {
       const readable = await ctx.viewer.readWhere(userWhere);
       const id = await userIdByUsername(ctx.prisma, args.username);
@@ -284,64 +322,86 @@ async function countUsers(ctx: Context, args: UserFilters) {
 // ---- mutations
 
 const CreateFirstUserInput = builder.inputType("CreateFirstUserInput", {
+  description: "The first user (site owner).",
   fields: (t) => ({
-    email: t.string({ required: true }),
-    username: t.string({ required: true }),
-    password: t.string({ required: true }),
-    name: t.string(),
+    email: t.string({ required: true, description: "Email address, used to log in." }),
+    username: t.string({ required: true, description: "Unique login name." }),
+    password: t.string({ required: true, description: "The password (checked for strength)." }),
+    name: t.string({ description: "Full name; unset when left out." }),
   }),
 });
 
 const LoginInput = builder.inputType("LoginInput", {
-  fields: (t) => ({ email: t.string({ required: true }), password: t.string({ required: true }) }),
+  description: "Email and password of a PASSWORD user.",
+  fields: (t) => ({
+    email: t.string({ required: true, description: "The user's email (case-insensitive)." }),
+    password: t.string({ required: true, description: "The user's password." }),
+  }),
 });
 
 const CreateUserInput = builder.inputType("CreateUserInput", {
+  description: "A new user account.",
   fields: (t) => ({
-    email: t.string({ required: true }),
-    username: t.string({ required: true }),
-    password: t.string(),
-    name: t.string(),
-    loginType: t.field({ type: LoginTypeEnum }),
+    email: t.string({ required: true, description: "Unique email address." }),
+    username: t.string({ required: true, description: "Unique login name." }),
+    password: t.string({ description: "Required for PASSWORD users; not allowed for the other login types." }),
+    name: t.string({ description: "Full name; unset when left out." }),
+    loginType: t.field({ type: LoginTypeEnum, description: "How the user signs in; PASSWORD when left out." }),
     organizationIds: t.idList({ description: "Organizations to join; the default organization when left out." }),
   }),
 });
 
 const UpdateUserSiteRolesInput = builder.inputType("UpdateUserSiteRolesInput", {
-  fields: (t) => ({ userId: t.id({ required: true }), roles: t.stringList({ required: true }) }),
+  description: "The complete set of site roles a user holds.",
+  fields: (t) => ({
+    userId: t.id({ required: true, description: "Global id of the user." }),
+    roles: t.stringList({
+      required: true,
+      description: "Site role names (see siteRoles); replaces the user's roles. `member` is implied.",
+    }),
+  }),
 });
 
 const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
+  description: "A new API token for the viewer.",
   fields: (t) => ({
-    name: t.string({ required: true }),
+    name: t.string({ required: true, description: "A name to recognise it by, unique among the viewer's tokens." }),
     lifetimeSeconds: t.int({ description: "At most MAX_TOKEN_LIFETIME_SECONDS; no expiry when left out." }),
   }),
 });
 
 const UpdateUserInput = builder.inputType("UpdateUserInput", {
+  description: "Changes to a user's profile: only the fields given change.",
   fields: (t) => ({
-    userId: t.id({ required: true }),
-    name: t.string(),
-    username: t.string(),
-    email: t.string(),
+    userId: t.id({ required: true, description: "Global id of the user." }),
+    name: t.string({ description: 'New full name; "" unsets it.' }),
+    username: t.string({ description: "New unique username." }),
+    email: t.string({ description: "New unique email." }),
   }),
 });
 
 const ChangePasswordInput = builder.inputType("ChangePasswordInput", {
-  fields: (t) => ({ oldPassword: t.string({ required: true }), newPassword: t.string({ required: true }) }),
+  description: "The viewer's current and new password.",
+  fields: (t) => ({
+    oldPassword: t.string({ required: true, description: "The current password." }),
+    newPassword: t.string({ required: true, description: "The new password (checked for strength)." }),
+  }),
 });
 
 const UserIdInput = builder.inputType("UserIdInput", {
-  fields: (t) => ({ userId: t.id({ required: true }) }),
+  description: "The user to act on.",
+  fields: (t) => ({ userId: t.id({ required: true, description: "Global id of the user." }) }),
 });
 
 const DeleteApiTokenInput = builder.inputType("DeleteApiTokenInput", {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+  description: "The API token to revoke.",
+  fields: (t) => ({ id: t.id({ required: true, description: "Global id of the API token (ApiToken.id)." }) }),
 });
 
 export const AuthPayload = builder
   .objectRef<Payload<{ token: string; user: User; expiresAt: Date }>>("AuthPayload")
   .implement({
+    description: "The result of a sign-in: a session token and its user, or the userErrors that refused it.",
     fields: (t) => ({
       token: t.string({
         nullable: true,
@@ -354,8 +414,17 @@ export const AuthPayload = builder
         description: "When the session expires (refreshSession extends it); null when userErrors is not empty.",
         resolve: (p) => p.expiresAt ?? null,
       }),
-      user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      user: t.field({
+        type: UserType,
+        nullable: true,
+        description: "The signed-in user; null when userErrors is not empty.",
+        resolve: (p) => p.user ?? null,
+      }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 
@@ -364,10 +433,24 @@ export const UserPayload = payloadType("UserPayload", "user", UserType);
 const CreateApiTokenPayload = builder
   .objectRef<Payload<{ token: string; apiToken: ApiToken }>>("CreateApiTokenPayload")
   .implement({
+    description: "The result of createApiToken: the secret (shown once) and the token, or the userErrors.",
     fields: (t) => ({
-      token: t.string({ nullable: true, description: "The secret, shown this once.", resolve: (p) => p.token ?? null }),
-      apiToken: t.field({ type: ApiTokenType, nullable: true, resolve: (p) => p.apiToken ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      token: t.string({
+        nullable: true,
+        description: "The secret, shown this once: `oat_<id>_<secret>`, for `Authorization: Bearer`.",
+        resolve: (p) => p.token ?? null,
+      }),
+      apiToken: t.field({
+        type: ApiTokenType,
+        nullable: true,
+        description: "The created token; null when userErrors is not empty.",
+        resolve: (p) => p.apiToken ?? null,
+      }),
+      userErrors: t.field({
+        type: [UserErrorType],
+        description: USER_ERRORS_DESCRIPTION,
+        resolve: (p) => p.userErrors,
+      }),
     }),
   });
 
@@ -378,14 +461,16 @@ builder.mutationFields((t) => ({
     description:
       "Only while no user exists: creates the first user as site owner and member of the default organization.",
     authScopes: { public: true },
-    args: { input: t.arg({ type: CreateFirstUserInput, required: true }) },
+    args: { input: t.arg({ type: CreateFirstUserInput, required: true, description: "The first user." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createFirstUser(ctx, input)),
   }),
   login: t.field({
     nullable: true,
     type: AuthPayload,
+    description:
+      "Signs in with email and password and returns a session token. A wrong password and an unknown email get the same userError.",
     authScopes: { public: true },
-    args: { input: t.arg({ type: LoginInput, required: true }) },
+    args: { input: t.arg({ type: LoginInput, required: true, description: "The credentials." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.login(ctx, input)),
   }),
   logout: t.boolean({
@@ -410,22 +495,25 @@ builder.mutationFields((t) => ({
   createUser: t.field({
     nullable: true,
     type: UserPayload,
+    description: "Needs USER CREATE (site user admins, owners).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: "The user." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createUser(ctx, input)),
   }),
   updateUserSiteRoles: t.field({
     nullable: true,
     type: UserPayload,
+    description: "Needs ASSIGN_ROLE ASSIGN/UNASSIGN for the roles added/removed (owners; user admins for some roles).",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateUserSiteRolesInput, required: true }) },
+    args: { input: t.arg({ type: UpdateUserSiteRolesInput, required: true, description: "The user and roles." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.updateUserSiteRoles(ctx, input)),
   }),
   createApiToken: t.field({
     nullable: true,
     type: CreateApiTokenPayload,
+    description: "Creates an API token for the viewer; the secret is in the payload, once.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+    args: { input: t.arg({ type: CreateApiTokenInput, required: true, description: "The token." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.createApiToken(ctx, input)),
   }),
   updateUser: t.field({
@@ -433,7 +521,7 @@ builder.mutationFields((t) => ({
     type: UserPayload,
     description: "Name, username or email (those given): the user themself, or site user admins and owners.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    args: { input: t.arg({ type: UpdateUserInput, required: true, description: "The changes." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.updateUser(ctx, input)),
   }),
   changePassword: t.field({
@@ -441,7 +529,7 @@ builder.mutationFields((t) => ({
     type: UserPayload,
     description: "The viewer's own password; their other sessions end.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
+    args: { input: t.arg({ type: ChangePasswordInput, required: true, description: "The passwords." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => userProfile.changePassword(ctx, input)),
   }),
   suspendUser: t.field({
@@ -450,7 +538,7 @@ builder.mutationFields((t) => ({
     description:
       "Site user admins and owners: the user's sessions, API tokens and subscriptions stop working at once. Never oneself or the last active owner.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    args: { input: t.arg({ type: UserIdInput, required: true, description: "The user." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.suspendUser(ctx, input)),
   }),
   activateUser: t.field({
@@ -458,7 +546,7 @@ builder.mutationFields((t) => ({
     type: UserPayload,
     description: "Site user admins and owners: a suspended (or dormant) user becomes active.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    args: { input: t.arg({ type: UserIdInput, required: true, description: "The user." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.activateUser(ctx, input)),
   }),
   deleteUser: t.field({
@@ -467,7 +555,7 @@ builder.mutationFields((t) => ({
     description:
       "Site user admins and owners; refused with USER_HAS_WORKSPACES while the user owns workspaces. Never oneself or the last active owner.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: UserIdInput, required: true }) },
+    args: { input: t.arg({ type: UserIdInput, required: true, description: "The user." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => userStatus.deleteUser(ctx, input)),
   }),
   deleteApiToken: t.field({
@@ -475,7 +563,7 @@ builder.mutationFields((t) => ({
     type: DeletePayload,
     description: "Revokes an API token at once: one's own, or anyone's for user admins and owners.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: DeleteApiTokenInput, required: true }) },
+    args: { input: t.arg({ type: DeleteApiTokenInput, required: true, description: "The token." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => users.deleteApiToken(ctx, input)),
   }),
 }));

@@ -31,7 +31,12 @@ import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quo
 import * as workspaces from "./workspaces.service.js";
 
 export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
-  values: ["START", "STOP", "DELETE"] as const,
+  description: "What a workspace build does.",
+  values: {
+    START: { description: "Start the workspace (create or resume its resources)." },
+    STOP: { description: "Stop the workspace (its resources stop costing, its data stays)." },
+    DELETE: { description: "Delete the workspace's resources; the workspace leaves lists." },
+  } as const,
 });
 
 export const WorkspaceStatusEnum = builder.enumType("WorkspaceStatus", {
@@ -94,7 +99,8 @@ export const WorkspaceQuotaType = builder.objectRef<QuotaView>("WorkspaceQuota")
       resolve: (quota) => compositeGlobalId("WorkspaceQuota", [quota.organizationId, quota.userId]),
     }),
     creditsConsumed: t.int({
-      description: "At most 2147483647 (GraphQL's largest Int), even when the real sum is larger.",
+      description:
+        "Daily cost of the member's workspaces in the organization that are not deleted (their latest builds); at most 2147483647 (GraphQL's largest Int), even when the real sum is larger.",
       resolve: (quota) => Math.min(quota.creditsConsumed, INT_MAX),
     }),
     budget: t.int({
@@ -127,18 +133,27 @@ async function canReadBuild(ctx: Context, build: { workspaceId: string; organiza
 }
 
 export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
+  description: "One start, stop or delete of a workspace, run by a provisioner job. Readable with its workspace.",
   id: { field: "id" },
   authScopes: (build, ctx) => canReadBuild(ctx, build),
   // Whoever may read a build may see the job that runs it and the version it built.
   grantScopes: () => [PARENT_JOB_GRANT, BUILD_VERSION_GRANT],
   fields: (t) => ({
-    buildNumber: t.exposeInt("buildNumber"),
-    transition: t.field({ type: WorkspaceTransitionEnum, resolve: (build) => build.transition }),
-    dailyCost: t.exposeInt("dailyCost", {
-      description: "What the build costs per day; counted toward the quota unless its job failed or was canceled.",
+    buildNumber: t.exposeInt("buildNumber", { description: "1 for the workspace's first build, then counting up." }),
+    transition: t.field({
+      type: WorkspaceTransitionEnum,
+      description: "What the build does.",
+      resolve: (build) => build.transition,
     }),
-    initiator: t.relation("initiator", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    dailyCost: t.exposeInt("dailyCost", {
+      description:
+        "What the build costs per day, in quota credits; counted toward the quota unless its job failed or was canceled.",
+    }),
+    initiator: t.relation("initiator", {
+      nullable: true,
+      description: "The user who queued the build; null when that user was deleted.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was queued." }),
     startedAt: t.field({
       type: "DateTime",
       nullable: true,
@@ -157,17 +172,22 @@ export const WorkspaceBuildType = builder.prismaNode("WorkspaceBuild", {
 });
 
 export const WorkspaceType = builder.prismaNode("Workspace", {
+  description:
+    "A user's workspace, built from a template in an organization. Readable by its owner and by whoever holds WORKSPACE READ in the organization (e.g. organization admins, owners).",
   id: { field: "id" },
   // Granted once the workspace is readable; its template field's Template tests the grant.
   grantScopes: () => [WORKSPACE_TEMPLATE_GRANT],
   authScopes: (workspace, ctx) => permissionScopes(ctx, { action: "READ", ...workspaceObject(workspace) }),
   fields: (t) => ({
-    name: t.exposeString("name"),
-    owner: t.relation("owner"),
-    organization: t.relation("organization"),
-    template: t.relation("template"),
+    name: t.exposeString("name", { description: "Unique among its owner's workspaces." }),
+    owner: t.relation("owner", { description: "The user who owns it." }),
+    organization: t.relation("organization", { description: "The organization it belongs to." }),
+    template: t.relation("template", {
+      description: "The template it was built from (readable with the workspace, without template access).",
+    }),
     latestBuild: t.prismaField({
       type: WorkspaceBuildType,
+      description: "The most recent build (highest buildNumber); its job tells whether it is still running.",
       resolve: (query, workspace, _args, ctx) => {
         rememberOwner(ctx, workspace);
         return ctx.prisma.workspaceBuild.findFirstOrThrow({
@@ -224,10 +244,10 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
           });
         },
       },
-      { name: "WorkspaceBuildConnection" },
-      { name: "WorkspaceBuildEdge" },
+      { name: "WorkspaceBuildConnection", description: "A page of workspace builds." },
+      { name: "WorkspaceBuildEdge", description: "A workspace build in a page, with its cursor." },
     ),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
   }),
 });
 
@@ -236,8 +256,9 @@ export const WorkspaceConnection = builder.connectionObject(
   {
     type: WorkspaceType,
     name: "WorkspaceConnection",
+    description: "A page of workspaces (deleted ones left out).",
   },
-  { name: "WorkspaceEdge" },
+  { name: "WorkspaceEdge", description: "A workspace in a page, with its cursor." },
 );
 
 const WorkspaceOrderBy = orderByInput("Workspace", "workspaces", {
@@ -344,18 +365,23 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
 // ---- mutations
 
 const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
+  description: "A new workspace, started from a template's active version.",
   fields: (t) => ({
-    templateId: t.id({ required: true }),
-    name: t.string({ required: true }),
+    templateId: t.id({
+      required: true,
+      description: "Global id of the template; the workspace is in its organization.",
+    }),
+    name: t.string({ required: true, description: "Unique among the owner's workspaces." }),
     ownerId: t.id({ description: "Defaults to the viewer." }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 
 const WorkspaceTransitionInput = builder.inputType("WorkspaceTransitionInput", {
+  description: "A build to queue for a workspace.",
   fields: (t) => ({
-    workspaceId: t.id({ required: true }),
-    transition: t.field({ type: WorkspaceTransitionEnum, required: true }),
+    workspaceId: t.id({ required: true, description: "Global id of the workspace." }),
+    transition: t.field({ type: WorkspaceTransitionEnum, required: true, description: "What the build does." }),
     templateVersionId: t.id({
       description:
         "START only: the version of the workspace's template to build (e.g. the active one, to update an outdated workspace). Left out: the active version when the template requires it, else the workspace's current version.",
@@ -376,16 +402,18 @@ builder.mutationFields((t) => ({
     description:
       "Only members of the template's organization who may use the template; the quota is checked before the build is queued.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
+    args: { input: t.arg({ type: CreateWorkspaceInput, required: true, description: "The workspace." }) },
     resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.createWorkspace(ctx, input)),
   }),
   transitionWorkspace: t.field({
     nullable: true,
     type: WorkspacePayload,
     description:
-      "Queues a START, STOP or DELETE build; BUILD_IN_PROGRESS while the latest build's job has not finished (except an orphan DELETE). The quota is checked against the START's version cost.",
+      "Queues a START, STOP or DELETE build (WORKSPACE START/STOP/DELETE on the workspace: its owner, organization admins, owners); BUILD_IN_PROGRESS while the latest build's job has not finished (except an orphan DELETE). The quota is checked against the START's version cost.",
     authScopes: { authenticated: true },
-    args: { input: t.arg({ type: WorkspaceTransitionInput, required: true }) },
+    args: {
+      input: t.arg({ type: WorkspaceTransitionInput, required: true, description: "The workspace and transition." }),
+    },
     resolve: (_root, { input }, ctx) => withUserErrors(() => workspaces.transitionWorkspace(ctx, input)),
   }),
 }));
