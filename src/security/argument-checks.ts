@@ -73,8 +73,14 @@ function nulPath(value: unknown, type: GraphQLInputType, path: string): string |
  * by keyset cursors (KEYSET). Null when the field is not such a connection.
  */
 function cursorWidth(field: GraphQLField<unknown, unknown>): number | null {
-  // Sortable lists (an `orderBy` argument) page by keyset cursors instead (src/graphql/keyset.ts).
-  if (field.args.some((arg) => arg.name === "orderBy")) return KEYSET;
+  // Sortable lists (an `orderBy` argument) page by keyset cursors instead (src/graphql/keyset.ts),
+  // unless the field says it pages by its model's key (PAGED_BY_KEY) whatever the order.
+  if (
+    field.args.some((arg) => arg.name === "orderBy") &&
+    !(field.extensions as Record<string, unknown>)[PAGED_BY_KEY]
+  ) {
+    return KEYSET;
+  }
   if (!widths.has(field)) widths.set(field, connectionCursorWidth(field));
   return widths.get(field) ?? null;
 }
@@ -89,6 +95,12 @@ function connectionCursorWidth(field: GraphQLField<unknown, unknown>): number | 
   if (!model) return null;
   return MODELS[model]?.primaryKey?.fields.length ?? 1;
 }
+
+/**
+ * A field extension: this sortable connection's cursors are plugin-prisma's key cursors (Prisma
+ * finds the cursor's row in any order), not keyset cursors.
+ */
+export const PAGED_BY_KEY = "pagedByKey";
 
 /** The width of a keyset cursor's connection: its cursors are checked by decodeKeysetCursor. */
 const KEYSET = 0;

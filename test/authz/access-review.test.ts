@@ -32,7 +32,8 @@ type Target = { title: string; id: string; object: AuthzObject; templateId?: str
 const targets: Target[] = [];
 
 beforeAll(async () => {
-  app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
+  // Pages of 1,000 users (variables count in the query cost): the review is proven on all of them.
+  app = await createTestApp({ SQL_STATEMENT_COUNTER: "true", MAX_QUERY_COST: "1000000" });
   owner = await setupOwner(app);
   const orgA = await makeOrganization(app, "review-a");
   const orgB = await makeOrganization(app, "review-b");

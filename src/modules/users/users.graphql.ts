@@ -12,6 +12,7 @@ import type { ApiToken, Prisma, User } from "../../generated/prisma/client.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
+import { PAGED_BY_KEY } from "../../security/argument-checks.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
 import { requestBatch } from "../shared/batch.js";
@@ -254,6 +255,8 @@ builder.queryFields((t) => ({
     {
       type: "User",
       cursor: "id",
+      // Sorted by Prisma around the cursor's row, so its cursors stay plugin-prisma's id cursors.
+      extensions: { [PAGED_BY_KEY]: true },
       description:
         "Users the viewer may read: everyone for site user readers (owners, user admins, auditors), else the members of the viewer's organizations and the viewer.",
       authScopes: { authenticated: true },
