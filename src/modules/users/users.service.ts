@@ -236,6 +236,8 @@ export async function createUser(
   input: NewUserInput & { organizationIds?: readonly string[] | null },
 ) {
   const { subject } = await ctx.viewer.require();
+  // Refusals come before the slow hash and before validation (insertUserWithMemberships checks
+  // the same permissions again, for every caller).
   assertAllowed(subject, "CREATE", { type: "USER" });
   const requested = input.organizationIds?.map((id) => decodeId("Organization", id));
   const passwordHash = await passwordHashFor(ctx, input.password);
@@ -244,6 +246,9 @@ export async function createUser(
     const unique = [...new Set(organizationIds)];
     const found = await tx.organization.findMany({ where: { id: { in: unique } }, select: { id: true } });
     if (found.length !== unique.length) throw notFound("organization");
+    for (const organizationId of unique) {
+      assertAllowed(subject, "CREATE", { type: "ORGANIZATION_MEMBER", organizationId });
+    }
     const user = await insertUserWithMemberships(ctx, tx, newUserRow({ ...input, passwordHash }, []), unique, (u) => ({
       username: u.username,
       email: u.email,
