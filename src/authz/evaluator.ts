@@ -113,8 +113,8 @@ export function compileSubject(
 }
 
 /**
- * The user id of a subject that is no user (SCIM): the nil UUID, which no row has (ids are
- * random v4 UUIDs), so "own object" checks and filters by owner match nothing.
+ * The user id of a subject that is no user (SCIM): the nil UUID, which no row has (user ids are
+ * version 7 UUIDs), so "own object" checks and filters by owner match nothing.
  */
 export const NO_USER_ID = "00000000-0000-0000-0000-000000000000";
 
