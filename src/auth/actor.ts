@@ -63,7 +63,13 @@ export type ActorDeps = {
 };
 
 /** An accepted credential as read from the database, with what the cache needs to keep it. */
-type Accepted = { actor: KnownActor; credentialId: string; expiresAt: Date | null; lastUsedAt?: Date | null };
+type Accepted = {
+  actor: KnownActor;
+  credentialId: string;
+  expiresAt: Date | null;
+  lastUsedAt?: Date | null;
+  lastSeenAt?: Date | null;
+};
 
 /** The request's actor and the cache key of its credential (null when none was accepted). */
 export type ResolvedActor = { actor: Actor; credentialKey: string | null };
@@ -85,7 +91,10 @@ export async function resolveActor(headers: Headers, deps: ActorDeps): Promise<R
     if (cached.lastUsedAtMs !== null && touchApiToken(cached.credentialId, cached.lastUsedAtMs, deps)) {
       cached.lastUsedAtMs = Date.now();
     }
-    if (cached.actor.kind === "user") touchLastSeen(cached.actor.user, Date.now(), deps);
+    const { actor, lastSeenAtMs } = cached;
+    if (actor.kind === "user" && lastSeenAtMs !== null && touchLastSeen(actor.user.id, lastSeenAtMs, deps)) {
+      cached.lastSeenAtMs = Date.now();
+    }
     return { actor: cached.actor, credentialKey: key };
   }
   const since = deps.credentials.mark();
@@ -149,12 +158,12 @@ async function sessionActor(token: string, deps: ActorDeps): Promise<Accepted | 
   if (session.expiresAt <= new Date()) return { kind: "invalid", reason: "the session expired" };
   const problem = userProblem(session.user);
   if (problem) return { kind: "invalid", reason: problem };
-  touchLastSeen(session.user, Date.now(), deps);
   return {
     actor: { kind: "user", ...splitMemberships(session.user), sessionId: session.id, apiTokenId: null },
     credentialId: session.id,
     // The token may end before its session (a token signed for less).
     expiresAt: new Date(Math.min(session.expiresAt.getTime(), claims.expiresAtMs)),
+    lastSeenAt: seenNow(session.user, deps),
   };
 }
 
@@ -169,13 +178,12 @@ async function apiTokenActor(token: string, deps: ActorDeps): Promise<Accepted |
   if (row.expiresAt && row.expiresAt <= now) return { kind: "invalid", reason: "the API token expired" };
   const problem = userProblem(row.user);
   if (problem) return { kind: "invalid", reason: problem };
-  touchApiToken(row.id, row.lastUsedAt?.getTime() ?? 0, deps);
-  touchLastSeen(row.user, Date.now(), deps);
   return {
     actor: { kind: "user", ...splitMemberships(row.user), sessionId: null, apiTokenId: row.id },
     credentialId: row.id,
     expiresAt: row.expiresAt,
-    lastUsedAt: row.lastUsedAt,
+    lastUsedAt: touchApiToken(row.id, row.lastUsedAt?.getTime() ?? 0, deps) ? now : row.lastUsedAt,
+    lastSeenAt: seenNow(row.user, deps),
   };
 }
 
@@ -188,20 +196,27 @@ function touchApiToken(id: string, lastUsedAtMs: number, deps: ActorDeps): boole
   return true;
 }
 
+/** Touches the loaded user's lastSeenAt if stale; answers the time the cache should remember. */
+function seenNow(user: Pick<User, "id" | "lastSeenAt">, deps: ActorDeps): Date | null {
+  return touchLastSeen(user.id, user.lastSeenAt?.getTime() ?? 0, deps) ? new Date() : user.lastSeenAt;
+}
+
 /**
- * User.lastSeenAt, at most once a minute per user: no statement at all while the loaded row is
- * fresh; otherwise one conditional update, not awaited (off the request's path), that another
- * instance's request of the same minute makes a no-op. A remembered credential keeps its loaded
- * row: the update's notification drops it, so the next request reads the fresh time.
+ * User.lastSeenAt, at most once a minute per user: no statement at all while the loaded row (or
+ * the cache entry's last write) is fresh; otherwise one conditional update, not awaited (off the
+ * request's path), that another instance's request of the same minute makes a no-op. A remembered
+ * credential keeps its loaded row but records the write's time, so the requests answered before
+ * the update's notification drops the entry write nothing.
  */
-function touchLastSeen(user: Pick<User, "id" | "lastSeenAt">, nowMs: number, deps: ActorDeps): boolean {
-  if (user.lastSeenAt && nowMs - user.lastSeenAt.getTime() < LAST_USED_RESOLUTION_MS) return false;
+function touchLastSeen(userId: string, lastSeenAtMs: number, deps: ActorDeps): boolean {
+  const nowMs = Date.now();
+  if (nowMs - lastSeenAtMs < LAST_USED_RESOLUTION_MS) return false;
   const now = new Date(nowMs);
   const stale = new Date(nowMs - LAST_USED_RESOLUTION_MS);
   // Raw: bookkeeping, not an edit of the user (updatedAt stays).
   deps.prisma.$executeRaw`
     UPDATE "User" SET "lastSeenAt" = ${now}
-    WHERE id = ${user.id}::uuid AND ("lastSeenAt" IS NULL OR "lastSeenAt" < ${stale})`.catch(deps.onBackgroundError);
+    WHERE id = ${userId}::uuid AND ("lastSeenAt" IS NULL OR "lastSeenAt" < ${stale})`.catch(deps.onBackgroundError);
   return true;
 }
 

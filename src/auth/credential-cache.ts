@@ -27,6 +27,8 @@ type Entry<S, A extends CachedActor> = {
   expiresAtMs: number;
   /** API tokens: when `lastUsedAt` was last written, so the bookkeeping stays once a minute. */
   lastUsedAtMs: number | null;
+  /** Users: when `lastSeenAt` was last written (or loaded fresh), for the same reason. */
+  lastSeenAtMs: number | null;
   subject?: Promise<S>;
 };
 
@@ -69,7 +71,13 @@ export class CredentialCache<S, A extends CachedActor = CachedActor> {
   remember(
     key: string,
     since: number,
-    value: { actor: A; credentialId: string; expiresAt: Date | null; lastUsedAt?: Date | null },
+    value: {
+      actor: A;
+      credentialId: string;
+      expiresAt: Date | null;
+      lastUsedAt?: Date | null;
+      lastSeenAt?: Date | null;
+    },
   ): void {
     if (!this.enabled || since !== this.generation) return;
     if (this.entries.size >= this.options.maxEntries) {
@@ -83,6 +91,7 @@ export class CredentialCache<S, A extends CachedActor = CachedActor> {
       credentialId: value.credentialId,
       expiresAtMs: value.expiresAt ? Math.min(ttlEnd, value.expiresAt.getTime()) : ttlEnd,
       lastUsedAtMs: value.lastUsedAt === undefined ? null : (value.lastUsedAt?.getTime() ?? 0),
+      lastSeenAtMs: value.lastSeenAt === undefined ? null : (value.lastSeenAt?.getTime() ?? 0),
     });
   }
 

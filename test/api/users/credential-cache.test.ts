@@ -73,6 +73,41 @@ describe("a remembered credential", () => {
     await app.gql("{ __typename }", {}, { token });
     expect(statements(await app.gql("{ __typename }", {}, { token }))).toBe(0);
   });
+
+  it("writes a stale lastSeenAt once, not once per request until the write's notification arrives", async () => {
+    const seen = await acme.member("seen");
+    // Fresh for one more second: the request that remembers the credential writes nothing.
+    await app.prisma.user.update({
+      where: { id: uuidOf(seen.id) },
+      data: { lastSeenAt: new Date(Date.now() - 59_000) },
+    });
+    await app.deps.credentials.settle();
+    await app.gql("{ __typename }", {}, { token: seen.token });
+    expect(statements(await app.gql("{ __typename }", {}, { token: seen.token }))).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Counts every UPDATE statement on "User", the no-op ones too (a statement-level trigger).
+    await app.prisma.$executeRawUnsafe(`CREATE TABLE "UserUpdateStatement" (at timestamptz DEFAULT now())`);
+    await app.prisma.$executeRawUnsafe(`CREATE FUNCTION count_user_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO "UserUpdateStatement" DEFAULT VALUES; RETURN NULL; END $$`);
+    await app.prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "User_update_statement" AFTER UPDATE ON "User" FOR EACH STATEMENT EXECUTE FUNCTION count_user_update()`,
+    );
+    // Concurrent requests all answered from the entry remembered with the now stale row.
+    await Promise.all(Array.from({ length: 8 }, () => app.gql("{ __typename }", {}, { token: seen.token })));
+    for (let i = 0; i < 200; i++) {
+      const row = await app.prisma.user.findUniqueOrThrow({ where: { id: uuidOf(seen.id) } });
+      if (Date.now() - (row.lastSeenAt?.getTime() ?? 0) < 10_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await app.deps.credentials.settle();
+    await app.gql("{ __typename }", {}, { token: seen.token });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [counted] = await app.prisma.$queryRawUnsafe<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM "UserUpdateStatement"`,
+    );
+    await app.prisma.$executeRawUnsafe(`DROP TRIGGER "User_update_statement" ON "User"`);
+    expect(counted?.count).toBe(1);
+  });
 });
 
 describe("every change behind a remembered credential reaches the next request", () => {
