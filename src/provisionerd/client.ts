@@ -20,6 +20,8 @@ export type AcquiredJob = {
 
 type UserError = { code: string; message: string };
 
+export type Registration = { name: string; version: string; provisioners: string[]; organization?: string };
+
 const REGISTER = `mutation($input: RegisterProvisionerDaemonInput!) {
   registerProvisionerDaemon(input: $input) { daemon { id } userErrors { code message } } }`;
 const REGISTER_ORGANIZATION = `mutation($input: RegisterProvisionerDaemonInput!) {
@@ -58,13 +60,14 @@ export class DaemonClient {
     return payload;
   }
 
-  async register(input: { name: string; version: string; provisioners: string[] }): Promise<string> {
+  /** `organization`: the server refuses (INVALID_INPUT) before writing when the key is another's. */
+  async register(input: Registration): Promise<string> {
     const payload = await this.call<{ daemon: { id: string } }>(REGISTER, input, "registerProvisionerDaemon");
     return payload.daemon.id;
   }
 
   /** Registers (as `register`) and answers the organization the key belongs to. */
-  async registerInOrganization(input: { name: string; version: string; provisioners: string[] }): Promise<string> {
+  async registerInOrganization(input: Registration): Promise<string> {
     const payload = await this.call<{ daemon: { organization: { name: string } } }>(
       REGISTER_ORGANIZATION,
       input,

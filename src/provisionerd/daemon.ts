@@ -1,6 +1,6 @@
 // The daemon loop: register, then poll for jobs, run each with the echo provisioner while
 // heartbeating, and report the outcome. An abort (SIGTERM) stops polling; a job in hand is
-// finished and reported first. A refused key (deleted) stops the daemon with an error.
+// finished and reported first. A refused key (deleted) or registration stops the daemon with an error.
 import type { Logger } from "../logger.js";
 import { type AcquiredJob, ApiError, type DaemonClient } from "./client.js";
 import { type EchoOptions, type JobOutcome, runEcho } from "./echo.js";
@@ -14,10 +14,13 @@ export type DaemonOptions = {
   echo: EchoOptions;
   log: Logger;
   signal: AbortSignal;
+  /** The organization the daemon was told to serve: registering is refused (fatal) if the key is another's. */
+  organization?: string;
   /** Stop once no job is pending (tests); otherwise poll until aborted. */
   exitWhenIdle?: boolean;
 };
 
+/** The server refused the key or the registration: the daemon stops. */
 export class KeyRefusedError extends Error {}
 
 const MAX_BACKOFF_MS = 30_000;
@@ -36,10 +39,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** UNAUTHENTICATED means the key is gone or wrong: retrying cannot help. */
+/**
+ * UNAUTHENTICATED means the key is gone or wrong, INVALID_INPUT that the registration (its name, or
+ * an organization not the key's) is: retrying cannot help.
+ */
 function fatal(error: unknown): KeyRefusedError | null {
   if (error instanceof ApiError && error.code === "UNAUTHENTICATED") {
     return new KeyRefusedError(`the server refused the provisioner key: ${error.message}`);
+  }
+  if (error instanceof ApiError && error.code === "INVALID_INPUT") {
+    return new KeyRefusedError(`the server refused the registration: ${error.message}`);
   }
   return null;
 }
@@ -54,7 +63,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   while (!signal.aborted) {
     try {
       if (!daemonId) {
-        daemonId = await client.register(registration);
+        daemonId = await client.register({ ...registration, organization: options.organization });
         log.info("registered", { daemonId });
       }
       const acquired = await client.acquire(daemonId);

@@ -3,8 +3,10 @@
 // (required), PROVISIONER_DAEMON_NAME (default: the host name), PROVISIONER_POLL_INTERVAL_MS
 // (default 1000), PROVISIONER_HEARTBEAT_MS (default 15000), ECHO_FAIL=1 (every job fails),
 // ECHO_DELAY_MS (how long each echo job takes), LOG_LEVEL. Logs are JSON lines on stdout.
-// The organization comes from the key; --org only labels the logs.
-// SIGTERM/SIGINT: stop polling, finish and report the job in hand, exit 0. A refused key: exit 1.
+// The organization comes from the key; --org must name it (the server refuses the registration
+// otherwise, before writing anything) and labels the logs.
+// SIGTERM/SIGINT: stop polling, finish and report the job in hand, exit 0. A refused key or
+// registration: exit 1.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
@@ -90,6 +92,7 @@ async function main(): Promise<number> {
       echo: config.echo,
       log: daemonLog,
       signal: stop.signal,
+      organization: config.org,
     });
     return 0;
   } catch (error) {

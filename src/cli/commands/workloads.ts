@@ -490,16 +490,16 @@ const provisionerdStart: Command = {
       count(ctx.values["poll-interval-ms"] ?? env.PROVISIONER_POLL_INTERVAL_MS, "--poll-interval-ms") ?? 1000;
     const client = new DaemonClient(url, key, ctx.io.fetch);
     const registration = { name, version: "cli", provisioners: ["echo"] };
-    // The daemon's errors carry the server's code too: printed as the CLI's.
-    const organization = await client.registerInOrganization(registration).catch((error) => {
-      throw new ApiError((error as { code?: string }).code ?? "ERROR", (error as Error).message);
-    });
     const asked = ctx.values.org ?? env.ORGS_API_ORGANIZATION;
-    if (asked && asked !== organization) {
-      throw new UsageError(
-        `the key belongs to organization ${organization}, not ${asked}: the key decides the organization (leave out -O)`,
-      );
-    }
+    // The server refuses an organization not the key's before registering anything. The daemon's
+    // errors carry the server's code too: printed as the CLI's.
+    const organization = await client
+      .registerInOrganization({ ...registration, ...(asked ? { organization: asked } : {}) })
+      .catch((error) => {
+        const { code = "ERROR", message } = error as { code?: string; message: string };
+        if (code === "INVALID_INPUT") throw new UsageError(asked ? `${message} Leave out -O.` : message);
+        throw new ApiError(code, message);
+      });
     const log = createLogger((env.LOG_LEVEL as "info" | undefined) ?? "info", { component: "provisionerd" }).child({
       daemon: name,
       organization,

@@ -396,6 +396,10 @@ const RegisterProvisionerDaemonInput = builder.inputType("RegisterProvisionerDae
     name: t.string({ required: true, description: "The daemon's name, unique in its organization." }),
     version: t.string({ required: true, description: "The daemon's software version." }),
     provisioners: t.stringList({ description: 'Provisioner types the daemon runs; ["echo"] when left out.' }),
+    organization: t.string({
+      description:
+        "The organization (name) the daemon was told to serve: when it is not the key's, the registration is refused (INVALID_INPUT) and nothing is written.",
+    }),
   }),
 });
 

@@ -162,7 +162,7 @@ type Registration = { daemon: ProvisionerDaemon; registered: boolean; failedJobs
  */
 export async function registerDaemon(
   ctx: ServiceContext,
-  input: { name: string; version: string; provisioners?: readonly string[] | null },
+  input: { name: string; version: string; provisioners?: readonly string[] | null; organization?: string | null },
 ) {
   const actor = requireProvisioner(ctx);
   const provisioners = input.provisioners ? [...new Set(input.provisioners)] : DEFAULT_PROVISIONERS;
@@ -176,6 +176,7 @@ export async function registerDaemon(
         )
       : undefined,
   );
+  if (input.organization != null) await assertKeyOrganization(ctx, actor, input.organization);
   const now = new Date();
   const fields = { keyId: actor.keyId, version: input.version, provisioners, tags: actor.tags, lastSeenAt: now };
   const offlineBefore = new Date(now.getTime() - ctx.config.provisionerStaleSeconds * 1000);
@@ -203,6 +204,21 @@ export async function registerDaemon(
   if (registration.failedJobs.length > 0) ctx.live.jobsChanged(registration.failedJobs);
   ctx.live.daemonsChanged(actor.organizationId);
   return { daemon: registration.daemon };
+}
+
+/** A daemon started for another organization than its key's is refused before it registers. */
+async function assertKeyOrganization(ctx: ServiceContext, actor: ProvisionerActor, expected: string): Promise<void> {
+  const { name } = await ctx.prisma.organization.findUniqueOrThrow({
+    where: { id: actor.organizationId },
+    select: { name: true },
+  });
+  // Organization names are unique case-insensitively (src/db/names.ts).
+  if (name.toLowerCase() === expected.toLowerCase()) return;
+  throw userError(
+    "INVALID_INPUT",
+    `The key belongs to organization ${name}, not ${expected}: the key decides the organization.`,
+    ["input", "organization"],
+  );
 }
 
 /** The daemon row for (organization, name) with this key, or null when another key's daemon holds the name. */

@@ -393,8 +393,8 @@ describe("the provisioner daemon", () => {
       await new Promise((resolve) => server.close(resolve));
     });
 
-    function startDaemon(key: string, name: string, env: Record<string, string> = {}) {
-      const daemon = startCompiled("dist/provisionerd/main.js", ["start", "--org", "o", "--name", name], {
+    function startDaemon(org: string, key: string, name: string, env: Record<string, string> = {}) {
+      const daemon = startCompiled("dist/provisionerd/main.js", ["start", "--org", org, "--name", name], {
         ORGS_API_URL: url,
         PROVISIONER_DAEMON_KEY: key,
         PROVISIONER_POLL_INTERVAL_MS: "50",
@@ -424,7 +424,7 @@ describe("the provisioner daemon", () => {
       const org = await makeOrganization(app, "process");
       const { key } = await createKey(app, owner.token, org.id, "process");
       const version = await importJob(app, org.uuid, {}, 4);
-      const daemon = startDaemon(key, "proc-1");
+      const daemon = startDaemon("process", key, "proc-1");
       await waitForJob(version.jobId, "SUCCEEDED", daemon.output);
       daemon.proc.kill("SIGTERM");
       expect(await daemon.exited, daemon.output()).toBe(0);
@@ -438,11 +438,20 @@ describe("the provisioner daemon", () => {
       expect(registered.organizationId).toBe(org.uuid);
     });
 
+    it("refuses --org naming another organization than the key's, registering nothing", async () => {
+      const org = await makeOrganization(app, "keyed");
+      const { key } = await createKey(app, owner.token, org.id, "keyed");
+      const daemon = startDaemon("process", key, "misplaced");
+      expect(await daemon.exited, daemon.output()).toBe(1);
+      expect(daemon.output()).toMatch(/The key belongs to organization keyed, not process/);
+      expect(await app.prisma.provisionerDaemon.count({ where: { name: "misplaced" } })).toBe(0);
+    });
+
     it("finishes the job in hand on SIGTERM, heartbeating while it runs", async () => {
       const org = await makeOrganization(app, "sigterm");
       const { key } = await createKey(app, owner.token, org.id, "sigterm");
       const version = await importJob(app, org.uuid, {}, 2);
-      const daemon = startDaemon(key, "proc-2", { ECHO_DELAY_MS: "3000", PROVISIONER_HEARTBEAT_MS: "200" });
+      const daemon = startDaemon("sigterm", key, "proc-2", { ECHO_DELAY_MS: "3000", PROVISIONER_HEARTBEAT_MS: "200" });
       const running = await waitForJob(version.jobId, "RUNNING", daemon.output);
       await new Promise((resolve) => setTimeout(resolve, 800));
       const midway = await app.prisma.provisionerJob.findUniqueOrThrow({

@@ -256,6 +256,29 @@ describe("the Provisioner-Key credential", () => {
     ]);
   });
 
+  it("refuses a daemon that expects another organization than its key's, before registering it", async () => {
+    const { key } = await createKey(app, owner.token, org.id, "expecting");
+    const refused = await asDaemon(app, key, REGISTER, {
+      input: { name: "elsewhere", version: "1", organization: "default" },
+    });
+    expect(refused.data?.registerProvisionerDaemon).toMatchObject({
+      daemon: null,
+      userErrors: [
+        {
+          code: "INVALID_INPUT",
+          field: ["input", "organization"],
+          message: "The key belongs to organization acme, not default: the key decides the organization.",
+        },
+      ],
+    });
+    expect(await app.prisma.provisionerDaemon.count({ where: { name: "elsewhere" } })).toBe(0);
+    // Its own organization, in any case, registers.
+    const accepted = await asDaemon(app, key, REGISTER, {
+      input: { name: "here", version: "1", organization: "ACME" },
+    });
+    expect(accepted.data?.registerProvisionerDaemon).toMatchObject({ daemon: { name: "here" }, userErrors: [] });
+  });
+
   it("does not let a daemon of one organization act on another's daemons or jobs", async () => {
     const mine = await createKey(app, owner.token, org.id, "mine");
     const theirs = await createKey(app, owner.token, other.id, "theirs");
