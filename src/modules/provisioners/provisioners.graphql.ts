@@ -31,7 +31,7 @@ import {
 } from "../shared/shared.graphql.js";
 import { isOnline, matchProvisioners } from "./provisioner-queue.js";
 import * as provisioners from "./provisioners.service.js";
-import { TagInput, type Tags, TagType, tagList } from "./tags.js";
+import { TagInput, type Tags, TagType, tagList, tagsSatisfy } from "./tags.js";
 
 export const ProvisionerDaemonStatusEnum = builder.enumType("ProvisionerDaemonStatus", {
   description: "Whether a daemon is reachable and working.",
@@ -102,7 +102,7 @@ export const ProvisionerKeyType = builder.prismaNode("ProvisionerKey", {
   }),
 });
 
-/** Daemons of an organization that can still work, loaded once per request, for matchedProvisioners. */
+/** Daemons of an organization that can still work, loaded once per request, for matchedProvisioners and queuePosition. */
 const daemonsByOrganization = perRequest(
   () => new Map<string, Promise<Pick<ProvisionerDaemon, "tags" | "lastSeenAt">[]>>(),
 );
@@ -121,9 +121,17 @@ function organizationDaemons(ctx: Context, organizationId: string) {
   return daemons;
 }
 
-/** Each organization's pending job ids, oldest first (the queue's order), read once per request. */
-const pendingQueues = perRequest(() => new Map<string, Promise<string[]>>());
+type PendingJob = { id: string; tags: Tags };
 
+/** Each organization's pending jobs with their tags, oldest first (the queue's order), read once per request. */
+const pendingQueues = perRequest(() => new Map<string, Promise<PendingJob[]>>());
+
+/**
+ * 1 + the pending jobs ahead of this one that a daemon able to run it would take first (daemons
+ * take the oldest job they match). The daemons able to run it are its organization's matching
+ * ones, plus the one a job with no daemon waits for: a daemon with exactly its tags, whose jobs
+ * any matching daemon takes too (so counting it changes nothing when daemons exist).
+ */
 async function queuePosition(ctx: Context, job: { id: string; organizationId: string }): Promise<number | null> {
   const cache = pendingQueues(ctx);
   let queue = cache.get(job.organizationId);
@@ -132,13 +140,23 @@ async function queuePosition(ctx: Context, job: { id: string; organizationId: st
       .findMany({
         where: { organizationId: job.organizationId, status: "PENDING" },
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        select: { id: true },
+        select: { id: true, tags: true },
       })
-      .then((rows) => rows.map((row) => row.id));
+      .then((rows) => rows.map((row) => ({ id: row.id, tags: row.tags as Tags })));
     cache.set(job.organizationId, queue);
   }
-  const index = (await queue).indexOf(job.id);
-  return index < 0 ? null : index + 1;
+  const pending = await queue;
+  const index = pending.findIndex((other) => other.id === job.id);
+  if (index < 0) return null;
+  const { tags } = pending[index] as PendingJob;
+  const daemons = (await organizationDaemons(ctx, job.organizationId))
+    .map((daemon) => daemon.tags as Tags)
+    .filter((daemonTags) => tagsSatisfy(daemonTags, tags));
+  daemons.push(tags);
+  const ahead = pending
+    .slice(0, index)
+    .filter((other) => daemons.some((daemonTags) => tagsSatisfy(daemonTags, other.tags)));
+  return ahead.length + 1;
 }
 
 const MatchedProvisionersType = builder
@@ -188,7 +206,7 @@ export const ProvisionerJobType = builder.prismaNode("ProvisionerJob", {
     queuePosition: t.int({
       nullable: true,
       description:
-        "For a PENDING job: 1 + the pending jobs of its organization queued before it (daemons take the oldest job they match first). Null otherwise.",
+        "For a PENDING job: 1 + the pending jobs of its organization queued before it that a daemon able to run it would take first (daemons take the oldest job they match first; with no such daemon yet, one with exactly the job's tags). Null otherwise.",
       resolve: async (job, _args, ctx) => (job.status === "PENDING" ? queuePosition(ctx, job) : null),
     }),
     matchedProvisioners: t.field({

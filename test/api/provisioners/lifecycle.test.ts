@@ -7,7 +7,7 @@ import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
 import { completeJob } from "../../support/jobs.js";
-import { asDaemon, createKey, jobGlobalId, REGISTER, register } from "../../support/provisioners.js";
+import { asDaemon, bareJobs, createKey, jobGlobalId, REGISTER, register } from "../../support/provisioners.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { createWorkspace } from "../../support/workloads.js";
 
@@ -85,6 +85,45 @@ describe("Organization.provisionerJobs", () => {
 
     await completeJob(app, oneImport);
     expect((await jobs({ status: ["PENDING"] })).nodes.map((n) => n.queuePosition)).toEqual([1]);
+  });
+});
+
+describe("ProvisionerJob.queuePosition", () => {
+  it("counts only the pending jobs ahead that a daemon able to run the job would take first", async () => {
+    const tagged = await owner.org("tagged-queue");
+    const { key } = await createKey(app, owner.token, tagged.id, "linux", [{ key: "os", value: "linux" }]);
+    await register(app, key, "linux-daemon");
+    const queued: [string, Record<string, string>][] = [
+      ["untagged", {}],
+      ["windows", { os: "windows" }],
+      ["linux", { os: "linux" }],
+      ["untagged-2", {}],
+      ["linux-arm", { os: "linux", arch: "arm" }],
+      ["linux-2", { os: "linux" }],
+    ];
+    const ids = new Map<string, string>();
+    for (const [label, tags] of queued)
+      ids.set(jobGlobalId((await bareJobs(app, tagged.uuid, 1, tags))[0] as string), label);
+    const result = await app.gql(JOBS, { name: tagged.name }, { token: owner.token });
+    expect(result.errors).toBeUndefined();
+    const positions = Object.fromEntries(
+      result.data?.organization.provisionerJobs.edges.map((e: { node: JobNode }) => [
+        ids.get(e.node.id),
+        e.node.queuePosition,
+      ]),
+    );
+    expect(positions).toEqual({
+      // No untagged daemon: the first one to come would take the older untagged job first.
+      untagged: 1,
+      "untagged-2": 2,
+      // No windows daemon; the linux one never takes it.
+      windows: 1,
+      // The linux daemon takes linux jobs oldest first; untagged and windows ones are not its.
+      linux: 1,
+      "linux-2": 2,
+      // No daemon yet: one with exactly its tags would also take the older plain linux job.
+      "linux-arm": 2,
+    });
   });
 });
 
