@@ -8,61 +8,12 @@ import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../evaluator.js";
 import { organizationScopedWhere } from "../filters.js";
 import type { Action } from "../permissions.js";
-import { templateAclRoles } from "../template-acl.js";
+import { bestOf, groupAclWhere, templateAclRoles, userAclWhere } from "../template-acl.js";
 import type { Locator, NodeLoad } from "./policy.js";
 
 type Db = Prisma.TransactionClient | PrismaClient;
 
 type TemplateRef = { id: string; organizationId: string };
-
-/** ACL rows that apply to a user: their own entry, or a group they are explicitly in, or Everyone. */
-function userAclWhere(userId: string) {
-  return { userId };
-}
-function groupAclWhere(userId: string) {
-  return { group: { OR: [{ isEveryone: true }, { members: { some: { userId } } }] } };
-}
-
-function best(roles: Iterable<TemplateAclRole>): TemplateAclRole | null {
-  let result: TemplateAclRole | null = null;
-  for (const role of roles) {
-    if (role === "ADMIN") return "ADMIN";
-    result = role;
-  }
-  return result;
-}
-
-/**
- * The best ACL role a user holds on each template. Everyone-group entries count for any user
- * here; the evaluator only honours ACL roles in organizations the user is a member of.
- */
-export async function aclRolesOf(
-  db: Db,
-  userId: string,
-  templateIds: readonly string[],
-): Promise<Map<string, TemplateAclRole>> {
-  const where = { templateId: { in: [...templateIds] } };
-  const [users, groups] = await Promise.all([
-    db.templateUserAcl.findMany({
-      where: { ...where, ...userAclWhere(userId) },
-      select: { templateId: true, role: true },
-    }),
-    db.templateGroupAcl.findMany({
-      where: { ...where, ...groupAclWhere(userId) },
-      select: { templateId: true, role: true },
-    }),
-  ]);
-  const byTemplate = new Map<string, TemplateAclRole[]>();
-  for (const row of [...users, ...groups]) {
-    byTemplate.set(row.templateId, [...(byTemplate.get(row.templateId) ?? []), row.role]);
-  }
-  const result = new Map<string, TemplateAclRole>();
-  for (const [templateId, roles] of byTemplate) {
-    const role = best(roles);
-    if (role) result.set(templateId, role);
-  }
-  return result;
-}
 
 /** The ACL entries that apply to a user, to include in a template read (the same statement). */
 export function applicableAclEntries(userId: string) {
@@ -77,7 +28,7 @@ export function bestAclRole(entries: {
   userAcl: readonly { role: TemplateAclRole }[];
   groupAcl: readonly { role: TemplateAclRole }[];
 }): TemplateAclRole | null {
-  return best([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
+  return bestOf([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
 }
 
 /**
@@ -108,7 +59,7 @@ class AclRoleLoader {
     const batch = this.queue;
     this.queue = [];
     try {
-      const roles = await aclRolesOf(
+      const roles = await templateAclRoles(
         this.db,
         this.userId,
         batch.map((item) => item.id),
@@ -173,11 +124,11 @@ export function templateWhere(subject: Subject): Prisma.TemplateWhereInput {
   return { OR: [byRole, byAcl] };
 }
 
-export const loadTemplate: NodeLoad = (prisma, subject, id) =>
-  prisma.template.findFirst({ where: { AND: [{ id }, templateWhere(subject)] } });
+export const loadTemplate: NodeLoad = (prisma, subject, ids) =>
+  prisma.template.findMany({ where: { AND: [{ id: { in: ids } }, templateWhere(subject)] } });
 
-export const loadTemplateVersion: NodeLoad = (prisma, subject, id) =>
-  prisma.templateVersion.findFirst({ where: { id, template: templateWhere(subject) } });
+export const loadTemplateVersion: NodeLoad = (prisma, subject, ids) =>
+  prisma.templateVersion.findMany({ where: { id: { in: ids }, template: templateWhere(subject) } });
 
 export const locateTemplate: Locator = async (prisma, subject, id) => {
   const row = await prisma.template.findUnique({ where: { id }, select: { organizationId: true } });
