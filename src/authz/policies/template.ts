@@ -4,14 +4,13 @@
 // per request for type checks), turns the same rule into a Prisma `where` for lists, and loads or
 // locates a template (and a version, readable with its template) by id.
 import type { Context } from "../../context.js";
-import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { perRequest, requestBatch } from "../../graphql/batch.js";
 import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../evaluator.js";
 import { organizationScopedWhere } from "../filters.js";
 import type { Action } from "../permissions.js";
 import { bestOf, groupAclWhere, templateAclRoles, userAclWhere } from "../template-acl.js";
 import type { Locator, NodeLoad } from "./policy.js";
-
-type Db = Prisma.TransactionClient | PrismaClient;
 
 type TemplateRef = { id: string; organizationId: string };
 
@@ -31,55 +30,36 @@ export function bestAclRole(entries: {
   return bestOf([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
 }
 
-/**
- * Per-request batching of ACL lookups: the type-level checks of a list of templates ask one at a
- * time in the same tick; they are answered with one pair of queries.
- */
-class AclRoleLoader {
-  private readonly cache = new Map<string, Promise<TemplateAclRole | null>>();
-  private queue: { id: string; resolve: (role: TemplateAclRole | null) => void; reject: (e: unknown) => void }[] = [];
+type AclKey = { userId: string; templateId: string };
 
-  constructor(
-    private readonly db: Db,
-    private readonly userId: string,
-  ) {}
-
-  load(templateId: string): Promise<TemplateAclRole | null> {
-    const cached = this.cache.get(templateId);
-    if (cached) return cached;
-    const promise = new Promise<TemplateAclRole | null>((resolve, reject) => {
-      this.queue.push({ id: templateId, resolve, reject });
-      if (this.queue.length === 1) setImmediate(() => void this.flush());
-    });
-    this.cache.set(templateId, promise);
-    return promise;
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    try {
-      const roles = await templateAclRoles(
-        this.db,
-        this.userId,
-        batch.map((item) => item.id),
-      );
-      for (const item of batch) item.resolve(roles.get(item.id) ?? null);
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+/** ACL lookups of a batch: the type-level checks of a list of templates ask in the same tick; one pair of queries answers them. */
+const aclRoleBatch = requestBatch<AclKey, TemplateAclRole | null>(
+  (key) => `${key.userId}:${key.templateId}`,
+  async (ctx, keys) => {
+    const roles = new Map<string, TemplateAclRole>();
+    for (const userId of new Set(keys.map((key) => key.userId))) {
+      const templateIds = keys.filter((key) => key.userId === userId).map((key) => key.templateId);
+      for (const [templateId, role] of await templateAclRoles(ctx.prisma, userId, templateIds)) {
+        roles.set(`${userId}:${templateId}`, role);
+      }
     }
-  }
-}
+    return roles;
+  },
+  null,
+);
 
-const loaders = new WeakMap<Context, AclRoleLoader>();
+/** The ACL roles this request looked up, so a template checked again costs no query. */
+const knownAclRoles = perRequest(() => new Map<string, Promise<TemplateAclRole | null>>());
 
-function loaderFor(ctx: Context, userId: string): AclRoleLoader {
-  let loader = loaders.get(ctx);
-  if (!loader) {
-    loader = new AclRoleLoader(ctx.prisma, userId);
-    loaders.set(ctx, loader);
+function aclRoleOf(ctx: Context, key: AclKey): Promise<TemplateAclRole | null> {
+  const known = knownAclRoles(ctx);
+  const id = `${key.userId}:${key.templateId}`;
+  let role = known.get(id);
+  if (!role) {
+    role = aclRoleBatch(ctx, key);
+    known.set(id, role);
   }
-  return loader;
+  return role;
 }
 
 /**
@@ -94,7 +74,7 @@ export async function templateObjectFor(
 ): Promise<AuthzObject> {
   const object: AuthzObject = { type: "TEMPLATE", organizationId: template.organizationId };
   if (can(subject, action, object)) return object;
-  return { ...object, aclRole: await loaderFor(ctx, subject.userId).load(template.id) };
+  return { ...object, aclRole: await aclRoleOf(ctx, { userId: subject.userId, templateId: template.id }) };
 }
 
 /** Whether the request's viewer may do `action` on the template (false for non-users). */
