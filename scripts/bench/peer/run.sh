@@ -14,7 +14,8 @@
 # rls.sql; phase 1 (log_statement=all on this database only; project with
 # SQL_STATEMENT_COUNTER=true): check every workload on both servers and count SQL statements;
 # phase 2 (both restarted, no statement logging or counting): alternating autocannon rounds;
-# phase 3: CPU profiles; then stop the servers (by pid) and drop the database and roles.
+# phase 3: CPU profiles; PROJECT_NODE_FLAGS: node flags for the project's server (default: those
+# of `npm start`); then stop the servers (by pid) and drop the database and roles.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,8 @@ if [ ! -w "$HERE" ]; then # shared/ may be read-only: run from a writable copy
   exec bash "$WORK/run.sh" "$@"
 fi
 TSX="file://$MAIN/node_modules/tsx/dist/loader.mjs"
+# The project's server runs as `npm start` runs it: its node flags come from package.json.
+PROJECT_NODE_FLAGS=${PROJECT_NODE_FLAGS-$(cd "$MAIN" && node -p 'require("./package.json").scripts.start.replace(/^node /, "").replace(/\s*dist\/server\.js$/, "")')}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 USERS=${USERS:-10000}
 PROFILE=${PROFILE:-1}
@@ -81,7 +84,7 @@ start_project() { # $1: label, $2: SQL_STATEMENT_COUNTER, rest: extra node flags
   (cd "$MAIN" && exec env NODE_ENV=production DATABASE_URL="postgresql://$PGUSER@$PGHOST:$PGPORT/$DB" \
     PORT="$PROJECT_PORT" HOST=127.0.0.1 LOG_LEVEL=warn \
     RATE_LIMIT_PER_MINUTE=100000000 RATE_LIMIT_SIGNIN_PER_MINUTE=100000000 \
-    SQL_STATEMENT_COUNTER="$counter" node "$@" dist/server.js) >"$RUN_DIR/project-$label.log" 2>&1 &
+    SQL_STATEMENT_COUNTER="$counter" node $PROJECT_NODE_FLAGS "$@" dist/server.js) >"$RUN_DIR/project-$label.log" 2>&1 &
   PROJECT_PID=$!
 }
 

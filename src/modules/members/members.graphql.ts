@@ -53,20 +53,26 @@ const customRolesOf = requestBatch<{ organizationId: string; name: string }, Cus
   null,
 );
 
-/** The views of a member's explicit roles: built-in ones from src/authz, custom ones from the table. */
-async function explicitRoleViews(ctx: Context, member: Pick<OrganizationMember, "organizationId" | "roles">) {
-  const custom = await Promise.all(
-    member.roles
-      .filter((name) => !builtInRole(name))
-      .map((name) => customRolesOf(ctx, { organizationId: member.organizationId, name })),
-  );
-  const customByName = new Map(custom.flatMap((row) => (row ? [[row.name, row] as const] : [])));
-  return member.roles.flatMap((name): RoleView[] => {
-    const role = builtInRole(name);
-    if (role) return [builtInRoleView(role, member.organizationId)];
-    const row = customByName.get(name);
-    return row ? [customRoleView(row)] : [];
-  });
+/**
+ * The views of a member's explicit roles: built-in ones from src/authz, custom ones from the table.
+ * Synchronous when every role is built-in (most members), so a page costs no promise per member.
+ */
+function explicitRoleViews(
+  ctx: Context,
+  member: Pick<OrganizationMember, "organizationId" | "roles">,
+): RoleView[] | Promise<RoleView[]> {
+  const customNames = member.roles.filter((name) => !builtInRole(name));
+  const views = (customByName: ReadonlyMap<string, CustomRoleRow>) =>
+    member.roles.flatMap((name): RoleView[] => {
+      const role = builtInRole(name);
+      if (role) return [builtInRoleView(role, member.organizationId)];
+      const row = customByName.get(name);
+      return row ? [customRoleView(row)] : [];
+    });
+  if (customNames.length === 0) return views(new Map());
+  return Promise.all(
+    customNames.map((name) => customRolesOf(ctx, { organizationId: member.organizationId, name })),
+  ).then((rows) => views(new Map(rows.flatMap((row) => (row ? [[row.name, row] as const] : [])))));
 }
 
 /**
@@ -105,12 +111,14 @@ const groupsOfMember = requestBatch<MemberKey, Group[]>(
 export const OrganizationMemberType = builder.prismaObject("OrganizationMember", {
   description: "A user's membership of an organization, with its explicit roles.",
   interfaces: [builder.nodeInterfaceRef()],
+  // Include mode (no type-level select): every query that loads a membership reads all its
+  // columns, so its fields declare no `select` (one would make plugin-prisma wrap the field's
+  // resolver with a loader-mapping lookup on every row of a members page).
   authScopes: (member, ctx) => permissionScopes(ctx, { action: "READ", ...memberObject(member) }),
   fields: (t) => ({
     id: t.id({
       description:
         "Global id of the membership (organization and user): stable while the user stays a member, so a normalized client cache updates the member's roles in place.",
-      select: { organizationId: true, userId: true },
       resolve: (member) => compositeGlobalId("OrganizationMember", [member.organizationId, member.userId]),
     }),
     user: t.relation("user", { description: "The member." }),
@@ -118,13 +126,11 @@ export const OrganizationMemberType = builder.prismaObject("OrganizationMember",
     roles: t.field({
       type: [RoleType],
       description: "Explicitly granted organization roles; organization-member is implied and not listed.",
-      select: { organizationId: true, roles: true },
       resolve: (member, _args, ctx) => explicitRoleViews(ctx, member),
     }),
     groups: t.prismaField({
       type: ["Group"],
       description: "The member's groups the viewer may read, the Everyone group included.",
-      select: { organizationId: true, userId: true },
       // Batched across the list; relations below a group are loaded by plugin-prisma's fallback.
       resolve: (_query, member, _args, ctx) => groupsOfMember(ctx, member),
     }),
