@@ -63,7 +63,7 @@ beforeAll(async () => {
   loginUser = await cast.owner.user("login-user");
   ({ key: provisionerKey, id: provisionerKeyId } = await createKey(app, cast.owner.token, cast.org.id, "matrix-key"));
   daemonId = await register(app, provisionerKey, "matrix-daemon");
-  templateId = await createTemplate(app, cast.owner.token, { organizationId: cast.org.id, name: "standing" });
+  templateId = await cast.org.template("standing");
   const job = await app.gql(
     `query($id: ID!) { node(id: $id) { ... on Template { activeVersion { job { id } } } } }`,
     { id: templateId },
