@@ -4,7 +4,13 @@
 // (CI runs it next to schema:check). Run: npm run docs:permissions [-- --check]
 import { fileURLToPath } from "node:url";
 import { ALL_PERMISSIONS, PERMISSIONS, type Permission } from "../../src/authz/permissions.js";
-import { BUILT_IN_ROLES, type BuiltInRole, CUSTOM, customRolePermissionProblem } from "../../src/authz/roles.js";
+import {
+  BUILT_IN_ROLES,
+  type BuiltInRole,
+  CUSTOM,
+  customRolePermissionProblem,
+  SCIM_ROLE,
+} from "../../src/authz/roles.js";
 import { writeOrCheck } from "../../src/generated-file.js";
 
 const target = fileURLToPath(new URL("../../docs/permissions.md", import.meta.url));
@@ -92,6 +98,20 @@ ${matrix(siteRoles)}
 ## Organization roles × permissions
 
 ${matrix(orgRoles)}
+
+## The SCIM role
+
+\`${SCIM_ROLE.name}\` is held by SCIM alone (requests to /scim/v2 with SCIM_API_KEY), never by a
+user: it is not listed, not assignable, and grants nothing when stored on a user. Its **org**
+grants hold in the default organization only.
+
+${table(
+  ["Permission", `\`${SCIM_ROLE.name}\``],
+  ALL_PERMISSIONS.filter((p) => cell(SCIM_ROLE, p) !== "").map((p) => [
+    `${p.resource} ${p.action}`,
+    cell(SCIM_ROLE, p),
+  ]),
+)}
 `;
 }
 

@@ -31,7 +31,12 @@ export type Actor =
       keyName: string;
       organizationId: string;
       tags: Record<string, string>;
-    };
+    }
+  /**
+   * The identity provider pushing users through /scim/v2 with the SCIM key. Built by the SCIM
+   * edge only: `resolveActor` (GraphQL) never answers it, so its subject stays out of GraphQL.
+   */
+  | { kind: "scim" };
 
 /** An accepted credential's actor: what the credential cache keeps. */
 export type KnownActor = Extract<Actor, { kind: "user" | "provisioner" }>;

@@ -13,7 +13,14 @@ import {
   permissionKey,
   type ResourceType,
 } from "./permissions.js";
-import { ASSIGNABLE_SITE_ROLE_NAMES, builtInRole, CUSTOM, isImplicitRole, ORGANIZATION_RESOURCES } from "./roles.js";
+import {
+  ASSIGNABLE_SITE_ROLE_NAMES,
+  type BuiltInRole,
+  builtInRole,
+  CUSTOM,
+  isImplicitRole,
+  ORGANIZATION_RESOURCES,
+} from "./roles.js";
 
 type Grants = { allow: Set<PermissionKey>; deny: Set<PermissionKey> };
 type OrganizationGrants = { roles: readonly string[]; org: Grants; member: Grants };
@@ -103,6 +110,35 @@ export function compileSubject(
     organizations.set(m.organizationId, { roles, org, member: own });
   }
   return { userId, siteRoles, site, member, organizations, customRoles };
+}
+
+/**
+ * The user id of a subject that is no user (SCIM): the nil UUID, which no row has (user ids are
+ * version 7 UUIDs), so "own object" checks and filters by owner match nothing.
+ */
+export const NO_USER_ID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * The subject of a built-in actor without a user (SCIM): the role's site grants, and its `org`
+ * grants in `organizationIds` only. No implicit roles, nothing of its own.
+ */
+export function compileSystemSubject(role: BuiltInRole, organizationIds: readonly string[]): Subject {
+  const site = emptyGrants();
+  add(site, role.site);
+  const organizations = new Map<string, OrganizationGrants>();
+  for (const organizationId of organizationIds) {
+    const org = emptyGrants();
+    add(org, role.org);
+    organizations.set(organizationId, { roles: [role.name], org, member: emptyGrants() });
+  }
+  return {
+    userId: NO_USER_ID,
+    siteRoles: [role.name],
+    site,
+    member: emptyGrants(),
+    organizations,
+    customRoles: new Map(),
+  };
 }
 
 type Verdict = "allow" | "deny" | undefined;

@@ -212,16 +212,36 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
   },
 ];
 
+/**
+ * The role of the SCIM actor (the identity provider behind SCIM_API_KEY): what SCIM does, and
+ * nothing more. Users everywhere (create, link, update, suspend, delete); in the default
+ * organization, the only one SCIM knows (`org`, granted there alone by `compileSystemSubject`):
+ * the users' memberships and the groups with their members. Held by no user: not in
+ * BUILT_IN_ROLES, so it is never stored, assigned, listed or compiled from a stored role name.
+ */
+export const SCIM_ROLE: BuiltInRole = {
+  name: "scim",
+  displayName: "SCIM",
+  scope: "site",
+  site: actions("USER", "CREATE", "READ", "UPDATE", "DELETE"),
+  org: [
+    ...actions("ORGANIZATION", "READ"),
+    ...actions("ORGANIZATION_MEMBER", "CREATE", "READ"),
+    ...allActionsOn("GROUP", "GROUP_MEMBER"),
+  ],
+  assigns: [],
+};
+
 const byName = new Map(BUILT_IN_ROLES.map((role) => [role.name, role]));
 
 export function builtInRole(name: string): BuiltInRole | undefined {
   return byName.get(name);
 }
 
-/** Built-in role names, compared without case: custom roles may not take them. */
+/** Built-in role names (SCIM's too), compared without case: custom roles may not take them. */
 export function isBuiltInRoleName(name: string): boolean {
   const lower = name.toLowerCase();
-  return BUILT_IN_ROLES.some((role) => role.name === lower);
+  return lower === SCIM_ROLE.name || BUILT_IN_ROLES.some((role) => role.name === lower);
 }
 
 export const SITE_ROLES = BUILT_IN_ROLES.filter((r) => r.scope === "site");

@@ -1,7 +1,10 @@
 // Group writes. The Everyone group is made with its organization and only its quota allowance
 // and avatar may change; its membership is implicit (every member), so it stores no rows.
+// `insertGroup`, `updateGroupRecord` and `deleteGroupRecord` are the writes SCIM shares
+// (scim-groups.ts): each checks the viewer's permission and records its audit event.
 
 import { recordAudit } from "../../audit/audit.js";
+import type { AuditRegistry, ChangedFields } from "../../audit/events.js";
 import { assertAllowed, auditMeta } from "../../authz/assert.js";
 import type { Viewer } from "../../authz/viewer.js";
 import type { ServiceContext } from "../../context.js";
@@ -50,6 +53,99 @@ function checkGroupFields(input: GroupFields): void {
 /** The unique index on (organization, lower(name)) refuses a name another group here has in any case. */
 const rethrowGroupNameTaken = rethrowNameTaken("group");
 
+/**
+ * A new group with its first members (checked by the caller: members of the organization) and
+ * its CREATE event. The viewer needs GROUP CREATE in the organization. A taken name leaves as
+ * the database's unique violation, for the edge to answer.
+ */
+export async function insertGroup(
+  ctx: ServiceContext,
+  tx: Tx,
+  data: Prisma.GroupUncheckedCreateInput,
+  memberIds: readonly string[],
+  diff: (group: Group) => AuditRegistry["GROUP"]["CREATE"],
+): Promise<Group> {
+  const subject = await ctx.viewer.requireSubject();
+  assertAllowed(subject, "CREATE", { type: "GROUP", organizationId: data.organizationId });
+  const group = await tx.group.create({ data });
+  if (memberIds.length > 0) {
+    await tx.groupMember.createMany({
+      data: memberIds.map((userId) => ({ groupId: group.id, userId, organizationId: group.organizationId })),
+    });
+  }
+  await recordAudit(tx, auditMeta(ctx), {
+    action: "CREATE",
+    resourceType: "GROUP",
+    resourceId: group.id,
+    resourceName: group.name,
+    organizationId: group.organizationId,
+    diff: diff(group),
+  });
+  return group;
+}
+
+export type GroupChange = {
+  /** The columns written when the change is recorded. */
+  data?: Prisma.GroupUncheckedUpdateInput;
+  /** Users to add (checked by the caller: members of the organization; one already in stays once). */
+  addIds?: readonly string[];
+  removeIds?: readonly string[];
+  /** The UPDATE event's diff, given how many member rows changed; empty: nothing changed, nothing is written. */
+  diff: (members: { added: number; removed: number }) => ChangedFields;
+};
+
+/** Changes a group's members and columns with its UPDATE event. The viewer needs GROUP UPDATE there. */
+export async function updateGroupRecord(ctx: ServiceContext, tx: Tx, group: Group, change: GroupChange) {
+  const subject = await ctx.viewer.requireSubject();
+  assertAllowed(subject, "UPDATE", { type: "GROUP", organizationId: group.organizationId });
+  const { addIds = [], removeIds = [] } = change;
+  const added =
+    addIds.length === 0
+      ? 0
+      : (
+          await tx.groupMember.createMany({
+            data: addIds.map((userId) => ({ groupId: group.id, userId, organizationId: group.organizationId })),
+            skipDuplicates: true,
+          })
+        ).count;
+  const removed =
+    removeIds.length === 0
+      ? 0
+      : (await tx.groupMember.deleteMany({ where: { groupId: group.id, userId: { in: [...removeIds] } } })).count;
+  const diff = change.diff({ added, removed });
+  if (Object.keys(diff).length === 0) return group;
+  const updated = change.data ? await tx.group.update({ where: { id: group.id }, data: change.data }) : group;
+  await recordAudit(tx, auditMeta(ctx), {
+    action: "UPDATE",
+    resourceType: "GROUP",
+    resourceId: group.id,
+    resourceName: updated.name,
+    organizationId: updated.organizationId,
+    diff,
+  });
+  return updated;
+}
+
+/** Deletes a group (its member rows go with it) with its DELETE event. The viewer needs GROUP DELETE there. */
+export async function deleteGroupRecord(
+  ctx: ServiceContext,
+  tx: Tx,
+  group: Group,
+  diff: AuditRegistry["GROUP"]["DELETE"],
+): Promise<void> {
+  const subject = await ctx.viewer.requireSubject();
+  assertAllowed(subject, "DELETE", { type: "GROUP", organizationId: group.organizationId });
+  await tx.group.delete({ where: { id: group.id } });
+  await recordAudit(tx, auditMeta(ctx), {
+    action: "DELETE",
+    resourceType: "GROUP",
+    resourceId: group.id,
+    resourceName: group.name,
+    organizationId: group.organizationId,
+    diff,
+  });
+}
+
 /** The group a write names, when the viewer may read it; otherwise it does not exist for them. */
 async function visibleGroup(tx: Tx, viewer: Viewer, groupId: string, action: "UPDATE" | "DELETE"): Promise<Group> {
   const group = await tx.group.findUnique({ where: { id: groupId } });
@@ -71,16 +167,7 @@ export async function createGroup(ctx: ServiceContext, input: GroupFields & { or
       avatarUrl: input.avatarUrl ?? "",
       quotaAllowance: input.quotaAllowance ?? 0,
     };
-    const created = await tx.group.create({ data: { ...data, organizationId, source: "USER" } });
-    await recordAudit(tx, auditMeta(ctx), {
-      action: "CREATE",
-      resourceType: "GROUP",
-      resourceId: created.id,
-      resourceName: created.name,
-      organizationId,
-      diff: data,
-    });
-    return created;
+    return insertGroup(ctx, tx, { ...data, organizationId, source: "USER" }, [], () => data);
   }).catch(rethrowGroupNameTaken);
   return { group };
 }
@@ -112,7 +199,8 @@ function decodeUserIds(ids: readonly string[] | null | undefined) {
   return (ids ?? []).map((value, index) => ({ id: parseId("User", value), index }));
 }
 
-async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: string | null; index: number }[]) {
+/** NOT_A_MEMBER (at `input.addUserIds.<index>`) for each user to add who is not a member of the organization. */
+export async function assertMembersOf(tx: Tx, organizationId: string, adds: { id: string | null; index: number }[]) {
   const ids = adds.flatMap((a) => (a.id ? [a.id] : []));
   const found = await tx.organizationMember.findMany({
     where: { organizationId, userId: { in: ids } },
@@ -158,24 +246,16 @@ export async function updateGroup(ctx: ServiceContext, input: UpdateGroupInput) 
     for (const key of Object.keys(wanted) as (keyof typeof wanted)[]) {
       if (wanted[key] !== current[key]) diff[key] = { from: current[key], to: wanted[key] };
     }
-    const added = await tx.groupMember.createMany({
-      data: addIds.map((userId) => ({ groupId, userId, organizationId: current.organizationId })),
-      skipDuplicates: true,
+    return updateGroupRecord(ctx, tx, current, {
+      data: wanted,
+      addIds,
+      removeIds: removes,
+      diff: (members) => ({
+        ...diff,
+        ...(members.added > 0 ? { addedUserIds: addIds } : {}),
+        ...(members.removed > 0 ? { removedUserIds: removes } : {}),
+      }),
     });
-    const removed = await tx.groupMember.deleteMany({ where: { groupId, userId: { in: removes } } });
-    if (added.count > 0) diff.addedUserIds = addIds;
-    if (removed.count > 0) diff.removedUserIds = removes;
-    if (Object.keys(diff).length === 0) return current;
-    const updated = await tx.group.update({ where: { id: groupId }, data: wanted });
-    await recordAudit(tx, auditMeta(ctx), {
-      action: "UPDATE",
-      resourceType: "GROUP",
-      resourceId: groupId,
-      resourceName: updated.name,
-      organizationId: updated.organizationId,
-      diff,
-    });
-    return updated;
   }).catch((error) => {
     // A user removed from the organization while being added here.
     if ((error as { code?: string } | null)?.code === "P2003") {
@@ -197,15 +277,7 @@ export async function deleteGroup(ctx: ServiceContext, input: { groupId: string 
     if (group.isEveryone) {
       throw userError("INVALID_INPUT", "The Everyone group cannot be deleted.", ["input", "groupId"]);
     }
-    await tx.group.delete({ where: { id: groupId } });
-    await recordAudit(tx, auditMeta(ctx), {
-      action: "DELETE",
-      resourceType: "GROUP",
-      resourceId: groupId,
-      resourceName: group.name,
-      organizationId: group.organizationId,
-      diff: { name: group.name },
-    });
+    await deleteGroupRecord(ctx, tx, group, { name: group.name });
   });
   return { deletedId: globalId("Group", groupId) };
 }

@@ -1,14 +1,15 @@
 // SCIM Groups: the groups of the default organization (SCIM knows no organizations), Everyone
 // excluded. displayName is the group's display name and identifies it (unique ignoring case);
 // the group's name is derived from it. Members must be members of the default organization.
-// Every write is one transaction with its audit event (no actor).
-import type { AuditMeta } from "../../audit/audit.js";
-import { recordAudit } from "../../audit/audit.js";
+// Every write is one transaction through the groups service's shared writes, as the SCIM actor
+// (audited with no actor user, `reason` "scim").
+import type { ServiceContext } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { equalsIgnoringCase } from "../../db/names.js";
 import { inTransaction } from "../../db/transaction.js";
 import type { Group, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { isUuid } from "../../graphql/ids.js";
+import { assertMembersOf, deleteGroupRecord, insertGroup, updateGroupRecord } from "../groups/groups.service.js";
 import { checkText } from "../shared/validation.js";
 import { ScimError, writeRetryingUnique } from "./scim-input.js";
 
@@ -138,19 +139,35 @@ async function uniqueGroupName(tx: Tx, organizationId: string, displayName: stri
   }
 }
 
+/** The members a change adds and removes, given the current ones: `members` replaces, then `add`/`remove` apply. */
+function memberChanges(current: string[], changes: GroupChanges) {
+  const next = new Set(changes.members ?? current);
+  for (const id of changes.add ?? []) next.add(id);
+  for (const id of changes.remove ?? []) next.delete(id);
+  return { added: [...next].filter((id) => !current.includes(id)), removed: current.filter((id) => !next.has(id)) };
+}
+
+/** Every added member must be a member of the group's organization: NOT_A_MEMBER (400 invalidValue) otherwise. */
+async function assertOrganizationMembers(tx: Tx, organizationId: string, added: string[]): Promise<void> {
+  if (added.length > 0)
+    await assertMembersOf(
+      tx,
+      organizationId,
+      added.map((id, index) => ({ id, index })),
+    );
+}
+
 export class ScimGroups {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly meta: AuditMeta,
-  ) {}
+  constructor(private readonly ctx: ServiceContext) {}
 
   async list(where: Prisma.GroupWhereInput, skip: number, take: number) {
-    const scope = { organizationId: await defaultOrganizationId(this.prisma), isEveryone: false, ...where };
+    const prisma = this.ctx.prisma;
+    const scope = { organizationId: await defaultOrganizationId(prisma), isEveryone: false, ...where };
     const [total, groups] = await Promise.all([
-      this.prisma.group.count({ where: scope }),
+      prisma.group.count({ where: scope }),
       take === 0
         ? []
-        : this.prisma.group.findMany({
+        : prisma.group.findMany({
             where: scope,
             include: withMembers,
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
@@ -162,23 +179,27 @@ export class ScimGroups {
   }
 
   async get(id: string): Promise<GroupWithMembers> {
-    return this.find(this.prisma, id);
+    return this.find(this.ctx.prisma, id);
   }
 
   async create(changes: GroupChanges & { displayName: string }): Promise<GroupWithMembers> {
     return this.write(async (tx) => {
       const organizationId = await defaultOrganizationId(tx);
       await this.assertDisplayNameFree(tx, organizationId, changes.displayName, null);
-      const group = await tx.group.create({
-        data: {
-          organizationId,
-          name: await uniqueGroupName(tx, organizationId, changes.displayName),
-          displayName: changes.displayName,
-          source: "OIDC",
-        },
-      });
-      const members = await this.setMembers(tx, group, [], changes);
-      await this.audit(tx, "CREATE", group, { name: group.name, displayName: group.displayName, members });
+      const members = memberChanges([], changes);
+      await assertOrganizationMembers(tx, organizationId, members.added);
+      const data = {
+        organizationId,
+        name: await uniqueGroupName(tx, organizationId, changes.displayName),
+        displayName: changes.displayName,
+        source: "OIDC" as const,
+      };
+      const group = await insertGroup(this.ctx, tx, data, members.added, (created) => ({
+        name: created.name,
+        displayName: created.displayName,
+        members,
+        reason: "scim",
+      }));
       return this.find(tx, group.id);
     });
   }
@@ -187,51 +208,33 @@ export class ScimGroups {
     return this.write(async (tx) => {
       const group = await this.find(tx, id, { lock: true });
       const diff: Record<string, unknown> = {};
-      if (changes.displayName !== undefined && changes.displayName !== group.displayName) {
-        await this.assertDisplayNameFree(tx, group.organizationId, changes.displayName, group.id);
-        await tx.group.update({ where: { id: group.id }, data: { displayName: changes.displayName } });
-        diff.displayName = { from: group.displayName, to: changes.displayName };
+      const { displayName } = changes;
+      const renamed = displayName !== undefined && displayName !== group.displayName;
+      if (renamed) {
+        await this.assertDisplayNameFree(tx, group.organizationId, displayName, group.id);
+        diff.displayName = { from: group.displayName, to: displayName };
       }
-      const members = await this.setMembers(
-        tx,
-        group,
+      const members = memberChanges(
         group.members.map((m) => m.userId),
         changes,
       );
+      await assertOrganizationMembers(tx, group.organizationId, members.added);
       if (members.added.length + members.removed.length > 0) diff.members = members;
-      if (Object.keys(diff).length > 0) await this.audit(tx, "UPDATE", group, diff);
+      await updateGroupRecord(this.ctx, tx, group, {
+        ...(renamed ? { data: { displayName } } : {}),
+        addIds: members.added,
+        removeIds: members.removed,
+        diff: () => (Object.keys(diff).length > 0 ? { ...diff, reason: "scim" } : {}),
+      });
       return this.find(tx, group.id);
     });
   }
 
   async delete(id: string): Promise<void> {
-    await inTransaction(this.prisma, async (tx) => {
+    await inTransaction(this.ctx.prisma, async (tx) => {
       const group = await this.find(tx, id, { lock: true });
-      await tx.group.delete({ where: { id: group.id } });
-      await this.audit(tx, "DELETE", group, { name: group.name });
+      await deleteGroupRecord(this.ctx, tx, group, { name: group.name, reason: "scim" });
     });
-  }
-
-  /** Applies `members` (replace) or `add`/`remove`; every new member must belong to the organization. */
-  private async setMembers(tx: Tx, group: Group, current: string[], changes: GroupChanges) {
-    const next = new Set(changes.members ?? current);
-    for (const id of changes.add ?? []) next.add(id);
-    for (const id of changes.remove ?? []) next.delete(id);
-    const added = [...next].filter((id) => !current.includes(id));
-    const removed = current.filter((id) => !next.has(id));
-    if (added.length > 0) {
-      const members = await tx.organizationMember.count({
-        where: { organizationId: group.organizationId, userId: { in: added } },
-      });
-      if (members !== added.length) {
-        throw new ScimError(400, "Every member must be a member of the default organization.", "invalidValue");
-      }
-      await tx.groupMember.createMany({
-        data: added.map((userId) => ({ groupId: group.id, userId, organizationId: group.organizationId })),
-      });
-    }
-    if (removed.length > 0) await tx.groupMember.deleteMany({ where: { groupId: group.id, userId: { in: removed } } });
-    return { added, removed };
   }
 
   private async assertDisplayNameFree(tx: Tx, organizationId: string, displayName: string, selfId: string | null) {
@@ -245,7 +248,7 @@ export class ScimGroups {
 
   /** One transaction; a name taken by a concurrent write (a GraphQL one too) is retried once, then 409. */
   private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return writeRetryingUnique(this.prisma, work, "A group with this name exists.");
+    return writeRetryingUnique(this.ctx.prisma, work, "A group with this name exists.");
   }
 
   private async find(db: Tx | PrismaClient, id: string, { lock = false } = {}): Promise<GroupWithMembers> {
@@ -256,16 +259,5 @@ export class ScimGroups {
     });
     if (!group) throw new ScimError(404, "Group not found.");
     return group;
-  }
-
-  private audit(tx: Tx, action: "CREATE" | "UPDATE" | "DELETE", group: Group, diff: Record<string, unknown>) {
-    return recordAudit(tx, this.meta, {
-      action,
-      resourceType: "GROUP",
-      resourceId: group.id,
-      resourceName: group.name,
-      organizationId: group.organizationId,
-      diff: { ...diff, reason: "scim" },
-    });
   }
 }

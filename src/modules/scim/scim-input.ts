@@ -2,8 +2,10 @@
 // any case, PATCH paths or path-less value objects (whose keys may themselves be paths such as
 // "name.givenName"), `emails[type eq "work"].value`, and `active` as the string "False".
 
+import { GraphQLError } from "graphql";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import { UserErrors } from "../../graphql/errors.js";
 import { emailFrom } from "../oidc/oidc-users.js";
 import { checkText, isUniqueViolation } from "../shared/validation.js";
 
@@ -16,6 +18,25 @@ export class ScimError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The HTTP status of a service's typed error, by its GraphQL code. */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
+
+/**
+ * A service's error as SCIM answers it (the services speak GraphQL's errors; only this edge
+ * speaks SCIM's): user errors are 400 invalidValue (a taken name 409 uniqueness), typed errors
+ * their status. Null for anything else: a fault, answered 500.
+ */
+export function scimErrorOf(error: unknown): ScimError | null {
+  if (error instanceof ScimError) return error;
+  if (error instanceof UserErrors) {
+    return error.errors.some((e) => e.code === "NAME_TAKEN")
+      ? new ScimError(409, error.message, "uniqueness")
+      : new ScimError(400, error.message, "invalidValue");
+  }
+  const status = error instanceof GraphQLError ? STATUS_OF_CODE[String(error.extensions.code)] : undefined;
+  return status === undefined ? null : new ScimError(status, (error as GraphQLError).message);
 }
 
 export const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -1,20 +1,24 @@
 // SCIM's users: who a SCIM request means (matching rules), the writes (one transaction each,
-// audited with no actor) and the guards that keep SCIM away from the site owners.
+// through the users module's shared writes as the SCIM actor, audited with no actor user) and the
+// guards that keep SCIM away from the site owners.
 //
 // Matching: a user is SCIM's once SCIM created or linked them (`scimUserName` set). POST matches
 // by externalId, then userName (both only among SCIM's users: a duplicate is 409), then email: a
 // user with that email who is not SCIM's yet is linked, unless they hold the site `owner` role.
 // A username alone never links: a different person's username only makes the new one `name-2`.
-import type { AuditMeta } from "../../audit/audit.js";
-import { recordAudit } from "../../audit/audit.js";
+import type { ServiceContext } from "../../context.js";
 import { defaultOrganizationId } from "../../db/default-organization.js";
 import { equalsIgnoringCase } from "../../db/names.js";
-import { afterCommit } from "../../db/transaction.js";
-import type { Prisma, PrismaClient, User, UserStatus } from "../../generated/prisma/client.js";
-import type { LiveEvents } from "../../live/live-events.js";
+import type { Prisma, User, UserStatus } from "../../generated/prisma/client.js";
 import { readOrganizationSyncSettings } from "../idp-sync/idp-sync.settings.js";
 import { uniqueUsername, usernameFrom } from "../oidc/oidc-users.js";
-import { cancelPendingBuildsOf, isLastActiveOwner } from "../users/user-status.service.js";
+import { isLastActiveOwner } from "../users/user-status.service.js";
+import {
+  deleteUserRecord,
+  insertUserWithMemberships,
+  type UserColumns,
+  updateUserRecord,
+} from "../users/user-writes.js";
 import { type ScimChanges, ScimError, USER_SCHEMA, writeRetryingUnique } from "./scim-input.js";
 
 type Tx = Prisma.TransactionClient;
@@ -67,7 +71,7 @@ function displayNameOf(user: User | null, changes: ScimChanges): string | undefi
 }
 
 /** The column values a change sets (undefined: unchanged). */
-function columnsOf(user: User | null, changes: ScimChanges): Prisma.UserUncheckedUpdateInput {
+function columnsOf(user: User | null, changes: ScimChanges): UserColumns {
   const name = displayNameOf(user, changes);
   const status: UserStatus | undefined =
     changes.active === undefined
@@ -77,7 +81,7 @@ function columnsOf(user: User | null, changes: ScimChanges): Prisma.UserUnchecke
         : user?.status === "SUSPENDED"
           ? "DORMANT"
           : (user?.status ?? "ACTIVE");
-  const columns: Prisma.UserUncheckedUpdateInput = {
+  const columns: UserColumns = {
     scimUserName: changes.userName,
     scimExternalId: changes.externalId,
     scimGivenName: changes.givenName,
@@ -128,28 +132,16 @@ async function assertNotLastOwner(tx: Tx, user: User): Promise<void> {
   }
 }
 
-/** What a suspension or deletion tells live subscribers once committed (see suspendUser). */
-export type AccessEvents = Pick<LiveEvents, "userAccessChanged" | "jobsChanged">;
+/** The audit diff of a SCIM change: the canceled builds of a suspension when there were any, and why. */
+const scimDiff =
+  (diff: Record<string, unknown>, reason: "scim" | "scim-link" | "scim-delete") => (canceledJobs: number) => ({
+    ...diff,
+    ...(canceledJobs > 0 ? { canceledJobs } : {}),
+    reason,
+  });
 
 export class ScimUsers {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly meta: AuditMeta,
-    private readonly live?: AccessEvents,
-  ) {}
-
-  /**
-   * As suspendUser: the user's pending builds are canceled; after the commit their subscriptions
-   * end and watchers of the jobs hear of it.
-   */
-  private async accessEnded(tx: Tx, userId: string, suspended: boolean): Promise<number> {
-    const canceled = suspended ? await cancelPendingBuildsOf(tx, userId) : [];
-    afterCommit(tx, () => {
-      this.live?.userAccessChanged(userId);
-      if (canceled.length > 0) this.live?.jobsChanged(canceled);
-    });
-    return canceled.length;
-  }
+  constructor(private readonly ctx: ServiceContext) {}
 
   /** POST /Users: a new user (201), or the existing user with this email linked to SCIM (201). */
   async create(changes: ScimChanges & { userName: string; email: string; active: boolean }): Promise<User> {
@@ -173,31 +165,22 @@ export class ScimUsers {
       throw new ScimError(409, "This email belongs to a site owner; SCIM does not link site owners.", "uniqueness");
     }
     const columns = columnsOf(user, changes);
-    const updated = await tx.user.update({ where: { id: user.id }, data: columns });
-    await this.audit(tx, "UPDATE", updated, { ...diffOf(user, columns), reason: "scim-link" });
-    return updated;
+    return updateUserRecord(this.ctx, tx, user, { data: columns, diff: scimDiff(diffOf(user, columns), "scim-link") });
   }
 
   private async insert(tx: Tx, changes: ScimChanges & { userName: string; email: string }): Promise<User> {
     const columns = columnsOf(null, changes);
-    const user = await tx.user.create({
-      data: {
-        ...(columns as Prisma.UserUncheckedCreateInput),
-        email: changes.email,
-        // An email-shaped userName (Entra's UPN, Okta's login) gives its local part.
-        username: await uniqueUsername(tx, usernameFrom(changes.userName.split("@")[0], changes.email)),
-        loginType: "OIDC",
-        siteRoles: [],
-      },
-    });
+    const data: Prisma.UserUncheckedCreateInput = {
+      ...(columns as Prisma.UserUncheckedCreateInput),
+      email: changes.email,
+      // An email-shaped userName (Entra's UPN, Okta's login) gives its local part.
+      username: await uniqueUsername(tx, usernameFrom(changes.userName.split("@")[0], changes.email)),
+      loginType: "OIDC",
+      siteRoles: [],
+    };
     const settings = await readOrganizationSyncSettings(tx);
     const organizationIds = settings.assignDefault ? [await defaultOrganizationId(tx)] : [];
-    if (organizationIds.length > 0) {
-      await tx.organizationMember.createMany({
-        data: organizationIds.map((organizationId) => ({ organizationId, userId: user.id })),
-      });
-    }
-    await this.audit(tx, "CREATE", user, {
+    return insertUserWithMemberships(this.ctx, tx, data, organizationIds, (user) => ({
       username: user.username,
       scimUserName: user.scimUserName,
       scimExternalId: user.scimExternalId,
@@ -206,8 +189,7 @@ export class ScimUsers {
       status: user.status,
       organizationIds,
       reason: "scim",
-    });
-    return user;
+    }));
   }
 
   /** PATCH and PUT: the attributes given change, in one transaction with its audit event. */
@@ -220,15 +202,7 @@ export class ScimUsers {
       assertManageable(user);
       if (columns.status === "SUSPENDED") await assertNotLastOwner(tx, user);
       await assertFree(tx, changes, user.id);
-      const updated = await tx.user.update({ where: { id: user.id }, data: columns });
-      const suspended = columns.status === "SUSPENDED" && user.status !== "SUSPENDED";
-      const canceledJobs = suspended ? await this.accessEnded(tx, user.id, true) : 0;
-      await this.audit(tx, "UPDATE", updated, {
-        ...diff,
-        ...(canceledJobs > 0 ? { canceledJobs } : {}),
-        reason: "scim",
-      });
-      return updated;
+      return updateUserRecord(this.ctx, tx, user, { data: columns, diff: scimDiff(diff, "scim") });
     });
   }
 
@@ -246,18 +220,13 @@ export class ScimUsers {
         select: { _count: { select: { workspaces: true, createdTemplates: true } } },
       });
       if (owned._count.workspaces + owned._count.createdTemplates === 0) {
-        await tx.user.delete({ where: { id: user.id } });
-        await this.accessEnded(tx, user.id, false);
-        await this.audit(tx, "DELETE", user, { email: user.email, reason: "scim" });
+        await deleteUserRecord(this.ctx, tx, user, { email: user.email, reason: "scim" });
         return;
       }
       const columns = { status: "SUSPENDED", scimUserName: null, scimExternalId: null } as const;
-      const updated = await tx.user.update({ where: { id: user.id }, data: columns });
-      const canceledJobs = await this.accessEnded(tx, user.id, user.status !== "SUSPENDED");
-      await this.audit(tx, "UPDATE", updated, {
-        ...diffOf(user, columns),
-        ...(canceledJobs > 0 ? { canceledJobs } : {}),
-        reason: "scim-delete",
+      await updateUserRecord(this.ctx, tx, user, {
+        data: columns,
+        diff: scimDiff(diffOf(user, columns), "scim-delete"),
       });
     });
   }
@@ -275,16 +244,6 @@ export class ScimUsers {
    * the other request's user and answers the checked 409 (or picks another username).
    */
   private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return writeRetryingUnique(this.prisma, work, "Another user has this identity.");
-  }
-
-  private audit(tx: Tx, action: "CREATE" | "UPDATE" | "DELETE", user: User, diff: Record<string, unknown>) {
-    return recordAudit(tx, this.meta, {
-      action,
-      resourceType: "USER",
-      resourceId: user.id,
-      resourceName: user.username,
-      diff,
-    });
+    return writeRetryingUnique(this.ctx.prisma, work, "Another user has this identity.");
   }
 }

@@ -1,23 +1,32 @@
 // SCIM 2.0 (RFC 7643/7644) user provisioning at /scim/v2, for identity providers that push
 // users: discovery (ServiceProviderConfig, Schemas, ResourceTypes), Users (create, list with
 // filters, get, PATCH, PUT, DELETE) and Groups (the default organization's; scim-groups.ts). Authenticated by the shared SCIM_API_KEY; off (404) when it
-// is unset. Rate limited like GraphQL; every change is audited with no actor (SCIM). Who a
-// request means and what SCIM may not do: scim-users.ts.
+// is unset. Rate limited like GraphQL; every change is audited with no actor user (SCIM). Who a
+// request means and what SCIM may not do: scim-users.ts. A request with the key acts as the SCIM
+// actor, whose viewer holds the SCIM role (src/authz/roles.ts): the services' permission checks
+// run for it through the one evaluator. Only this edge makes that actor.
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Plugin } from "graphql-yoga";
 import { type AuditExport, type AuditMeta, recordAudit } from "../../audit/audit.js";
+import { auditMeta } from "../../authz/assert.js";
+import { compileSystemSubject, type Subject } from "../../authz/evaluator.js";
+import { SCIM_ROLE } from "../../authz/roles.js";
+import { createScimViewer } from "../../authz/viewer.js";
 import type { Config } from "../../config.js";
+import type { ServiceContext } from "../../context.js";
+import { defaultOrganizationId } from "../../db/default-organization.js";
 import type { Prisma, PrismaClient, User } from "../../generated/prisma/client.js";
 import { isUuid } from "../../graphql/ids.js";
 import { clientIp, userAgentOf } from "../../http/client-ip.js";
 import { requestIdOf } from "../../http/request-id.js";
+import type { LiveEvents } from "../../live/live-events.js";
 import type { Logger } from "../../logger.js";
 import { credentialKey, type RateLimiter } from "../../security/rate-limit.js";
 import { discovery } from "./scim-discovery.js";
 import { displayNameIs, groupChangesFromPatch, groupFromBody, ScimGroups, toScimGroup } from "./scim-groups.js";
-import { changesFromPatch, readJson, rejectNul, ScimError, userFromBody } from "./scim-input.js";
-import { type AccessEvents, ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
+import { changesFromPatch, readJson, rejectNul, ScimError, scimErrorOf, userFromBody } from "./scim-input.js";
+import { ScimUsers, toScimUser, userNameIs } from "./scim-users.js";
 
 type Deps = {
   prisma: PrismaClient;
@@ -27,8 +36,8 @@ type Deps = {
   /** Writes answer once this instance dropped the credentials they changed (a suspended user's). */
   credentials: { settle(): Promise<void> };
   auditExport?: AuditExport | undefined;
-  /** Suspensions and deletions end the user's subscriptions at once (optional: tests without live). */
-  live?: AccessEvents | undefined;
+  /** Suspensions and deletions end the user's subscriptions at once. */
+  live: LiveEvents;
 };
 
 export const SCIM_BASE = "/scim/v2";
@@ -152,9 +161,9 @@ class ScimHandler {
     private readonly deps: Deps,
     private readonly request: Request,
     private readonly url: URL,
-    private readonly meta: AuditMeta,
+    private readonly ctx: ServiceContext,
   ) {
-    this.users = new ScimUsers(deps.prisma, meta, deps.live);
+    this.users = new ScimUsers(ctx);
   }
 
   async route(): Promise<Response> {
@@ -188,7 +197,7 @@ class ScimHandler {
 
   private async groupsRoute(raw: string | undefined): Promise<Response> {
     const method = this.request.method;
-    const groups = new ScimGroups(this.deps.prisma, this.meta);
+    const groups = new ScimGroups(this.ctx);
     const respond = (status: 200 | 201, group: Parameters<typeof toScimGroup>[0]) => {
       const resource = toScimGroup(group, this.base);
       return scimResponse(status, resource, status === 201 ? { location: resource.meta.location } : {});
@@ -297,12 +306,45 @@ async function recordScimCall(deps: Deps, meta: AuditMeta, request: Request, url
   }).catch((error: unknown) => deps.log.warn("recording a SCIM call failed", { error, requestId: meta.requestId }));
 }
 
+/** What the SCIM actor's services need of a request (ServiceContext), its viewer holding `subject`. */
+function scimContext(deps: Deps, request: Request, ip: string | null, subject: () => Promise<Subject>): ServiceContext {
+  return {
+    prisma: deps.prisma,
+    config: deps.config,
+    live: deps.live,
+    auditExport: deps.auditExport,
+    actor: { kind: "scim" },
+    viewer: createScimViewer(subject),
+    requestId: requestIdOf(request),
+    ip,
+    userAgent: userAgentOf(request),
+  };
+}
+
+/**
+ * SCIM's subject: the SCIM role in the default organization, looked up once (it is made at
+ * start and cannot be deleted); looked up again after a failed attempt.
+ */
+function scimSubjectOf(prisma: PrismaClient): () => Promise<Subject> {
+  let subject: Promise<Subject> | undefined;
+  return () => {
+    if (subject) return subject;
+    const loading = defaultOrganizationId(prisma).then((id) => compileSystemSubject(SCIM_ROLE, [id]));
+    subject = loading;
+    loading.catch(() => {
+      if (subject === loading) subject = undefined;
+    });
+    return loading;
+  };
+}
+
 /**
  * Serves /scim/v2 before GraphQL sees the request, with the pipeline's defences: the client
  * address as GraphQL reads it (X-Forwarded-For only with TRUST_PROXY) and its rate limits, per
  * address and per credential, checked before the key so guessing keys is limited too.
  */
 export function scimPlugin(deps: Deps): Plugin {
+  const scimSubject = scimSubjectOf(deps.prisma);
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       if (url.pathname !== SCIM_BASE && !url.pathname.startsWith(`${SCIM_BASE}/`)) return;
@@ -313,24 +355,30 @@ export function scimPlugin(deps: Deps): Plugin {
         const ip = clientIp(request, serverContext, deps.config.trustProxy);
         const decision = await deps.limiter.checkRequest(ip, credentialKey(request.headers));
         if (!decision.allowed) return endResponse(rateLimited(decision.retryAfterSeconds));
-        const meta: AuditMeta = {
-          actorId: null,
-          requestId: requestIdOf(request),
-          ip,
-          userAgent: userAgentOf(request),
-          export: deps.auditExport,
-        };
         if (!authorized(request, key)) {
           const refused = errorResponse(new ScimError(401, "A valid SCIM bearer key is required."));
+          const meta: AuditMeta = {
+            actorId: null,
+            requestId: requestIdOf(request),
+            ip,
+            userAgent: userAgentOf(request),
+            export: deps.auditExport,
+          };
           await recordScimCall(deps, meta, request, url, refused.status);
           return endResponse(refused);
         }
-        const response = await new ScimHandler(deps, request, url, meta).route();
-        await recordScimCall(deps, meta, request, url, response.status);
+        // The key is the only way to the SCIM actor.
+        const ctx = scimContext(deps, request, ip, scimSubject);
+        // Loaded before any transaction: on PGlite's single connection, a read through the main
+        // client inside one would wait for itself.
+        await ctx.viewer.requireSubject();
+        const response = await new ScimHandler(deps, request, url, ctx).route();
+        await recordScimCall(deps, auditMeta(ctx), request, url, response.status);
         if (request.method !== "GET") await deps.credentials.settle();
         endResponse(response);
       } catch (error) {
-        if (error instanceof ScimError) return endResponse(errorResponse(error));
+        const scimError = scimErrorOf(error);
+        if (scimError) return endResponse(errorResponse(scimError));
         deps.log.error("SCIM request failed", { error, requestId: requestIdOf(request) });
         endResponse(errorResponse(new ScimError(500, "Internal error.")));
       }

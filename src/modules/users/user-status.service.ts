@@ -1,7 +1,6 @@
 // A user's lifecycle by hand: suspend, reactivate, delete. Suspension takes effect at once because
 // every credential check refuses a suspended user (sessions, API tokens, each subscription event).
-import { recordAudit } from "../../audit/audit.js";
-import { assertAllowed, auditMeta } from "../../authz/assert.js";
+import { assertAllowed } from "../../authz/assert.js";
 import { mayManageUserWithRoles } from "../../authz/evaluator.js";
 import type { Action } from "../../authz/permissions.js";
 import { userWhere } from "../../authz/policies/user.js";
@@ -10,7 +9,7 @@ import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, User, UserStatus } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
-import type { ChangedJob } from "../../live/live-events.js";
+import { deleteUserRecord, updateUserRecord } from "./user-writes.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -54,61 +53,29 @@ async function targetUser({ user: viewer, subject }: Viewer, tx: Tx, id: string,
   return { user, isSelf: user.id === viewer.id };
 }
 
-async function setStatus(
-  ctx: ServiceContext,
-  tx: Tx,
-  user: User,
-  status: UserStatus,
-  extra: Record<string, unknown> = {},
-) {
+/** The status written with its UPDATE event (a suspension's reports its canceled builds); nothing when it is already so. */
+async function setStatus(ctx: ServiceContext, tx: Tx, user: User, status: UserStatus) {
   if (user.status === status) return user;
-  const updated = await tx.user.update({ where: { id: user.id }, data: { status } });
-  await recordAudit(tx, auditMeta(ctx), {
-    action: "UPDATE",
-    resourceType: "USER",
-    resourceId: user.id,
-    resourceName: user.username,
-    diff: { status: { from: user.status, to: status }, ...extra },
+  return updateUserRecord(ctx, tx, user, {
+    data: { status },
+    diff: (canceledJobs) => ({
+      status: { from: user.status, to: status },
+      ...(status === "SUSPENDED" ? { canceledJobs } : {}),
+    }),
   });
-  return updated;
 }
-
-/**
- * The user's builds no daemon has started yet are canceled (as cancelProvisionerJob cancels a
- * pending job; conditional, so one a daemon acquires meanwhile runs on). Running ones finish.
- */
-export async function cancelPendingBuildsOf(tx: Tx, userId: string): Promise<ChangedJob[]> {
-  const jobs = await tx.provisionerJob.findMany({
-    where: { status: "PENDING", workspaceBuild: { is: { initiatorId: userId } } },
-    select: { id: true, organizationId: true, type: true },
-  });
-  if (jobs.length === 0) return [];
-  await tx.provisionerJob.updateMany({
-    where: { id: { in: jobs.map((j) => j.id) }, status: "PENDING" },
-    data: { status: "CANCELED", error: CANCELED_BY_SUSPENSION, completedAt: new Date() },
-  });
-  return jobs;
-}
-
-const CANCELED_BY_SUSPENSION = "The job was canceled: the user who started it was suspended.";
 
 /** Site user admins and owners; never oneself, never the last active owner. */
 export async function suspendUser(ctx: ServiceContext, input: { userId: string }) {
   const viewer = await ctx.viewer.require();
-  const result = await inTransaction(ctx.prisma, async (tx) => {
+  return inTransaction(ctx.prisma, async (tx) => {
     const { user, isSelf } = await targetUser(viewer, tx, input.userId, "UPDATE");
     if (isSelf) throw userError("CANNOT_SUSPEND_SELF", "You cannot suspend yourself.", ["input", "userId"]);
     if (await isLastActiveOwner(tx, user)) {
       throw userError("LAST_OWNER", "The last active site owner cannot be suspended.", ["input", "userId"]);
     }
-    const canceled = user.status === "SUSPENDED" ? [] : await cancelPendingBuildsOf(tx, user.id);
-    const suspended = await setStatus(ctx, tx, user, "SUSPENDED", { canceledJobs: canceled.length });
-    return { user: suspended, canceled };
+    return { user: await setStatus(ctx, tx, user, "SUSPENDED") };
   });
-  // After the commit: the user's subscriptions end now, watchers of the jobs see them canceled.
-  ctx.live.userAccessChanged(result.user.id);
-  if (result.canceled.length > 0) ctx.live.jobsChanged(result.canceled);
-  return { user: result.user };
 }
 
 export async function activateUser(ctx: ServiceContext, input: { userId: string }) {
@@ -125,7 +92,7 @@ export async function activateUser(ctx: ServiceContext, input: { userId: string 
  */
 export async function deleteUser(ctx: ServiceContext, input: { userId: string }) {
   const viewer = await ctx.viewer.require();
-  const deleted = await inTransaction(ctx.prisma, async (tx) => {
+  return inTransaction(ctx.prisma, async (tx) => {
     const { user, isSelf } = await targetUser(viewer, tx, input.userId, "DELETE");
     if (isSelf) throw userError("CANNOT_DELETE_SELF", "You cannot delete yourself.", ["input", "userId"]);
     if (await isLastActiveOwner(tx, user)) {
@@ -134,17 +101,7 @@ export async function deleteUser(ctx: ServiceContext, input: { userId: string })
     if (await tx.workspace.count({ where: { ownerId: user.id, deleted: false } })) {
       throw userError("USER_HAS_WORKSPACES", "Delete this user's workspaces first.", ["input", "userId"]);
     }
-    await tx.workspace.deleteMany({ where: { ownerId: user.id, deleted: true } });
-    await tx.user.delete({ where: { id: user.id } });
-    await recordAudit(tx, auditMeta(ctx), {
-      action: "DELETE",
-      resourceType: "USER",
-      resourceId: user.id,
-      resourceName: user.username,
-      diff: { email: user.email, username: user.username },
-    });
-    return { deletedId: globalId("User", user.id), userId: user.id };
+    await deleteUserRecord(ctx, tx, user, { email: user.email, username: user.username });
+    return { deletedId: globalId("User", user.id) };
   });
-  ctx.live.userAccessChanged(deleted.userId);
-  return { deletedId: deleted.deletedId };
 }

@@ -17,8 +17,9 @@ import { inTransaction } from "../../db/transaction.js";
 import type { LoginType, Prisma, User } from "../../generated/prisma/client.js";
 import { notFound, userError } from "../../graphql/errors.js";
 import { decodeId, globalId } from "../../graphql/ids.js";
-import { nameTakenError } from "../shared/name-taken.js";
+import { rethrowNameTaken } from "../shared/name-taken.js";
 import { checkEmail, checkText, checkUsername, ensure } from "../shared/validation.js";
+import { insertUserWithMemberships } from "./user-writes.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -112,22 +113,18 @@ function validateNewUser(input: NewUserInput) {
   return { email, loginType };
 }
 
-async function insertUser(
-  tx: Tx,
+/** A new user's row from validated input (userErrors otherwise). */
+function newUserRow(
   input: NewUserInput & { passwordHash: string | null },
   siteRoles: string[],
-): Promise<User> {
+): Prisma.UserUncheckedCreateInput {
   const { email, loginType } = validateNewUser(input);
   const { passwordHash } = input;
-  try {
-    return await tx.user.create({
-      data: { email, username: input.username, name: input.name ?? "", passwordHash, loginType, siteRoles },
-    });
-  } catch (error) {
-    // The unique indexes on lower(email) and lower(username) refuse a taken one in any case.
-    throw nameTakenError(error, "email", "username") ?? error;
-  }
+  return { email, username: input.username, name: input.name ?? "", passwordHash, loginType, siteRoles };
 }
+
+/** The unique indexes on lower(email) and lower(username) refuse a taken one in any case. */
+const rethrowUserNameTaken = rethrowNameTaken("email", "username");
 
 export async function createFirstUser(
   ctx: ServiceContext & SigningInContext,
@@ -140,7 +137,9 @@ export async function createFirstUser(
     if (await tx.user.findFirst({ select: { id: true } })) {
       throw userError("SETUP_ALREADY_DONE", "The first user has already been created.");
     }
-    const user = await insertUser(tx, { ...input, loginType: "PASSWORD", passwordHash }, [...FIRST_USER_SITE_ROLES]);
+    const user = await tx.user.create({
+      data: newUserRow({ ...input, loginType: "PASSWORD", passwordHash }, [...FIRST_USER_SITE_ROLES]),
+    });
     const organizationId = await defaultOrganizationId(tx);
     await tx.organizationMember.create({ data: { organizationId, userId: user.id } });
     const meta = { ...auditMeta(ctx), actorId: user.id };
@@ -152,7 +151,7 @@ export async function createFirstUser(
       diff: { username: user.username, email: user.email, siteRoles: user.siteRoles, firstUser: true },
     });
     return { user, session: await openSession(ctx, tx, user, "PASSWORD") };
-  });
+  }).catch(rethrowUserNameTaken);
   return withToken(ctx, result);
 }
 
@@ -237,6 +236,8 @@ export async function createUser(
   input: NewUserInput & { organizationIds?: readonly string[] | null },
 ) {
   const { subject } = await ctx.viewer.require();
+  // Refusals come before the slow hash and before validation (insertUserWithMemberships checks
+  // the same permissions again, for every caller).
   assertAllowed(subject, "CREATE", { type: "USER" });
   const requested = input.organizationIds?.map((id) => decodeId("Organization", id));
   const passwordHash = await passwordHashFor(ctx, input.password);
@@ -248,19 +249,14 @@ export async function createUser(
     for (const organizationId of unique) {
       assertAllowed(subject, "CREATE", { type: "ORGANIZATION_MEMBER", organizationId });
     }
-    const user = await insertUser(tx, { ...input, passwordHash }, []);
-    await tx.organizationMember.createMany({
-      data: unique.map((organizationId) => ({ organizationId, userId: user.id })),
-    });
-    await recordAudit(tx, auditMeta(ctx), {
-      action: "CREATE",
-      resourceType: "USER",
-      resourceId: user.id,
-      resourceName: user.username,
-      diff: { username: user.username, email: user.email, loginType: user.loginType, organizationIds: unique },
-    });
+    const user = await insertUserWithMemberships(ctx, tx, newUserRow({ ...input, passwordHash }, []), unique, (u) => ({
+      username: u.username,
+      email: u.email,
+      loginType: u.loginType,
+      organizationIds: unique,
+    }));
     return { user };
-  });
+  }).catch(rethrowUserNameTaken);
 }
 
 export async function updateUserSiteRoles(ctx: ServiceContext, input: { userId: string; roles: readonly string[] }) {

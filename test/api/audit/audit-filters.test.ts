@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deleteExpiredAuditLogs } from "../../../src/audit/retention.js";
 import type { Actor } from "../../support/actors.js";
-import { globalId } from "../../support/fixtures.js";
+import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type GqlResult, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 
@@ -161,7 +161,8 @@ describe("audit log filters", () => {
       cursor = result.data?.auditLogs.pageInfo.endCursor;
     }
     expect(seen).toEqual(all.map((n) => n.id));
-    const ids = all.map((n) => n.id);
+    // By row id (uuid order): the base64 global ids do not sort as the uuids they encode.
+    const ids = all.map((n) => uuidOf(n.id));
     expect(ids).toEqual([...ids].sort().reverse());
   });
 
