@@ -1,11 +1,36 @@
-// The ACL role a user holds on templates, directly or through a group (the Everyone group's
-// membership being every member of its organization), for the evaluator's `aclRole`.
+// The ACL role a user holds on templates, directly or through a group, for the evaluator's
+// `aclRole`. The Everyone group's members are its organization's members (Coder: implicitly
+// every member), so its entries apply to a user only while they are a member there. Every
+// reader of the ACL (role lookups, template reads with their entries, the list filter) uses
+// these conditions.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { TemplateAclRole } from "./evaluator.js";
 
 type Db = Pick<Prisma.TransactionClient, "templateUserAcl" | "templateGroupAcl">;
 
-const RANK: Record<TemplateAclRole, number> = { USE: 1, ADMIN: 2 };
+/** The user's own ACL entries. */
+export function userAclWhere(userId: string) {
+  return { userId };
+}
+
+/** Entries of the groups the user is in: explicitly, or the Everyone group of an organization they are a member of. */
+export function groupAclWhere(userId: string) {
+  return {
+    group: {
+      OR: [{ members: { some: { userId } } }, { isEveryone: true, organization: { members: { some: { userId } } } }],
+    },
+  };
+}
+
+/** The best of some ACL roles (ADMIN over USE), or null for none. */
+export function bestOf(roles: Iterable<TemplateAclRole>): TemplateAclRole | null {
+  let result: TemplateAclRole | null = null;
+  for (const role of roles) {
+    if (role === "ADMIN") return "ADMIN";
+    result = role;
+  }
+  return result;
+}
 
 /** The best ACL role per template id, for the templates where the user has an entry. */
 export async function templateAclRoles(
@@ -15,24 +40,23 @@ export async function templateAclRoles(
 ): Promise<Map<string, TemplateAclRole>> {
   const best = new Map<string, TemplateAclRole>();
   if (templateIds.length === 0) return best;
-  const ids = [...new Set(templateIds)];
+  const where = { templateId: { in: [...new Set(templateIds)] } };
   // Sequential on purpose: `db` may be a transaction, which runs one statement at a time.
   const direct = await db.templateUserAcl.findMany({
-    where: { templateId: { in: ids }, userId },
+    where: { ...where, ...userAclWhere(userId) },
     select: { templateId: true, role: true },
   });
   const viaGroups = await db.templateGroupAcl.findMany({
-    where: {
-      templateId: { in: ids },
-      group: {
-        OR: [{ members: { some: { userId } } }, { isEveryone: true, organization: { members: { some: { userId } } } }],
-      },
-    },
+    where: { ...where, ...groupAclWhere(userId) },
     select: { templateId: true, role: true },
   });
+  const held = new Map<string, TemplateAclRole[]>();
   for (const { templateId, role } of [...direct, ...viaGroups]) {
-    const current = best.get(templateId);
-    if (!current || RANK[role] > RANK[current]) best.set(templateId, role);
+    held.set(templateId, [...(held.get(templateId) ?? []), role]);
+  }
+  for (const [templateId, roles] of held) {
+    const role = bestOf(roles);
+    if (role) best.set(templateId, role);
   }
   return best;
 }

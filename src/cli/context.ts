@@ -60,6 +60,7 @@ export type Values = Partial<{
   key: string;
   "poll-interval-ms": string;
   orphan: boolean;
+  outdated: boolean;
   message: string;
   action: string[];
   "resource-type": string[];
@@ -100,6 +101,10 @@ export const list = (raw: string | undefined) =>
     .split(",")
     .map((x) => x.trim())
     .filter(Boolean);
+
+/** A repeatable, comma-separated enum option (`--status running,stopped`) as GraphQL enum values; absent: undefined. */
+export const enumList = (raw: string[] | undefined) =>
+  raw?.length ? raw.flatMap((x) => list(x)).map((x) => x.toUpperCase().replaceAll("-", "_")) : undefined;
 
 export const USER_ERRORS = "userErrors { code message field }";
 

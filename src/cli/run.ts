@@ -61,6 +61,7 @@ const OPTIONS = {
   key: { type: "string" },
   "poll-interval-ms": { type: "string" },
   orphan: { type: "boolean" },
+  outdated: { type: "boolean" },
   message: { type: "string" },
   action: { type: "string", multiple: true },
   "resource-type": { type: "string", multiple: true },

@@ -8,12 +8,13 @@ import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../..
 import type { Action } from "../../src/authz/permissions.js";
 import { loadSubject } from "../../src/authz/subject-loader.js";
 import { templateAclRoles } from "../../src/authz/template-acl.js";
-import { type Actor, createUser, setupOwner } from "../support/actors.js";
-import { addMember, globalId, makeOrganization } from "../support/fixtures.js";
+import type { Actor } from "../support/actors.js";
+import { globalId } from "../support/fixtures.js";
 import { createTestApp, errorCodes, type GqlResult, type TestApp } from "../support/harness.js";
+import { type OwnerScope, seed } from "../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let auditor: Actor;
 let plain: Actor;
 let outsider: Actor;
@@ -34,15 +35,15 @@ const targets: Target[] = [];
 beforeAll(async () => {
   // Pages of 1,000 users (variables count in the query cost): the review is proven on all of them.
   app = await createTestApp({ SQL_STATEMENT_COUNTER: "true", MAX_QUERY_COST: "1000000" });
-  owner = await setupOwner(app);
-  const orgA = await makeOrganization(app, "review-a");
-  const orgB = await makeOrganization(app, "review-b");
-  auditor = await createUser(app, owner.token, "review-auditor", { organizationIds: [] });
-  plain = await createUser(app, owner.token, "review-plain", { organizationIds: [] });
-  outsider = await createUser(app, owner.token, "review-outsider", { organizationIds: [] });
-  await addMember(app, orgA.uuid, auditor.id, ["organization-auditor"]);
-  await addMember(app, orgA.uuid, plain.id, []);
-  await addMember(app, orgB.uuid, outsider.id, []);
+  owner = await seed(app).owner();
+  const orgA = await owner.org("review-a");
+  const orgB = await owner.org("review-b");
+  auditor = await owner.user("review-auditor", { orgs: [] });
+  plain = await owner.user("review-plain", { orgs: [] });
+  outsider = await owner.user("review-outsider", { orgs: [] });
+  await orgA.add(auditor, ["organization-auditor"]);
+  await orgA.add(plain);
+  await orgB.add(outsider);
 
   await app.prisma.customRole.createMany({
     data: [

@@ -5,12 +5,13 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_PERMISSIONS } from "../../src/authz/permissions.js";
 import { customRolePermissionProblem, ORGANIZATION_RESOURCES } from "../../src/authz/roles.js";
-import { type Actor, createUser, setupOwner } from "../support/actors.js";
-import { globalId, makeOrganization, uuidOf } from "../support/fixtures.js";
+import type { Actor } from "../support/actors.js";
+import { globalId, uuidOf } from "../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../support/harness.js";
+import { type OwnerScope, seed } from "../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let subject: Actor;
 const orgs: { name: string; id: string; uuid: string; templateId: string }[] = [];
 const ROLE_CHOICES = [
@@ -25,10 +26,10 @@ const POWER = ALL_PERMISSIONS.filter((p) => !customRolePermissionProblem(p.resou
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  subject = await createUser(app, owner.token, "subject", { organizationIds: [] });
+  owner = await seed(app).owner();
+  subject = await owner.user("subject", { orgs: [] });
   for (const name of ["one", "two", "three"]) {
-    const org = await makeOrganization(app, name);
+    const org = await owner.org(name);
     const template = await app.prisma.template.create({ data: { organizationId: org.uuid, name: "t" } });
     const everyone = await app.prisma.group.findFirstOrThrow({ where: { organizationId: org.uuid, isEveryone: true } });
     await app.prisma.templateGroupAcl.create({
@@ -43,7 +44,7 @@ beforeAll(async () => {
       { token: owner.token },
     );
     expect(power.data?.createCustomRole.userErrors).toEqual([]);
-    orgs.push({ name, ...org, templateId: globalId("Template", template.id) });
+    orgs.push({ name, id: org.id, uuid: org.uuid, templateId: globalId("Template", template.id) });
   }
 });
 

@@ -8,13 +8,14 @@
 // Each row builds its input per actor, making fresh objects in organization A where the
 // mutation consumes them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, addOrganizationMember, createApiToken, createUser, login } from "../support/actors.js";
+import { type Actor, login } from "../support/actors.js";
 import { uuidOf } from "../support/fixtures.js";
-import { createTestApp, type GqlResult, TEST_PASSWORD, type TestApp } from "../support/harness.js";
+import { type GqlResult, TEST_PASSWORD, type TestApp } from "../support/harness.js";
 import { completeJob, finishLatestBuild } from "../support/jobs.js";
 import {
   type Cast,
   type Credential,
+  castApp,
   classify,
   credentialOf,
   expectations,
@@ -22,7 +23,6 @@ import {
   headersOf,
   MATRIX_ACTORS,
   type MatrixActor,
-  setupCast,
 } from "../support/matrix.js";
 import { acquire, bareJobs, createKey, jobGlobalId, register } from "../support/provisioners.js";
 import { createTemplate, createWorkspace } from "../support/workloads.js";
@@ -43,8 +43,7 @@ const ORG_A_NAME = "org-a";
 const CUSTOM_ROLE = "group-maker";
 
 beforeAll(async () => {
-  app = await createTestApp();
-  cast = await setupCast(app, ORG_A_NAME, "org-b");
+  ({ app, cast } = await castApp(ORG_A_NAME, "org-b"));
   const role = await app.gql(
     `mutation($input: CustomRoleInput!) { createCustomRole(input: $input) { userErrors { code message } } }`,
     {
@@ -60,12 +59,11 @@ beforeAll(async () => {
     { token: cast.owner.token },
   );
   expect(role.data?.createCustomRole.userErrors).toEqual([]);
-  customHolder = await createUser(app, cast.owner.token, "custom-holder");
-  await addOrganizationMember(app, cast.owner.token, cast.org.id, customHolder.id, [CUSTOM_ROLE]);
-  loginUser = await createUser(app, cast.owner.token, "login-user");
+  customHolder = await cast.org.add(await cast.owner.user("custom-holder"), [CUSTOM_ROLE]);
+  loginUser = await cast.owner.user("login-user");
   ({ key: provisionerKey, id: provisionerKeyId } = await createKey(app, cast.owner.token, cast.org.id, "matrix-key"));
   daemonId = await register(app, provisionerKey, "matrix-daemon");
-  templateId = await createTemplate(app, cast.owner.token, { organizationId: cast.org.id, name: "standing" });
+  templateId = await cast.org.template("standing");
   const job = await app.gql(
     `query($id: ID!) { node(id: $id) { ... on Template { activeVersion { job { id } } } } }`,
     { id: templateId },
@@ -79,9 +77,7 @@ beforeAll(async () => {
   groupId = await freshGroup();
 });
 
-afterAll(async () => {
-  await app?.close();
-});
+afterAll(() => app?.close());
 
 // ---- per-row fixtures, made by the owner through the API
 
@@ -102,9 +98,7 @@ async function ownerMutation(field: string, mutation: string, input: Record<stri
 }
 
 async function freshMember(): Promise<Actor> {
-  const user = await createUser(app, cast.owner.token, fresh("joiner"));
-  await addOrganizationMember(app, cast.owner.token, cast.org.id, user.id);
-  return user;
+  return cast.org.add(await cast.owner.user(fresh("joiner")));
 }
 
 async function freshMemberTokenId(): Promise<string> {
@@ -311,7 +305,7 @@ const ROWS: Row[] = [
     // A session (or API token) of its own, so the standing ones survive.
     credential: async (actor) => {
       if (actor === "anonymous" || actor === "provisionerKey") return credentialOfActor(actor);
-      if (actor === "memberApiToken") return { token: await createApiToken(app, cast.member.token, fresh("bye")) };
+      if (actor === "memberApiToken") return { token: await cast.member.apiToken(fresh("bye")) };
       const who = actor === "customRole" ? customHolder : cast[actor];
       return { token: await login(app, who.email) };
     },
@@ -417,7 +411,7 @@ const ROWS: Row[] = [
     query: `mutation($input: OrganizationMemberInput!) { addOrganizationMember(input: $input) { member { user { id } } userErrors { code } } }`,
     variables: input(async () => ({
       organizationId: orgA(),
-      userId: (await createUser(app, cast.owner.token, fresh("newcomer"))).id,
+      userId: (await cast.owner.user(fresh("newcomer"))).id,
     })),
     expect: "owner orgAdmin userAdmin: ok | outsider: NOT_FOUND | *: FORBIDDEN:ORGANIZATION_MEMBER:CREATE",
   },

@@ -7,7 +7,7 @@ import { type Actor, addOrganizationMember } from "../support/actors.js";
 import { createTestApp, errorCodes, type TestApp } from "../support/harness.js";
 import { asDaemon, createKey, register } from "../support/provisioners.js";
 import { type OrgScope, type OwnerScope, seed } from "../support/seed.js";
-import { createTemplate, createWorkspace } from "../support/workloads.js";
+import { createWorkspace } from "../support/workloads.js";
 
 let app: TestApp;
 let owner: OwnerScope;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   orgAdmin = await acme.member("org-admin", ["organization-admin"]);
   orgAuditor = await acme.member("org-auditor", ["organization-auditor"]);
   member = await acme.member("member");
-  template = await createTemplate(app, siteTemplateAdmin.token, { organizationId: acme.id, name: "base" });
+  template = await acme.template("base", { as: siteTemplateAdmin });
 });
 afterAll(async () => {
   await app?.close();
@@ -59,7 +59,7 @@ describe("Template.createdBy", () => {
   });
 
   it("shows the creator themself and a member of the template's organization the details", async () => {
-    const own = await createTemplate(app, orgAdmin.token, { organizationId: acme.id, name: "own" });
+    const own = await acme.template("own", { as: orgAdmin });
     const details = {
       username: "org-admin",
       email: "org-admin@example.com",

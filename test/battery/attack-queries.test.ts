@@ -5,17 +5,10 @@
 // internal in the body), write nothing, and, when it can be refused before execution, run no SQL
 // at all: the credential lookup happens only once a document has passed every check.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Actor,
-  addOrganizationMember,
-  createOrganization,
-  createUser,
-  setupOwner,
-  type TestOrganization,
-} from "../support/actors.js";
-import { globalId, uuidOf } from "../support/fixtures.js";
+import type { Actor } from "../support/actors.js";
+import { globalId } from "../support/fixtures.js";
 import { createTestApp, type TestApp } from "../support/harness.js";
-import { createTemplate, makeGroup } from "../support/workloads.js";
+import { type OrgScope, type OwnerScope, seed } from "../support/seed.js";
 import { codesOf, LEAKS } from "./answers.js";
 import { snapshotCounts } from "./counts.js";
 
@@ -45,29 +38,27 @@ type AttackCase = {
 };
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let adminA: Actor;
 let memberB: Actor;
-let orgA: TestOrganization;
-let orgB: TestOrganization;
+let orgA: OrgScope;
+let orgB: OrgScope;
 const ids: Record<string, string> = {};
 let keyA: string;
 
 beforeAll(async () => {
   // Production-like: introspection off.
   app = await createTestApp({ INTROSPECTION: "false" });
-  owner = await setupOwner(app);
-  orgA = await createOrganization(app, owner.token, "tenant-a");
-  orgB = await createOrganization(app, owner.token, "tenant-b");
-  adminA = await createUser(app, owner.token, "admin-a");
-  await addOrganizationMember(app, owner.token, orgA.id, adminA.id, ["organization-admin"]);
-  memberB = await createUser(app, owner.token, "member-b");
-  await addOrganizationMember(app, owner.token, orgB.id, memberB.id);
-  ids.templateA = await createTemplate(app, owner.token, { organizationId: orgA.id, name: "tpl-a" }, { ready: false });
-  ids.templateB = await createTemplate(app, owner.token, { organizationId: orgB.id, name: "tpl-b" }, { ready: false });
-  ids.groupA = (await makeGroup(app, uuidOf(orgA.id), "group-a")).id;
-  ids.groupB = (await makeGroup(app, uuidOf(orgB.id), "group-b", { memberIds: [memberB.id] })).id;
-  const jobB = await app.prisma.provisionerJob.findFirstOrThrow({ where: { organizationId: uuidOf(orgB.id) } });
+  owner = await seed(app).owner();
+  orgA = await owner.org("tenant-a", { throughApi: true });
+  orgB = await owner.org("tenant-b", { throughApi: true });
+  adminA = await orgA.add(await owner.user("admin-a"), ["organization-admin"]);
+  memberB = await orgB.add(await owner.user("member-b"));
+  ids.templateA = await orgA.template("tpl-a", { ready: false });
+  ids.templateB = await orgB.template("tpl-b", { ready: false });
+  ids.groupA = (await orgA.group("group-a")).id;
+  ids.groupB = (await orgB.group("group-b", { members: [memberB] })).id;
+  const jobB = await app.prisma.provisionerJob.findFirstOrThrow({ where: { organizationId: orgB.uuid } });
   ids.jobB = globalId("ProvisionerJob", jobB.id);
   const key = await app.gql(
     `mutation($input: CreateProvisionerKeyInput!) { createProvisionerKey(input: $input) { key } }`,

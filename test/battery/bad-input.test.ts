@@ -4,10 +4,10 @@
 import { generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.js";
-import { type Actor, createOrganization, createUser, setupOwner } from "../support/actors.js";
+import type { Actor } from "../support/actors.js";
 import { uuidOf } from "../support/fixtures.js";
 import { createTestApp, type TestApp } from "../support/harness.js";
-import { createTemplate } from "../support/workloads.js";
+import { type OwnerScope, seed } from "../support/seed.js";
 import { codesOf, LEAKS } from "./answers.js";
 import { snapshotCounts } from "./counts.js";
 
@@ -16,7 +16,7 @@ type Expected = { status?: number; code?: string; message?: RegExp };
 type Case = { name: string; send: () => Promise<Response>; expect: Expected };
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let member: Actor;
 let organizationId: string;
 let foreignTemplateId: string;
@@ -24,11 +24,12 @@ const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  organizationId = (await createOrganization(app, owner.token, "battery-org")).id;
-  const foreignOrg = await createOrganization(app, owner.token, "foreign-org");
-  foreignTemplateId = await createTemplate(app, owner.token, { organizationId: foreignOrg.id, name: "foreign" });
-  member = await createUser(app, owner.token, "battery-member", { organizationIds: [organizationId] });
+  owner = await seed(app).owner();
+  const org = await owner.org("battery-org");
+  organizationId = org.id;
+  const foreignOrg = await owner.org("foreign-org");
+  foreignTemplateId = await foreignOrg.template("foreign");
+  member = await org.member("battery-member");
   await prepareTokens();
 });
 afterAll(() => app.close());
@@ -62,13 +63,13 @@ async function prepareTokens() {
   tokens.unknownSession = await sign({ ...claims, jti: "00000000-0000-7000-8000-000000000001" });
   tokens.tampered = `${member.token.slice(0, -4)}AAAA`;
 
-  const revoked = await createUser(app, owner.token, "battery-revoked");
+  const revoked = await owner.user("battery-revoked");
   tokens.revoked = revoked.token;
   await app.prisma.session.updateMany({ where: { userId: uuidOf(revoked.id) }, data: { revokedAt: new Date() } });
-  const suspended = await createUser(app, owner.token, "battery-suspended");
+  const suspended = await owner.user("battery-suspended");
   tokens.suspended = suspended.token;
   await app.prisma.user.update({ where: { id: uuidOf(suspended.id) }, data: { status: "SUSPENDED" } });
-  const deleted = await createUser(app, owner.token, "battery-deleted");
+  const deleted = await owner.user("battery-deleted");
   tokens.deleted = deleted.token;
   await app.prisma.organizationMember.deleteMany({ where: { userId: uuidOf(deleted.id) } });
   await app.prisma.user.delete({ where: { id: uuidOf(deleted.id) } });

@@ -11,12 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openPostgres, type PostgresOptions } from "../../src/db/database.js";
 import { ensureDefaultOrganization } from "../../src/db/default-organization.js";
 import { migrate } from "../../src/db/migrate.js";
-import { type Actor, createUser, setupOwner } from "../support/actors.js";
 import { startCompiled } from "../support/child.js";
-import { makeOrganization } from "../support/fixtures.js";
 import { createTestAppOn, type GqlResult, type TestApp } from "../support/harness.js";
 import { type Cluster, postgresBinaries, startCluster } from "../support/pg-cluster.js";
-import { createTemplate, createWorkspace, setEveryoneAllowance } from "../support/workloads.js";
+import { type OwnerScope, seed } from "../support/seed.js";
+import { createWorkspace } from "../support/workloads.js";
 import { snapshotCounts } from "./counts.js";
 
 const DB = "faults";
@@ -30,7 +29,7 @@ const TINY_BOUNDS = { poolMax: 2, connectTimeoutMs: 500, statementTimeoutMs: 10_
 let cluster: Cluster;
 let app: TestApp;
 let tiny: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 const poolErrors: Error[] = [];
 const processFaults: unknown[] = [];
 const onProcessFault = (reason: unknown) => processFaults.push(reason);
@@ -161,7 +160,7 @@ describe.runIf(enabled)("faults on a throwaway PostgreSQL cluster", () => {
     await setup.close();
     app = await openApp(APP_NAME, BOUNDS);
     tiny = await openApp(TINY_NAME, TINY_BOUNDS);
-    owner = await setupOwner(app);
+    owner = await seed(app).owner();
   });
 
   afterAll(async () => {
@@ -298,15 +297,10 @@ describe.runIf(enabled)("faults on a throwaway PostgreSQL cluster", () => {
   });
 
   it("a storm of 24 concurrent creates on the last quota slot: exactly one wins", async () => {
-    const org = await makeOrganization(app, "storm");
-    const racer = await createUser(app, owner.token, "racer", { organizationIds: [org.id] });
-    const templateId = await createTemplate(
-      app,
-      owner.token,
-      { organizationId: org.id, name: "cost4" },
-      { dailyCost: 4 },
-    );
-    await setEveryoneAllowance(app, org.uuid, 4); // room for one workspace costing 4
+    const org = await owner.org("storm");
+    const racer = await org.member("racer");
+    const templateId = await org.template("cost4", { dailyCost: 4 });
+    await org.setEveryoneAllowance(4); // room for one workspace costing 4
     const results = await Promise.all(
       Array.from({ length: 24 }, (_, i) => createWorkspace(app, racer.token, { templateId, name: `storm-${i}` })),
     );

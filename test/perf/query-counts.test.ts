@@ -50,7 +50,7 @@ async function organizationWithTemplate(name: string) {
   const template = await app.prisma.template.create({
     data: { organizationId: org.uuid, name: `${name}-tpl`, activeVersionId: version.id },
   });
-  return { ...org, templateUuid: template.id };
+  return { ...org, templateUuid: template.id, versionUuid: version.id };
 }
 
 async function addWorkspaces(ownerUuid: string, org: { uuid: string; templateUuid: string }, count: number) {
@@ -148,6 +148,69 @@ describe("W1: a member lists their workspaces with template, owner and organizat
   });
 });
 
+/** Workspaces with one START build each whose job SUCCEEDED (RUNNING), made directly in the database. */
+async function addRunningWorkspaces(
+  ownerUuid: string,
+  org: { uuid: string; templateUuid: string; versionUuid: string },
+  count: number,
+) {
+  const existing = await app.prisma.workspace.count({ where: { ownerId: ownerUuid } });
+  const workspaces = await app.prisma.workspace.createManyAndReturn({
+    data: Array.from({ length: count }, (_, i) => ({
+      organizationId: org.uuid,
+      ownerId: ownerUuid,
+      templateId: org.templateUuid,
+      name: `run-${existing + i}`,
+    })),
+  });
+  const jobs = await app.prisma.provisionerJob.createManyAndReturn({
+    data: workspaces.map(() => ({
+      organizationId: org.uuid,
+      type: "WORKSPACE_BUILD" as const,
+      status: "SUCCEEDED" as const,
+    })),
+  });
+  await app.prisma.workspaceBuild.createMany({
+    data: workspaces.map((workspace, i) => ({
+      workspaceId: workspace.id,
+      organizationId: org.uuid,
+      buildNumber: 1,
+      transition: "START" as const,
+      templateVersionId: org.versionUuid,
+      jobId: jobs[i]?.id ?? "",
+    })),
+  });
+}
+
+describe("W1 filtered by status and outdated", () => {
+  it("runs the same statements for 5 and 50 workspaces: the filters join the latest build in the page's query", async () => {
+    const org = orgs[2];
+    if (!org) throw new Error("no organization");
+    const member = await org.member("w1-filter");
+    const filtered = `query($first: Int!) {
+      workspaces(first: $first, status: [RUNNING, STOPPED], outdated: false) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { node { id name status outdated template { name } owner { username } } }
+      }
+    }`;
+    await addRunningWorkspaces(uuidOf(member.id), org, 5);
+    const five = await app.gql(filtered, { first: 5 }, { token: member.token });
+    expect(five.errors).toBeUndefined();
+    expect(five.data?.workspaces.totalCount).toBe(5);
+    expect(five.data?.workspaces.edges[0].node).toMatchObject({ status: "RUNNING", outdated: false });
+
+    await addRunningWorkspaces(uuidOf(member.id), org, 45);
+    const fifty = await app.gql(filtered, { first: 50 }, { token: member.token });
+    expect(fifty.data?.workspaces.edges).toHaveLength(50);
+    expect(statements(five)).toBeLessThanOrEqual(2);
+    expect(statements(fifty)).toBe(statements(five));
+    // A partial page adds the filtered count, as unfiltered.
+    const partial = await app.gql(filtered, { first: 20 }, { token: member.token });
+    expect(partial.data?.workspaces.totalCount).toBe(50);
+    expect(statements(partial)).toBe(statements(five) + 1);
+  });
+});
+
 describe("W2: an organization admin lists members with roles and groups", () => {
   it("runs the same few statements for 10 and 100 members; custom roles cost one more", async () => {
     const org = orgs[1];
@@ -226,6 +289,58 @@ describe("users with their API tokens and last-seen time", () => {
       forty.data?.users.edges.filter((e: { node: { apiTokens: unknown[] } }) => e.node.apiTokens.length === 1).length,
     ).toBe(40);
     expect(statements(forty)).toBe(statements(ten));
+  });
+});
+
+describe("nodes(ids:) and AuditLog.resource: one query per node type, whatever the number of ids", () => {
+  const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Workspace { name } ... on Organization { name } } }`;
+  const AUDIT = `query($org: ID!, $first: Int!) { auditLogs(organizationId: $org, first: $first) {
+    nodes { resourceType resource { id ... on Workspace { name } ... on Template { name } } } } }`;
+
+  it("looks up 3 and 21 ids of two types, and the resources of 3 and 21 audit events, with the same statements", async () => {
+    const org = await organizationWithTemplate("qc-nodes");
+    const member = await org.member("nodes-member");
+    await addRunningWorkspaces(uuidOf(member.id), org, 20);
+    const workspaces = await app.prisma.workspace.findMany({
+      where: { organizationId: org.uuid },
+      orderBy: { id: "asc" },
+    });
+    const workspaceIds = workspaces.map((w) => globalId("Workspace", w.id));
+
+    const one = await app.gql(NODES, { ids: [org.id] }, { token: owner.token });
+    const few = await app.gql(NODES, { ids: [org.id, ...workspaceIds.slice(0, 2)] }, { token: owner.token });
+    const many = await app.gql(NODES, { ids: [org.id, ...workspaceIds] }, { token: owner.token });
+    expect(many.errors).toBeUndefined();
+    expect(many.data?.nodes.map((n: { id: string } | null) => n?.id)).toEqual([org.id, ...workspaceIds]);
+    // The workspaces cost one query, however many.
+    expect(statements(few)).toBe(statements(one) + 1);
+    expect(statements(many)).toBe(statements(few));
+    // The read rule holds in the batched query: a member of another organization reads none of them.
+    const outsider = await orgs[0]?.member("nodes-outsider");
+    const refused = await app.gql(NODES, { ids: [org.id, ...workspaceIds] }, { token: outsider?.token });
+    expect(refused.data?.nodes.every((n: unknown) => n === null)).toBe(true);
+
+    // Audit events (state for this read, straight in the database): one per workspace, then the template's.
+    await app.prisma.auditLog.createMany({
+      data: workspaces.map((w) => ({
+        action: "START",
+        resourceType: "WORKSPACE",
+        resourceId: w.id,
+        resourceName: w.name,
+        organizationId: org.uuid,
+      })),
+    });
+    await app.prisma.auditLog.create({
+      data: { action: "UPDATE", resourceType: "TEMPLATE", resourceId: org.templateUuid, organizationId: org.uuid },
+    });
+    const fewEvents = await app.gql(AUDIT, { org: org.id, first: 3 }, { token: owner.token });
+    const manyEvents = await app.gql(AUDIT, { org: org.id, first: 21 }, { token: owner.token });
+    expect(manyEvents.errors).toBeUndefined();
+    const resources = manyEvents.data?.auditLogs.nodes.map((n: { resource: { id: string } | null }) => n.resource?.id);
+    expect(resources).toHaveLength(21);
+    expect(resources).toContain(globalId("Template", org.templateUuid));
+    expect(resources.filter((id: string | undefined) => workspaceIds.includes(id ?? ""))).toHaveLength(20);
+    expect(statements(manyEvents)).toBe(statements(fewEvents));
   });
 });
 

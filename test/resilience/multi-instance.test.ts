@@ -12,10 +12,9 @@ import { type App, createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openPostgres } from "../../src/db/database.js";
 import { createLogger } from "../../src/logger.js";
-import { type Actor, createApiToken, createUser, setupOwner } from "../support/actors.js";
-import { makeOrganization } from "../support/fixtures.js";
 import type { GqlResult, TestApp } from "../support/harness.js";
 import { acquire, bareJobs, COMPLETE, createKey, jobGlobalId, REGISTER, register } from "../support/provisioners.js";
+import { type OwnerScope, seed } from "../support/seed.js";
 import { subscribe } from "../support/sse.js";
 
 const template = inject("postgresTemplate");
@@ -44,7 +43,7 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
   let admin: pg.Client;
   let one: Instance;
   let two: Instance;
-  let owner: Actor;
+  let owner: OwnerScope;
 
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: baseUrl });
@@ -65,7 +64,7 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
       return { app, db, api: apiOf(app, db, host) };
     };
     [one, two] = await Promise.all([start("one"), start("two")]);
-    owner = await setupOwner(one.api);
+    owner = await seed(one.api).owner();
   });
 
   afterAll(async () => {
@@ -125,7 +124,7 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
 
   it("end a suspended user's cached credentials on both within 100 ms", async () => {
     await Promise.all([listening(one), listening(two)]);
-    const user = await createUser(one.api, owner.token, "roamer");
+    const user = await owner.user("roamer");
     for (const instance of [one, two, two]) {
       expect((await instance.api.gql(VIEWER, {}, { token: user.token })).data?.viewer.id).toBe(user.id);
     }
@@ -143,7 +142,7 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
 
   it("stop remembering credentials while the notification connection is lost, and resume after", async () => {
     await listening(two);
-    const user = await createUser(one.api, owner.token, "wanderer");
+    const user = await owner.user("wanderer");
     await two.api.gql(VIEWER, {}, { token: user.token });
     await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'orgs-api listener%'",
@@ -159,12 +158,12 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
   });
 
   it("accept an API token made on one on the other", async () => {
-    const token = await createApiToken(one.api, owner.token, "multi");
+    const token = await owner.apiToken("multi");
     expect((await two.api.gql(VIEWER, {}, { token })).data?.viewer.id).toBe(owner.id);
   });
 
   it("accept a provisioner key on either, and refuse it on both once deleted on one", async () => {
-    const org = await makeOrganization(one.api, "keys");
+    const org = await owner.org("keys");
     const { key, id } = await createKey(one.api, owner.token, org.id, "k");
     await Promise.all([listening(one), listening(two)]);
     await register(two.api, key, "on-two");
@@ -190,7 +189,7 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
   });
 
   it("hand each job to exactly one daemon while daemons on both race for them", async () => {
-    const org = await makeOrganization(one.api, "queue");
+    const org = await owner.org("queue");
     const { key } = await createKey(one.api, owner.token, org.id, "q");
     const daemonOne = await register(one.api, key, "d-one");
     const daemonTwo = await register(two.api, key, "d-two");
@@ -223,7 +222,7 @@ describe.skipIf(!template)("two instances on one PostgreSQL database and Redis",
   });
 
   it("carry live updates from one to subscribers on the other", async () => {
-    const org = await makeOrganization(one.api, "live");
+    const org = await owner.org("live");
     const { key } = await createKey(one.api, owner.token, org.id, "l");
     const events = await subscribe(
       one.app.yoga.fetch,

@@ -2,8 +2,8 @@
 // failure, so callers see success instead of a spurious error.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inTransaction } from "../../src/db/transaction.js";
-import { makeOrganization } from "../support/fixtures.js";
 import { createTestApp, type TestApp } from "../support/harness.js";
+import { seed } from "../support/seed.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -15,8 +15,8 @@ afterAll(async () => {
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)("transactions on PostgreSQL", () => {
   it("retry the loser of a deadlock until both writes land", async () => {
-    const a = await makeOrganization(app, "deadlock-a");
-    const b = await makeOrganization(app, "deadlock-b");
+    const a = await seed(app).org("deadlock-a");
+    const b = await seed(app).org("deadlock-b");
     let attempts = 0;
     const touch = (first: string, second: string, label: string) =>
       inTransaction(app.prisma, async (tx) => {
@@ -32,7 +32,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("transactions on PostgreSQL", ()
   });
 
   it("retry serialization failures", async () => {
-    const org = await makeOrganization(app, "serial");
+    const org = await seed(app).org("serial");
     let attempts = 0;
     const bump = () =>
       inTransaction(

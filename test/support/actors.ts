@@ -51,10 +51,12 @@ export async function createUser(
   return { id, username, email, token: await login(app, email) };
 }
 
-export type TestOrganization = { id: string; name: string };
-
 /** Creates an organization through the API (site owner token). */
-export async function createOrganization(app: TestApp, ownerToken: string, name: string): Promise<TestOrganization> {
+export async function createOrganization(
+  app: TestApp,
+  ownerToken: string,
+  name: string,
+): Promise<{ id: string; name: string }> {
   const result = await app.gql(
     `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id name } userErrors { code message field } } }`,
     { input: { name } },

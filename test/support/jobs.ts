@@ -2,6 +2,7 @@
 // writing the ProvisionerJob row (and, for imports, the version's reported cost; for DELETE
 // builds, the workspace's deletion) directly.
 
+import type { ProvisionerJobStatus } from "../../src/generated/prisma/client.js";
 import { markDeletedByBuild } from "../../src/modules/provisioners/provisioners.service.js";
 import { uuidOf } from "./fixtures.js";
 import type { TestApp } from "./harness.js";
@@ -59,4 +60,21 @@ export async function completeImport(
   result: { dailyCost?: number; error?: string } = {},
 ): Promise<void> {
   await completeJob(app, await importJobOf(app, templateId), result);
+}
+
+/** Sets the job status of a workspace's latest build (workspace by global id), as a daemon would; SUCCEEDED as completeJob. */
+export async function setLatestBuildJob(
+  app: TestApp,
+  workspaceId: string,
+  status: ProvisionerJobStatus,
+): Promise<void> {
+  if (status === "SUCCEEDED") {
+    await finishLatestBuild(app, workspaceId);
+    return;
+  }
+  const build = await app.prisma.workspaceBuild.findFirstOrThrow({
+    where: { workspaceId: uuidOf(workspaceId) },
+    orderBy: { buildNumber: "desc" },
+  });
+  await app.prisma.provisionerJob.update({ where: { id: build.jobId }, data: { status } });
 }

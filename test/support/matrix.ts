@@ -3,16 +3,8 @@
 // an answer is classified in one word, expectations written as one line, and the list of
 // operations the schema serves (so a table can prove it has a row for each).
 import { schema } from "../../src/graphql/schema.js";
-import {
-  type Actor,
-  addOrganizationMember,
-  createApiToken,
-  createOrganization,
-  createUser,
-  setupOwner,
-  type TestOrganization,
-} from "./actors.js";
-import type { GqlResult, TestApp } from "./harness.js";
+import { createTestApp, type GqlResult, type TestApp } from "./harness.js";
+import { type OrgScope, type OwnerScope, type SeededUser, seed } from "./seed.js";
 
 /** Every actor of the integration matrix. The last two need set-up of their own (see CAST_ACTORS). */
 export const MATRIX_ACTORS = [
@@ -46,39 +38,46 @@ export type CastActor = (typeof CAST_ACTORS)[number];
 
 /** The standing cast of the authorization matrix around one organization. */
 export type Cast = {
-  owner: Actor;
+  owner: OwnerScope;
   /** organization-admin in `org`. */
-  orgAdmin: Actor;
+  orgAdmin: SeededUser;
   /** Plain member of `org`. */
-  member: Actor;
+  member: SeededUser;
   /** Member of `otherOrg` only (and the default organization). */
-  outsider: Actor;
+  outsider: SeededUser;
   /** organization-auditor in `org`. */
-  orgAuditor: Actor;
+  orgAuditor: SeededUser;
   /** Site user-admin, not a member of `org`. */
-  userAdmin: Actor;
+  userAdmin: SeededUser;
   /** An API token of `member`. */
   memberApiToken: string;
-  org: TestOrganization;
-  otherOrg: TestOrganization;
+  /** Made through the API, as are its members (`org.add` goes through addOrganizationMember). */
+  org: OrgScope;
+  otherOrg: OrgScope;
 };
 
 /** Builds the cast on a fresh app: the first user is the site owner; everyone is in the default organization. */
 export async function setupCast(app: TestApp, orgName = "org-a", otherOrgName = "org-b"): Promise<Cast> {
-  const owner = await setupOwner(app);
-  const org = await createOrganization(app, owner.token, orgName);
-  const otherOrg = await createOrganization(app, owner.token, otherOrgName);
-  const orgAdmin = await createUser(app, owner.token, "org-admin");
-  const member = await createUser(app, owner.token, "plain-member");
-  const outsider = await createUser(app, owner.token, "outsider");
-  const orgAuditor = await createUser(app, owner.token, "org-auditor");
-  const userAdmin = await createUser(app, owner.token, "user-admin", { siteRoles: ["user-admin"] });
-  await addOrganizationMember(app, owner.token, org.id, orgAdmin.id, ["organization-admin"]);
-  await addOrganizationMember(app, owner.token, org.id, member.id);
-  await addOrganizationMember(app, owner.token, org.id, orgAuditor.id, ["organization-auditor"]);
-  await addOrganizationMember(app, owner.token, otherOrg.id, outsider.id);
-  const memberApiToken = await createApiToken(app, member.token);
+  const owner = await seed(app).owner();
+  const org = await owner.org(orgName, { throughApi: true });
+  const otherOrg = await owner.org(otherOrgName, { throughApi: true });
+  const orgAdmin = await owner.user("org-admin");
+  const member = await owner.user("plain-member");
+  const outsider = await owner.user("outsider");
+  const orgAuditor = await owner.user("org-auditor");
+  const userAdmin = await owner.user("user-admin", { siteRoles: ["user-admin"] });
+  await org.add(orgAdmin, ["organization-admin"]);
+  await org.add(member);
+  await org.add(orgAuditor, ["organization-auditor"]);
+  await otherOrg.add(outsider);
+  const memberApiToken = await member.apiToken();
   return { owner, orgAdmin, member, outsider, orgAuditor, userAdmin, memberApiToken, org, otherOrg };
+}
+
+/** A fresh app with the standing cast: the set-up of a test file built around the cast. */
+export async function castApp(orgName?: string, otherOrgName?: string): Promise<{ app: TestApp; cast: Cast }> {
+  const app = await createTestApp();
+  return { app, cast: await setupCast(app, orgName, otherOrgName) };
 }
 
 /** How a request authenticates: a bearer token, a provisioner key, or nothing. */

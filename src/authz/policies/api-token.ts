@@ -10,8 +10,8 @@ export function apiTokenWhere(subject: Subject): Prisma.ApiTokenWhereInput {
   return scopeOf(subject, "API_KEY", "READ").all ? {} : { userId: subject.userId };
 }
 
-export const loadApiToken: NodeLoad = (prisma, subject, id) =>
-  prisma.apiToken.findFirst({ where: { id, ...apiTokenWhere(subject) } });
+export const loadApiToken: NodeLoad = (prisma, subject, ids) =>
+  prisma.apiToken.findMany({ where: { id: { in: ids }, ...apiTokenWhere(subject) } });
 
 export const locateApiToken: Locator = async (prisma, _subject, id) => {
   const row = await prisma.apiToken.findUnique({ where: { id }, select: { userId: true } });

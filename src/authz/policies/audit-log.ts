@@ -17,8 +17,8 @@ export function auditLogWhere(subject: Subject, organizationId?: string | null) 
   return organizationId === undefined ? visible : allOf(visible, { organizationId });
 }
 
-export const loadAuditLog: NodeLoad = (prisma, subject, id) =>
-  prisma.auditLog.findFirst({ where: allOf({ id }, auditLogWhere(subject)) });
+export const loadAuditLog: NodeLoad = (prisma, subject, ids) =>
+  prisma.auditLog.findMany({ where: allOf({ id: { in: ids } }, auditLogWhere(subject)) });
 
 export const locateAuditLog: Locator = (prisma, _subject, id) =>
   prisma.auditLog.findUnique({ where: { id }, select: { organizationId: true } });

@@ -12,8 +12,8 @@ export const groupObject = (group: { organizationId: string }): AuthzObject => (
 export const groupWhere = (subject: Subject) =>
   organizationScopedWhere(subject, "GROUP", "READ") as Prisma.GroupWhereInput;
 
-export const loadGroup: NodeLoad = (prisma, subject, id) =>
-  prisma.group.findFirst({ where: { AND: [{ id }, groupWhere(subject)] } });
+export const loadGroup: NodeLoad = (prisma, subject, ids) =>
+  prisma.group.findMany({ where: { AND: [{ id: { in: ids } }, groupWhere(subject)] } });
 
 export const locateGroup: Locator = (prisma, _subject, id) =>
   prisma.group.findUnique({ where: { id }, select: { organizationId: true } });

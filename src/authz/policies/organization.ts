@@ -16,8 +16,8 @@ export function organizationWhere(subject: Subject, action: Action = "READ"): Pr
   return scope.all ? {} : { AND: [{ id: { in: scope.organizationIds } }] };
 }
 
-export const loadOrganization: NodeLoad = (prisma, subject, id) =>
-  prisma.organization.findFirst({ where: allOf({ id }, organizationWhere(subject)) });
+export const loadOrganization: NodeLoad = (prisma, subject, ids) =>
+  prisma.organization.findMany({ where: allOf({ id: { in: ids } }, organizationWhere(subject)) });
 
 export const locateOrganization: Locator = async (prisma, _subject, id) =>
   (await prisma.organization.findUnique({ where: { id }, select: { id: true } })) ? { organizationId: id } : null;

@@ -14,5 +14,5 @@ export type Located = (Omit<AuthzObject, "type"> & { readable?: boolean }) | nul
 /** Finds an object's organization, owner and ACL role by id, for `checkPermissions`. */
 export type Locator = (prisma: PrismaClient, subject: Subject, id: string) => Promise<Located>;
 
-/** Loads the row of a node type by id, through the type's read filter (null when unreadable). */
-export type NodeLoad = (prisma: PrismaClient, subject: Subject, id: string) => Promise<unknown | null>;
+/** Loads the rows of a node type by ids, through the type's read filter (unreadable ones left out). */
+export type NodeLoad = (prisma: PrismaClient, subject: Subject, ids: string[]) => Promise<{ id: string }[]>;

@@ -77,12 +77,12 @@ export const jobScopes = (actor: Actor, organizationId: string) =>
     $granted: PARENT_JOB_GRANT,
   });
 
-export const loadKey: NodeLoad = (prisma, subject, id) =>
-  prisma.provisionerKey.findFirst({ where: { id, ...keyWhere(subject) } });
-export const loadDaemon: NodeLoad = (prisma, subject, id) =>
-  prisma.provisionerDaemon.findFirst({ where: { id, ...daemonWhere(subject) } });
-export const loadJob: NodeLoad = (prisma, subject, id) =>
-  prisma.provisionerJob.findFirst({ where: allOf({ id }, jobWhere(subject)) });
+export const loadKey: NodeLoad = (prisma, subject, ids) =>
+  prisma.provisionerKey.findMany({ where: { id: { in: ids }, ...keyWhere(subject) } });
+export const loadDaemon: NodeLoad = (prisma, subject, ids) =>
+  prisma.provisionerDaemon.findMany({ where: { id: { in: ids }, ...daemonWhere(subject) } });
+export const loadJob: NodeLoad = (prisma, subject, ids) =>
+  prisma.provisionerJob.findMany({ where: allOf({ id: { in: ids } }, jobWhere(subject)) });
 
 export const locateKey: Locator = (prisma, _subject, id) =>
   prisma.provisionerKey.findUnique({ where: { id }, select: { organizationId: true } });

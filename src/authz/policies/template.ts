@@ -4,65 +4,15 @@
 // per request for type checks), turns the same rule into a Prisma `where` for lists, and loads or
 // locates a template (and a version, readable with its template) by id.
 import type { Context } from "../../context.js";
-import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { perRequest, requestBatch } from "../../graphql/batch.js";
 import { type AuthzObject, can, type Subject, type TemplateAclRole } from "../evaluator.js";
 import { organizationScopedWhere } from "../filters.js";
 import type { Action } from "../permissions.js";
-import { templateAclRoles } from "../template-acl.js";
+import { bestOf, groupAclWhere, templateAclRoles, userAclWhere } from "../template-acl.js";
 import type { Locator, NodeLoad } from "./policy.js";
 
-type Db = Prisma.TransactionClient | PrismaClient;
-
 type TemplateRef = { id: string; organizationId: string };
-
-/** ACL rows that apply to a user: their own entry, or a group they are explicitly in, or Everyone. */
-function userAclWhere(userId: string) {
-  return { userId };
-}
-function groupAclWhere(userId: string) {
-  return { group: { OR: [{ isEveryone: true }, { members: { some: { userId } } }] } };
-}
-
-function best(roles: Iterable<TemplateAclRole>): TemplateAclRole | null {
-  let result: TemplateAclRole | null = null;
-  for (const role of roles) {
-    if (role === "ADMIN") return "ADMIN";
-    result = role;
-  }
-  return result;
-}
-
-/**
- * The best ACL role a user holds on each template. Everyone-group entries count for any user
- * here; the evaluator only honours ACL roles in organizations the user is a member of.
- */
-export async function aclRolesOf(
-  db: Db,
-  userId: string,
-  templateIds: readonly string[],
-): Promise<Map<string, TemplateAclRole>> {
-  const where = { templateId: { in: [...templateIds] } };
-  const [users, groups] = await Promise.all([
-    db.templateUserAcl.findMany({
-      where: { ...where, ...userAclWhere(userId) },
-      select: { templateId: true, role: true },
-    }),
-    db.templateGroupAcl.findMany({
-      where: { ...where, ...groupAclWhere(userId) },
-      select: { templateId: true, role: true },
-    }),
-  ]);
-  const byTemplate = new Map<string, TemplateAclRole[]>();
-  for (const row of [...users, ...groups]) {
-    byTemplate.set(row.templateId, [...(byTemplate.get(row.templateId) ?? []), row.role]);
-  }
-  const result = new Map<string, TemplateAclRole>();
-  for (const [templateId, roles] of byTemplate) {
-    const role = best(roles);
-    if (role) result.set(templateId, role);
-  }
-  return result;
-}
 
 /** The ACL entries that apply to a user, to include in a template read (the same statement). */
 export function applicableAclEntries(userId: string) {
@@ -77,58 +27,39 @@ export function bestAclRole(entries: {
   userAcl: readonly { role: TemplateAclRole }[];
   groupAcl: readonly { role: TemplateAclRole }[];
 }): TemplateAclRole | null {
-  return best([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
+  return bestOf([...entries.userAcl, ...entries.groupAcl].map((entry) => entry.role));
 }
 
-/**
- * Per-request batching of ACL lookups: the type-level checks of a list of templates ask one at a
- * time in the same tick; they are answered with one pair of queries.
- */
-class AclRoleLoader {
-  private readonly cache = new Map<string, Promise<TemplateAclRole | null>>();
-  private queue: { id: string; resolve: (role: TemplateAclRole | null) => void; reject: (e: unknown) => void }[] = [];
+type AclKey = { userId: string; templateId: string };
 
-  constructor(
-    private readonly db: Db,
-    private readonly userId: string,
-  ) {}
-
-  load(templateId: string): Promise<TemplateAclRole | null> {
-    const cached = this.cache.get(templateId);
-    if (cached) return cached;
-    const promise = new Promise<TemplateAclRole | null>((resolve, reject) => {
-      this.queue.push({ id: templateId, resolve, reject });
-      if (this.queue.length === 1) setImmediate(() => void this.flush());
-    });
-    this.cache.set(templateId, promise);
-    return promise;
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    try {
-      const roles = await aclRolesOf(
-        this.db,
-        this.userId,
-        batch.map((item) => item.id),
-      );
-      for (const item of batch) item.resolve(roles.get(item.id) ?? null);
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+/** ACL lookups of a batch: the type-level checks of a list of templates ask in the same tick; one pair of queries answers them. */
+const aclRoleBatch = requestBatch<AclKey, TemplateAclRole | null>(
+  (key) => `${key.userId}:${key.templateId}`,
+  async (ctx, keys) => {
+    const roles = new Map<string, TemplateAclRole>();
+    for (const userId of new Set(keys.map((key) => key.userId))) {
+      const templateIds = keys.filter((key) => key.userId === userId).map((key) => key.templateId);
+      for (const [templateId, role] of await templateAclRoles(ctx.prisma, userId, templateIds)) {
+        roles.set(`${userId}:${templateId}`, role);
+      }
     }
-  }
-}
+    return roles;
+  },
+  null,
+);
 
-const loaders = new WeakMap<Context, AclRoleLoader>();
+/** The ACL roles this request looked up, so a template checked again costs no query. */
+const knownAclRoles = perRequest(() => new Map<string, Promise<TemplateAclRole | null>>());
 
-function loaderFor(ctx: Context, userId: string): AclRoleLoader {
-  let loader = loaders.get(ctx);
-  if (!loader) {
-    loader = new AclRoleLoader(ctx.prisma, userId);
-    loaders.set(ctx, loader);
+function aclRoleOf(ctx: Context, key: AclKey): Promise<TemplateAclRole | null> {
+  const known = knownAclRoles(ctx);
+  const id = `${key.userId}:${key.templateId}`;
+  let role = known.get(id);
+  if (!role) {
+    role = aclRoleBatch(ctx, key);
+    known.set(id, role);
   }
-  return loader;
+  return role;
 }
 
 /**
@@ -143,7 +74,7 @@ export async function templateObjectFor(
 ): Promise<AuthzObject> {
   const object: AuthzObject = { type: "TEMPLATE", organizationId: template.organizationId };
   if (can(subject, action, object)) return object;
-  return { ...object, aclRole: await loaderFor(ctx, subject.userId).load(template.id) };
+  return { ...object, aclRole: await aclRoleOf(ctx, { userId: subject.userId, templateId: template.id }) };
 }
 
 /** Whether the request's viewer may do `action` on the template (false for non-users). */
@@ -173,11 +104,11 @@ export function templateWhere(subject: Subject): Prisma.TemplateWhereInput {
   return { OR: [byRole, byAcl] };
 }
 
-export const loadTemplate: NodeLoad = (prisma, subject, id) =>
-  prisma.template.findFirst({ where: { AND: [{ id }, templateWhere(subject)] } });
+export const loadTemplate: NodeLoad = (prisma, subject, ids) =>
+  prisma.template.findMany({ where: { AND: [{ id: { in: ids } }, templateWhere(subject)] } });
 
-export const loadTemplateVersion: NodeLoad = (prisma, subject, id) =>
-  prisma.templateVersion.findFirst({ where: { id, template: templateWhere(subject) } });
+export const loadTemplateVersion: NodeLoad = (prisma, subject, ids) =>
+  prisma.templateVersion.findMany({ where: { id: { in: ids }, template: templateWhere(subject) } });
 
 export const locateTemplate: Locator = async (prisma, subject, id) => {
   const row = await prisma.template.findUnique({ where: { id }, select: { organizationId: true } });

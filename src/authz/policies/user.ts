@@ -17,8 +17,8 @@ export function userWhere(subject: Subject): Prisma.UserWhereInput {
   return { OR: branches };
 }
 
-export const loadUser: NodeLoad = (prisma, subject, id) =>
-  prisma.user.findFirst({ where: allOf({ id }, userWhere(subject)) });
+export const loadUser: NodeLoad = (prisma, subject, ids) =>
+  prisma.user.findMany({ where: allOf({ id: { in: ids } }, userWhere(subject)) });
 
 export const locateUser: Locator = async (prisma, subject, id) =>
   (await prisma.user.findFirst({ where: { id, ...userWhere(subject) }, select: { id: true } }))

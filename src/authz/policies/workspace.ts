@@ -37,11 +37,11 @@ export async function canReadBuild(
   return ownerId !== null && can(subject, "READ", { ...object, ownerId });
 }
 
-export const loadWorkspace: NodeLoad = (prisma, subject, id) =>
-  prisma.workspace.findFirst({ where: { AND: [{ id }, workspaceWhere(subject)] } });
+export const loadWorkspace: NodeLoad = (prisma, subject, ids) =>
+  prisma.workspace.findMany({ where: { AND: [{ id: { in: ids } }, workspaceWhere(subject)] } });
 
-export const loadWorkspaceBuild: NodeLoad = (prisma, subject, id) =>
-  prisma.workspaceBuild.findFirst({ where: { id, workspace: workspaceWhere(subject) } });
+export const loadWorkspaceBuild: NodeLoad = (prisma, subject, ids) =>
+  prisma.workspaceBuild.findMany({ where: { id: { in: ids }, workspace: workspaceWhere(subject) } });
 
 export const locateWorkspace: Locator = (prisma, _subject, id) =>
   prisma.workspace.findFirst({ where: { id, deleted: false }, select: { organizationId: true, ownerId: true } });

@@ -4,6 +4,7 @@ import {
   type Command,
   type Ctx,
   count,
+  enumList,
   groupByName,
   list,
   type Named,
@@ -551,11 +552,9 @@ const auditList: Command = {
   async run(ctx) {
     const org = await ctx.orgFilter();
     const v = ctx.values;
-    const upper = (list?: string[]) =>
-      list?.length ? list.flatMap((x) => x.split(",")).map((x) => x.toUpperCase().replaceAll("-", "_")) : undefined;
     const filter = {
-      actions: upper(v.action),
-      resourceTypes: upper(v["resource-type"]),
+      actions: enumList(v.action),
+      resourceTypes: enumList(v["resource-type"]),
       actorUsername: v.actor,
       since: v.since,
       until: v.until,

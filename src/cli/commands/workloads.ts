@@ -5,6 +5,7 @@ import {
   type Command,
   type Ctx,
   count,
+  enumList,
   followJob,
   groupByName,
   JOB_FIELDS,
@@ -217,12 +218,18 @@ const WORKSPACE_COLUMNS: Columns<Row> = {
   id: (w) => w.id,
 };
 
-async function workspaces(ctx: Ctx, ownerId: string | undefined): Promise<Row[]> {
+/** The workspaces of the -O or selected organization (else all), of `ownerId` when given, filtered by the server. */
+async function workspaces(
+  ctx: Ctx,
+  ownerId: string | undefined,
+  filter: { status?: string[]; outdated?: boolean } = {},
+): Promise<Row[]> {
   const org = await ctx.orgFilter();
   const rows = await (await ctx.api()).all<Row>(
-    `query($org: ID, $owner: ID, $first: Int, $after: String) { workspaces(organizationId: $org, ownerId: $owner, first: $first, after: $after) {
+    `query($org: ID, $owner: ID, $status: [WorkspaceStatus!], $outdated: Boolean, $first: Int, $after: String) {
+      workspaces(organizationId: $org, ownerId: $owner, status: $status, outdated: $outdated, first: $first, after: $after) {
       edges { node { ${WORKSPACE_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
-    { org: org?.id, owner: ownerId },
+    { org: org?.id, owner: ownerId, ...filter },
     (d) => d.workspaces,
     75, // ~240 a row in the query cost
   );
@@ -280,15 +287,19 @@ const workspacesCreate: Command = {
 
 const workspacesList: Command = {
   name: "workspaces list",
-  usage: "workspaces list [--all | --owner USERNAME] [--search TEXT]",
+  usage: "workspaces list [--all | --owner USERNAME] [--search TEXT] [--status STATUS,...] [--outdated]",
   summary: "your workspaces (--all: every one you can see), of the -O or selected organization, else of all",
-  help: "  --search TEXT   only workspaces whose name, owner or template contains TEXT",
+  help: `  --search TEXT       only workspaces whose name, owner or template contains TEXT
+  --status STATUS     pending, starting, running, stopping, stopped, failed, canceling, canceled,
+                      deleting (repeat or comma-separate)
+  --outdated          only workspaces whose latest build is not on the template's active version`,
   async run(ctx) {
     const api = await ctx.api();
     const ownerId = ctx.values.all
       ? undefined
       : (ctx.values.owner ? await userByName(api, ctx.values.owner) : await viewer(api)).id;
-    let rows = await workspaces(ctx, ownerId);
+    const filter = { status: enumList(ctx.values.status), outdated: ctx.values.outdated || undefined };
+    let rows = await workspaces(ctx, ownerId, filter);
     const search = ctx.values.search?.toLowerCase();
     if (search) {
       rows = rows.filter((w) =>
@@ -431,7 +442,7 @@ const jobsList: Command = {
   summary: "the organization's provisioner jobs, newest first",
   async run(ctx) {
     const org = await ctx.org();
-    const status = ctx.values.status?.flatMap((s) => s.split(",")).map((s) => s.toUpperCase());
+    const status = enumList(ctx.values.status);
     const rows = await (await ctx.api()).all<Row>(
       `query($org: String!, $status: [ProvisionerJobStatus!], $first: Int, $after: String) { organization(name: $org) {
         provisionerJobs(status: $status, first: $first, after: $after) {

@@ -14,9 +14,9 @@ import { storedPermissions } from "../../authz/subject-loader.js";
 import { type AccessRule, type Grant, grantsOf, type WhoCanTarget, whoCan } from "../../authz/who-can.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
+import { perRequest } from "../../graphql/batch.js";
 import { badUserInput, notFound } from "../../graphql/errors.js";
 import { locateReadable } from "../roles/permission-checks.js";
-import { perRequest } from "../shared/batch.js";
 
 export type AccessReviewInput = { action: Action; objectId: string };
 

@@ -12,12 +12,12 @@ import { organizationObject } from "../../authz/policies/organization.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
 import type { Prisma } from "../../generated/prisma/client.js";
+import { perRequest } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { filterId, isUuid } from "../../graphql/ids.js";
 import { nodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { perRequest } from "../shared/batch.js";
 import { describedValues } from "../shared/shared.graphql.js";
 
 const AUDIT_ACTION_DESCRIPTIONS: Record<AuditAction, string> = {

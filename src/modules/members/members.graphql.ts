@@ -6,13 +6,13 @@ import { memberObject } from "../../authz/policies/member.js";
 import { builtInRole, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import type { CustomRole, Group, OrganizationMember } from "../../generated/prisma/client.js";
+import { requestBatch } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { compositeGlobalId, parseId, uuidParts } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { builtInRoleView, customRoleView, RoleType, type RoleView } from "../roles/roles.graphql.js";
-import { requestBatch } from "../shared/batch.js";
 import {
   orderByInput,
   type SortKey,

@@ -7,7 +7,7 @@ import { builder } from "../../graphql/builder.js";
 import { badUserInput } from "../../graphql/errors.js";
 import { nodeLoader } from "../../graphql/node-loaders.js";
 
-/** The most ids one `nodes` call looks up (each is one lookup). */
+/** The most ids one `nodes` call looks up (one query per node type among them). */
 export const MAX_NODES = 100;
 
 /** The object of a global id, branded with its type, or null when malformed, unknown or unreadable. */

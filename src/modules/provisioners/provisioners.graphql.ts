@@ -13,13 +13,13 @@ import {
 } from "../../authz/policies/provisioner.js";
 import type { Context } from "../../context.js";
 import type { Prisma, ProvisionerDaemon } from "../../generated/prisma/client.js";
+import { perRequest } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { filterId } from "../../graphql/ids.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { DAEMON_ORGANIZATION_GRANT, OrganizationType } from "../organizations/organizations.graphql.js";
-import { perRequest } from "../shared/batch.js";
 import {
   DeletePayload,
   emptyConnection,

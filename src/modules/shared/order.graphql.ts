@@ -218,3 +218,33 @@ export function orderByInput<const Fields extends Record<string, { description: 
 
 /** Prisma's spelling of a direction. */
 export const sortOf = (direction: Direction) => (direction === "ASC" ? "asc" : "desc");
+
+/** The orders of a list sorted by name or by creation (templates, workspaces). */
+export type NameOrCreated = "NAME" | "CREATED_AT";
+
+const NAME_OR_CREATED_KEYS: Record<NameOrCreated, SortKey> = {
+  NAME: { name: "name", column: "name", kind: "text" },
+  CREATED_AT: { name: "createdAt", column: "createdAt", kind: "date" },
+};
+
+/**
+ * The `search` and `orderBy` arguments of a list of `what` sorted by name or by creation:
+ * `<prefix>OrderBy`, CREATED_AT ascending by default.
+ */
+export function nameOrCreatedListArgs(prefix: string, what: string, one: string) {
+  const orderBy = orderByInput(prefix, what, {
+    NAME: { description: `The ${one}'s name.` },
+    CREATED_AT: { description: `When the ${one} was created; the default order.` },
+  });
+  return builder.args((t) => ({
+    search: t.string({ description: searchDescription("name") }),
+    orderBy: t.field({ type: orderBy, description: "Default: CREATED_AT ascending. Ties are ordered by id." }),
+  }));
+}
+
+/** A page of a list sorted by name or by creation (see `nameOrCreatedListArgs`), then by id. */
+export function nameOrCreatedConnection<Row extends Record<string, unknown>>(
+  request: Omit<Parameters<typeof sortedConnection<NameOrCreated, Row>>[0], "keys" | "defaultField" | "tieBreak">,
+) {
+  return sortedConnection({ ...request, keys: NAME_OR_CREATED_KEYS, defaultField: "CREATED_AT", tieBreak: "id" });
+}

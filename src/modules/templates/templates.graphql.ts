@@ -15,12 +15,11 @@ import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { TagInput } from "../provisioners/tags.js";
 import {
   type Direction,
-  orderByInput,
+  type NameOrCreated,
+  nameOrCreatedConnection,
+  nameOrCreatedListArgs,
   type PageArgs,
-  type SortKey,
-  searchDescription,
   searchWhere,
-  sortedConnection,
 } from "../shared/order.graphql.js";
 import { DeletePayload, payloadType, unsetAsNull, withUserErrors } from "../shared/shared.graphql.js";
 import * as versions from "./template-versions.service.js";
@@ -212,20 +211,12 @@ export const TemplateConnection = builder.connectionObject(
   { name: "TemplateEdge", description: "A template in a page, with its cursor." },
 );
 
-const TemplateOrderBy = orderByInput("Template", "templates", {
-  NAME: { description: "The template's name." },
-  CREATED_AT: { description: "When the template was created; the default order." },
-});
+const templateListArgs = nameOrCreatedListArgs("Template", "templates", "template");
 
-const TEMPLATE_SORT_KEYS: Record<"NAME" | "CREATED_AT", SortKey> = {
-  NAME: { name: "name", column: "name", kind: "text" },
-  CREATED_AT: { name: "createdAt", column: "createdAt", kind: "date" },
-};
-
-type TemplateListArgs = {
+type TemplateListArgs = PageArgs & {
   organizationId?: string | null;
   search?: string | null;
-  orderBy?: { field: "NAME" | "CREATED_AT"; direction: Direction } | null;
+  orderBy?: { field: NameOrCreated; direction: Direction } | null;
 };
 
 /** The templates a list shows: readable ones (the read rule in SQL), optionally in one organization, matching the search. */
@@ -239,21 +230,16 @@ async function templateListWhere(ctx: Context, args: TemplateListArgs): Promise<
 }
 
 /** A page of templates in the requested order (keyset cursors). */
-async function templatePage(ctx: Context, info: GraphQLResolveInfo, args: TemplateListArgs & PageArgs) {
-  return sortedConnection({
+async function templatePage(ctx: Context, info: GraphQLResolveInfo, args: TemplateListArgs) {
+  return nameOrCreatedConnection({
     ctx,
     info,
     args,
-    keys: TEMPLATE_SORT_KEYS,
-    defaultField: "CREATED_AT",
-    tieBreak: "id",
     where: await templateListWhere(ctx, args),
     findMany: (query) => ctx.prisma.template.findMany(query),
     count: (where) => ctx.prisma.template.count({ where }),
   });
 }
-
-const TEMPLATE_ORDER_DESCRIPTION = "Default: CREATED_AT ascending. Ties are ordered by id.";
 
 builder.queryField("templates", (t) =>
   t.connection(
@@ -263,8 +249,7 @@ builder.queryField("templates", (t) =>
       authScopes: { authenticated: true },
       args: {
         organizationId: t.arg.id({ description: "Keeps the templates of this organization." }),
-        search: t.arg.string({ description: searchDescription("name") }),
-        orderBy: t.arg({ type: TemplateOrderBy, description: TEMPLATE_ORDER_DESCRIPTION }),
+        ...templateListArgs,
       },
       resolve: (_root, args, ctx, info) =>
         templatePage(ctx, info, { ...args, organizationId: filterId("Organization", args.organizationId) }),
@@ -278,10 +263,7 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     {
       type: TemplateType,
       description: "The organization's templates the viewer may read (by role or by an ACL entry).",
-      args: {
-        search: t.arg.string({ description: searchDescription("name") }),
-        orderBy: t.arg({ type: TemplateOrderBy, description: TEMPLATE_ORDER_DESCRIPTION }),
-      },
+      args: templateListArgs,
       resolve: (org, args, ctx, info) => templatePage(ctx, info, { ...args, organizationId: org.id }),
     },
     TemplateConnection,

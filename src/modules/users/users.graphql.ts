@@ -9,13 +9,13 @@ import { userWhere } from "../../authz/policies/user.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
 import type { ApiToken, Prisma, User } from "../../generated/prisma/client.js";
+import { requestBatch } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { PAGED_BY_KEY } from "../../security/argument-checks.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
 import { RoleType, siteRoleViews } from "../roles/roles.graphql.js";
-import { requestBatch } from "../shared/batch.js";
 import { OrderDirection, sortOf } from "../shared/order.graphql.js";
 import {
   DeletePayload,

@@ -8,6 +8,7 @@ import { PARENT_JOB_GRANT } from "../../authz/policies/provisioner.js";
 import { canReadBuild as buildReadable, workspaceObject, workspaceWhere } from "../../authz/policies/workspace.js";
 import type { Context } from "../../context.js";
 import type { Prisma } from "../../generated/prisma/client.js";
+import { perRequest } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { compositeGlobalId, filterId, uuidParts } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
@@ -15,19 +16,18 @@ import { permissionScopes } from "../../graphql/permission-scopes.js";
 import { IDEMPOTENCY_KEY_DESCRIPTION } from "../idempotency/idempotency.js";
 import { OrganizationMemberType } from "../members/members.graphql.js";
 import { OrganizationType } from "../organizations/organizations.graphql.js";
-import { perRequest } from "../shared/batch.js";
 import {
   type Direction,
-  orderByInput,
+  type NameOrCreated,
+  nameOrCreatedConnection,
+  nameOrCreatedListArgs,
   type PageArgs,
-  type SortKey,
-  searchDescription,
   searchWhere,
-  sortedConnection,
 } from "../shared/order.graphql.js";
 import { payloadType, withUserErrors } from "../shared/shared.graphql.js";
 import { BUILD_VERSION_GRANT, WORKSPACE_TEMPLATE_GRANT } from "../templates/templates.graphql.js";
 import { memberWorkspaceQuota, type WorkspaceQuota, workspaceQuota } from "./quota.js";
+import { isOutdated, outdatedWhere, type WorkspaceStatus, workspaceStatus, workspaceStatusWhere } from "./status.js";
 import * as workspaces from "./workspaces.service.js";
 
 export const WorkspaceTransitionEnum = builder.enumType("WorkspaceTransition", {
@@ -52,30 +52,8 @@ export const WorkspaceStatusEnum = builder.enumType("WorkspaceStatus", {
     CANCELED: { description: "The latest build's job was canceled." },
     DELETING: { description: "A DELETE build is running." },
     DELETED: { description: "The DELETE build succeeded." },
-  } as const,
+  } as const satisfies Record<WorkspaceStatus, { description: string }>,
 });
-
-type WorkspaceStatus = (typeof WorkspaceStatusEnum)["$inferType"];
-
-const RUNNING_STATUS = { START: "STARTING", STOP: "STOPPING", DELETE: "DELETING" } as const;
-const SUCCEEDED_STATUS = { START: "RUNNING", STOP: "STOPPED", DELETE: "DELETED" } as const;
-
-/** Coder's derivation: the job's status, read through the build's transition while it runs or once it succeeded. */
-export function workspaceStatus(transition: "START" | "STOP" | "DELETE", jobStatus: string): WorkspaceStatus {
-  switch (jobStatus) {
-    case "RUNNING":
-      return RUNNING_STATUS[transition];
-    case "SUCCEEDED":
-      return SUCCEEDED_STATUS[transition];
-    case "PENDING":
-    case "FAILED":
-    case "CANCELING":
-    case "CANCELED":
-      return jobStatus;
-    default:
-      throw new Error(`unknown job status ${jobStatus}`);
-  }
-}
 
 /** GraphQL's Int is 32-bit; sums beyond it are reported as its maximum (the quota check uses the real sums). */
 const INT_MAX = 2 ** 31 - 1;
@@ -204,15 +182,9 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
     status: t.field({
       type: WorkspaceStatusEnum,
       description: "Derived from the latest build's transition and its job's status.",
-      select: {
-        builds: {
-          orderBy: { buildNumber: "desc" },
-          take: 1,
-          select: { transition: true, job: { select: { status: true } } },
-        },
-      },
+      select: { latestBuild: { select: { transition: true, job: { select: { status: true } } } } },
       resolve: (workspace) => {
-        const latest = workspace.builds[0];
+        const latest = workspace.latestBuild;
         if (!latest) throw new Error(`workspace ${workspace.id} has no build`);
         return workspaceStatus(latest.transition, latest.job.status);
       },
@@ -221,12 +193,9 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
       description: "Whether the latest build used another version than the template's active one.",
       select: {
         template: { select: { activeVersionId: true } },
-        builds: { orderBy: { buildNumber: "desc" }, take: 1, select: { templateVersionId: true } },
+        latestBuild: { select: { templateVersionId: true } },
       },
-      resolve: (workspace) => {
-        const latest = workspace.builds[0];
-        return latest !== undefined && latest.templateVersionId !== workspace.template.activeVersionId;
-      },
+      resolve: (workspace) => isOutdated(workspace.latestBuild, workspace.template.activeVersionId),
     }),
     builds: t.prismaConnection(
       {
@@ -261,17 +230,14 @@ export const WorkspaceConnection = builder.connectionObject(
   { name: "WorkspaceEdge", description: "A workspace in a page, with its cursor." },
 );
 
-const WorkspaceOrderBy = orderByInput("Workspace", "workspaces", {
-  NAME: { description: "The workspace's name." },
-  CREATED_AT: { description: "When the workspace was created; the default order." },
-});
-
-const WORKSPACE_SORT_KEYS: Record<"NAME" | "CREATED_AT", SortKey> = {
-  NAME: { name: "name", column: "name", kind: "text" },
-  CREATED_AT: { name: "createdAt", column: "createdAt", kind: "date" },
+type WorkspaceFilter = {
+  organizationId?: string;
+  ownerId?: string;
+  templateId?: string;
+  search?: string | null;
+  status?: readonly WorkspaceStatus[] | null;
+  outdated?: boolean | null;
 };
-
-type WorkspaceFilter = { organizationId?: string; ownerId?: string; templateId?: string; search?: string | null };
 
 /** The workspaces a list shows: readable and not deleted (the read rule in SQL), narrowed by the filter. */
 async function workspaceListWhere(ctx: Context, filter: WorkspaceFilter): Promise<Prisma.WorkspaceWhereInput> {
@@ -282,29 +248,65 @@ async function workspaceListWhere(ctx: Context, filter: WorkspaceFilter): Promis
     filter.ownerId ? { ownerId: filter.ownerId } : {},
     filter.templateId ? { templateId: filter.templateId } : {},
     searchWhere(filter.search, ["name"]),
+    filter.status ? workspaceStatusWhere(filter.status) : {},
+    filter.outdated != null ? outdatedWhere(filter.outdated) : {},
   );
 }
 
 type WorkspaceListArgs = PageArgs & {
-  orderBy?: { field: "NAME" | "CREATED_AT"; direction: Direction } | null;
+  orderBy?: { field: NameOrCreated; direction: Direction } | null;
 };
 
 /** A page of workspaces in the requested order (keyset cursors). */
 async function workspacePage(ctx: Context, info: GraphQLResolveInfo, args: WorkspaceListArgs, filter: WorkspaceFilter) {
-  return sortedConnection({
+  return nameOrCreatedConnection({
     ctx,
     info,
     args,
-    keys: WORKSPACE_SORT_KEYS,
-    defaultField: "CREATED_AT",
-    tieBreak: "id",
     where: await workspaceListWhere(ctx, filter),
     findMany: (query) => ctx.prisma.workspace.findMany(query),
     count: (where) => ctx.prisma.workspace.count({ where }),
   });
 }
 
-const WORKSPACE_ORDER_DESCRIPTION = "Default: CREATED_AT ascending. Ties are ordered by id.";
+/** The filters and order every list of workspaces takes. */
+const workspaceListArgs = {
+  ...builder.args((t) => ({
+    ownerId: t.id({ description: "Keeps the workspaces this user owns (the viewer's own: their id)." }),
+    templateId: t.id({ description: "Keeps the workspaces built from this template." }),
+  })),
+  ...nameOrCreatedListArgs("Workspace", "workspaces", "workspace"),
+  ...builder.args((t) => ({
+    status: t.field({
+      type: [WorkspaceStatusEnum],
+      required: { list: false, items: true },
+      description:
+        "Keeps the workspaces whose status (from their latest build, as Workspace.status) is one of these; an empty list keeps none.",
+    }),
+    outdated: t.boolean({
+      description:
+        "true keeps the workspaces whose latest build used another version than the template's active one (Workspace.outdated); false keeps the others.",
+    }),
+  })),
+};
+
+type WorkspaceListFilterArgs = {
+  ownerId?: string | null;
+  templateId?: string | null;
+  search?: string | null;
+  status?: readonly WorkspaceStatus[] | null;
+  outdated?: boolean | null;
+};
+
+/** The filter of a list's arguments, in `organizationId` (the field's or the argument's). */
+const workspaceFilter = (organizationId: string | undefined, args: WorkspaceListFilterArgs): WorkspaceFilter => ({
+  organizationId,
+  ownerId: filterId("User", args.ownerId),
+  templateId: filterId("Template", args.templateId),
+  search: args.search,
+  status: args.status,
+  outdated: args.outdated,
+});
 
 builder.queryField("workspaces", (t) =>
   t.connection(
@@ -314,18 +316,10 @@ builder.queryField("workspaces", (t) =>
       authScopes: { authenticated: true },
       args: {
         organizationId: t.arg.id({ description: "Keeps the workspaces of this organization." }),
-        ownerId: t.arg.id({ description: "Keeps the workspaces this user owns (the viewer's own: their id)." }),
-        templateId: t.arg.id({ description: "Keeps the workspaces built from this template." }),
-        search: t.arg.string({ description: searchDescription("name") }),
-        orderBy: t.arg({ type: WorkspaceOrderBy, description: WORKSPACE_ORDER_DESCRIPTION }),
+        ...workspaceListArgs,
       },
       resolve: (_root, args, ctx, info) =>
-        workspacePage(ctx, info, args, {
-          organizationId: filterId("Organization", args.organizationId),
-          ownerId: filterId("User", args.ownerId),
-          templateId: filterId("Template", args.templateId),
-          search: args.search,
-        }),
+        workspacePage(ctx, info, args, workspaceFilter(filterId("Organization", args.organizationId), args)),
     },
     WorkspaceConnection,
   ),
@@ -336,19 +330,8 @@ builder.prismaObjectFields(OrganizationType, (t) => ({
     {
       type: WorkspaceType,
       description: "The organization's workspaces the viewer may read; deleted ones are left out.",
-      args: {
-        ownerId: t.arg.id({ description: "Keeps the workspaces this user owns." }),
-        templateId: t.arg.id({ description: "Keeps the workspaces built from this template." }),
-        search: t.arg.string({ description: searchDescription("name") }),
-        orderBy: t.arg({ type: WorkspaceOrderBy, description: WORKSPACE_ORDER_DESCRIPTION }),
-      },
-      resolve: (org, args, ctx, info) =>
-        workspacePage(ctx, info, args, {
-          organizationId: org.id,
-          ownerId: filterId("User", args.ownerId),
-          templateId: filterId("Template", args.templateId),
-          search: args.search,
-        }),
+      args: workspaceListArgs,
+      resolve: (org, args, ctx, info) => workspacePage(ctx, info, args, workspaceFilter(org.id, args)),
     },
     WorkspaceConnection,
   ),

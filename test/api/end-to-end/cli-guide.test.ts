@@ -145,6 +145,11 @@ describe("the organizations guide with the CLI", { timeout: 300_000 }, () => {
 
     const stopped = jsonOf(await s.cli(["workspaces", "stop", "dev", "--json"], asAlice));
     expect(stopped.latestBuild).toMatchObject({ buildNumber: 2, transition: "STOP", job: { status: "SUCCEEDED" } });
+    // --status and --outdated filter on the server (the template has one version: dev is current).
+    const listed = (...flags: string[]) => s.cli(["workspaces", "list", "--all", ...flags, "--json"]);
+    expect(jsonOf(await listed("--status", "running,stopped"))).toMatchObject([{ name: "dev" }]);
+    expect(jsonOf(await listed("--status", "running", "--status", "failed"))).toEqual([]);
+    expect(jsonOf(await listed("--outdated"))).toEqual([]);
     expect((await s.cli(["workspaces", "start", "dev"], asAlice)).stdout).toMatch(
       /Build #3 \(start\) of dev: succeeded/,
     );

@@ -6,8 +6,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setupOwner } from "../../support/actors.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
+import { seed } from "../../support/seed.js";
 
 const run = promisify(execFile);
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   app = await createTestApp();
   server = createServer(app.yoga);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const owner = await setupOwner(app);
+  const owner = await seed(app).owner();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // A config file that does not exist: the URL and token come from the environment only.
   env = {

@@ -7,14 +7,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../src/cli/run.js";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
 let server: Server;
 let url: string;
 let dir: string;
-let owner: Actor;
+let owner: OwnerScope;
 
 type Ran = { code: number; stdout: string; stderr: string };
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   dir = await mkdtemp(path.join(tmpdir(), "orgs-api-cli-"));
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
 });
 
 afterAll(async () => {
@@ -66,7 +66,7 @@ describe("errors and exit codes", () => {
     });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^error: .+ \[NAME_TAKEN at input\.name\]\n$/);
-    const outsider = await createUser(app, owner.token, "outsider");
+    const outsider = await owner.user("outsider");
     const hidden = await cli(["organizations", "show", "taken-org"], {
       ORGS_API_TOKEN: outsider.token,
       ORGS_API_URL: url,

@@ -1,23 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, addOrganizationMember, createUser } from "../../support/actors.js";
 import { globalId, uuidOf } from "../../support/fixtures.js";
-import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { type Cast, runMatrix, setupCast } from "../../support/matrix.js";
+import { errorCodes, type TestApp } from "../../support/harness.js";
+import { type Cast, castApp, runMatrix } from "../../support/matrix.js";
 
 let app: TestApp;
 let cast: Cast;
 let everyoneId: string;
 beforeAll(async () => {
-  app = await createTestApp();
-  cast = await setupCast(app);
+  ({ app, cast } = await castApp());
   const everyone = await app.prisma.group.findFirstOrThrow({
     where: { organizationId: uuidOf(cast.org.id), isEveryone: true },
   });
   everyoneId = globalId("Group", everyone.id);
 });
-afterAll(async () => {
-  await app?.close();
-});
+afterAll(() => app?.close());
 
 const GROUP_FIELDS = "id name displayName avatarUrl quotaAllowance source isEveryone organization { name }";
 const CREATE = `mutation($input: CreateGroupInput!) {
@@ -457,8 +453,7 @@ describe("reading groups", () => {
     }
     expect(new Set(seen).size).toBe(memberCount);
     // A new member is in Everyone at once, without a stored row.
-    const newcomer: Actor = await createUser(app, cast.owner.token, "newcomer");
-    await addOrganizationMember(app, cast.owner.token, cast.org.id, newcomer.id);
+    await cast.org.add(await cast.owner.user("newcomer"));
     const after1 = (await app.gql(query, { id: everyoneId }, { token: cast.orgAuditor.token })).data?.node;
     expect(after1.totalMemberCount).toBe(memberCount + 1);
   });

@@ -5,22 +5,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config.js";
 import { createLogger } from "../../../src/logger.js";
-import { type Actor, createApiToken, createUser, login, setupOwner } from "../../support/actors.js";
-import { globalId, makeOrganization } from "../../support/fixtures.js";
+import { type Actor, login } from "../../support/actors.js";
+import { globalId } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
 import { acquire, complete, createKey, importJob, jobGlobalId, register } from "../../support/provisioners.js";
+import { type OrgScope, type OwnerScope, type SeededUser, seed } from "../../support/seed.js";
 import { type SseEvent, subscribe } from "../../support/sse.js";
-import { createTemplate, createWorkspace, transition } from "../../support/workloads.js";
+import { createWorkspace, transition } from "../../support/workloads.js";
 
 const JOB = `subscription($id: ID!) { provisionerJobUpdated(jobId: $id) { id status error } }`;
 const BUILD = `subscription($id: ID!) { workspaceBuildUpdated(workspaceId: $id) { buildNumber transition job { status } } }`;
 const DAEMONS = `subscription($id: ID!) { provisionerDaemonsUpdated(organizationId: $id) { name status } }`;
 
 let app: TestApp;
-let owner: Actor;
-let member: Actor;
+let owner: OwnerScope;
+let member: SeededUser;
 let outsider: Actor;
-let org: { id: string; uuid: string };
+let org: OrgScope;
 let key: string;
 let daemonId: string;
 
@@ -36,11 +37,11 @@ const nextData = async (events: { next(ms?: number): Promise<SseEvent> }) => {
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  org = await makeOrganization(app, "acme");
-  const other = await makeOrganization(app, "globex");
-  member = await createUser(app, owner.token, "member", { organizationIds: [org.id] });
-  outsider = await createUser(app, owner.token, "outsider", { organizationIds: [other.id] });
+  owner = await seed(app).owner();
+  org = await owner.org("acme");
+  const other = await owner.org("globex");
+  member = await org.member("member");
+  outsider = await other.member("outsider");
   key = (await createKey(app, owner.token, org.id, "k")).key;
   daemonId = await register(app, key, "d1");
 });
@@ -86,7 +87,7 @@ describe("provisionerJobUpdated", () => {
   });
 
   it("ends, without the event, once the subscriber is removed from the organization", async () => {
-    const leaving = await createUser(app, owner.token, "leaving", { organizationIds: [org.id] });
+    const leaving = await org.member("leaving");
     const { jobId } = await importJob(app, org.uuid);
     const events = await open(JOB, jobGlobalId(jobId), leaving.token);
     try {
@@ -107,7 +108,7 @@ describe("provisionerJobUpdated", () => {
 
   it("ends once the session is logged out or the API token is revoked", async () => {
     const session = await login(app, member.email);
-    const apiToken = await createApiToken(app, member.token, "live-token");
+    const apiToken = await member.apiToken("live-token");
     const { jobId } = await importJob(app, org.uuid);
     const bySession = await open(JOB, jobGlobalId(jobId), session);
     const byToken = await open(JOB, jobGlobalId(jobId), apiToken);
@@ -132,7 +133,7 @@ describe("provisionerJobUpdated", () => {
 
 describe("workspaceBuildUpdated", () => {
   it("answers the latest build when a build is queued and when its job runs and finishes", async () => {
-    const templateId = await createTemplate(app, owner.token, { organizationId: org.id, name: "live-tmpl" });
+    const templateId = await org.template("live-tmpl");
     const { payload } = await createWorkspace(app, member.token, { templateId, name: "live-ws" });
     const workspaceId = payload?.workspace.id as string;
     const events = await open(BUILD, workspaceId, member.token);

@@ -1,10 +1,12 @@
 // IdP sync guards: who may save which sync settings (no escalation through a later login),
 // regex filters on a linear-time engine, and auto-created groups following the name rules.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
-import { createTestApp, type TestApp } from "../../support/harness.js";
-import { type OidcProvider, startOidcProvider } from "../../support/oidc-provider.js";
+import type { Actor } from "../../support/actors.js";
+import { globalId } from "../../support/fixtures.js";
+import type { TestApp } from "../../support/harness.js";
+import type { OidcProvider } from "../../support/oidc-provider.js";
+import { oidcUserUuid, startOidcWorld, stopOidcWorld } from "../../support/oidc-suite.js";
+import type { OrgScope, OwnerScope } from "../../support/seed.js";
 
 const UPDATE_GROUP_SYNC = `mutation($input: UpdateGroupSyncSettingsInput!) {
   updateGroupSyncSettings(input: $input) { settings { field regexFilter } userErrors { code message field } }
@@ -16,31 +18,25 @@ const SETTINGS = `query($name: String!) { organization(name: $name) {
   groupSyncSettings { field mapping { claimValue targets } regexFilter autoCreateMissingGroups }
   roleSyncSettings { field mapping { claimValue targets } }
 } }`;
-const LOGIN = `mutation($input: LoginWithOidcInput!) { loginWithOidc(input: $input) { user { id } userErrors { code message } } }`;
 
-type Org = { id: string; uuid: string };
 type Payload = { settings: Record<string, unknown> | null; userErrors: { code: string; field: string[] }[] };
 
 let provider: OidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let userAdmin: Actor;
 let orgUserAdmin: Actor;
 let orgAdmin: Actor;
 let syncEditor: Actor;
-let alpha: Org;
+let alpha: OrgScope;
 let admins: string;
 
 beforeAll(async () => {
-  provider = await startOidcProvider();
-  app = await createTestApp(provider.env());
-  owner = await setupOwner(app);
-  alpha = await makeOrganization(app, "alpha");
-  userAdmin = await createUser(app, owner.token, "useradmin", { siteRoles: ["user-admin"] });
-  orgUserAdmin = await createUser(app, owner.token, "orguseradmin");
-  await addMember(app, alpha.uuid, orgUserAdmin.id, ["organization-user-admin"]);
-  orgAdmin = await createUser(app, owner.token, "orgadmin");
-  await addMember(app, alpha.uuid, orgAdmin.id, ["organization-admin"]);
+  ({ provider, app, owner } = await startOidcWorld());
+  alpha = await owner.org("alpha");
+  userAdmin = await owner.user("useradmin", { siteRoles: ["user-admin"] });
+  orgUserAdmin = await alpha.add(await owner.user("orguseradmin"), ["organization-user-admin"]);
+  orgAdmin = await alpha.add(await owner.user("orgadmin"), ["organization-admin"]);
   // A custom role that may edit IdP sync settings and nothing about groups or roles.
   await app.prisma.customRole.create({
     data: {
@@ -53,15 +49,11 @@ beforeAll(async () => {
       ],
     },
   });
-  syncEditor = await createUser(app, owner.token, "synceditor");
-  await addMember(app, alpha.uuid, syncEditor.id, ["sync-editor"]);
+  syncEditor = await alpha.add(await owner.user("synceditor"), ["sync-editor"]);
   const group = await app.prisma.group.create({ data: { organizationId: alpha.uuid, name: "admins" } });
   admins = globalId("Group", group.id);
 });
-afterAll(async () => {
-  await app?.close();
-  await provider?.close();
-});
+afterAll(() => stopOidcWorld({ app, provider }));
 
 async function save(query: string, key: string, input: Record<string, unknown>, actor: Actor): Promise<Payload> {
   const result = await app.gql(query, { input: { organizationId: alpha.id, ...input } }, { token: actor.token });
@@ -82,19 +74,12 @@ async function storedSettings() {
   return result.data?.organization;
 }
 
-/** Logs in through the provider as `sub`; returns the user's uuid. */
-async function oidcLogin(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
-  const idToken = await provider.token(sub, { email: `${sub}@example.com`, ...claims });
-  const result = await app.gql(LOGIN, { input: { idToken } });
-  expect(result.errors).toBeUndefined();
-  expect(result.data?.loginWithOidc.userErrors).toEqual([]);
-  return uuidOf(result.data?.loginWithOidc.user.id);
-}
+const oidcLogin = (sub: string, claims?: Record<string, unknown>) => oidcUserUuid({ app, provider }, sub, claims);
 
 /** A user who signed in once and was then added to alpha. */
 async function alphaMemberByOidc(sub: string): Promise<string> {
   const userId = await oidcLogin(sub);
-  await addMember(app, alpha.uuid, globalId("User", userId));
+  await alpha.add({ id: globalId("User", userId) });
   return userId;
 }
 

@@ -1,9 +1,11 @@
 // IdP sync: the settings (permissions, validation, audit) and what each sync does at login.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
-import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { type OidcProvider, startOidcProvider } from "../../support/oidc-provider.js";
+import type { Actor } from "../../support/actors.js";
+import { globalId, uuidOf } from "../../support/fixtures.js";
+import { errorCodes, type TestApp } from "../../support/harness.js";
+import type { OidcProvider } from "../../support/oidc-provider.js";
+import { oidcUserUuid, startOidcWorld, stopOidcWorld } from "../../support/oidc-suite.js";
+import type { OrgScope, OwnerScope } from "../../support/seed.js";
 
 const ORG_SYNC = "{ organizationSyncSettings { field mapping { claimValue targets } assignDefault } }";
 const ORG_SETTINGS = `query($name: String!) { organization(name: $name) {
@@ -19,50 +21,36 @@ const UPDATE_GROUP_SYNC = `mutation($input: UpdateGroupSyncSettingsInput!) {
 const UPDATE_ROLE_SYNC = `mutation($input: UpdateRoleSyncSettingsInput!) {
   updateRoleSyncSettings(input: $input) { settings { field mapping { claimValue targets } } userErrors { code message field } }
 }`;
-const LOGIN = `mutation($input: LoginWithOidcInput!) { loginWithOidc(input: $input) { token user { id } userErrors { code message } } }`;
 
-type Org = { id: string; uuid: string };
 type Mapping = { claimValue: string; targets: string[] }[];
 
 let provider: OidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let userAdmin: Actor;
 let orgAdmin: Actor;
 let member: Actor;
-let alpha: Org;
-let beta: Org;
+let alpha: OrgScope;
+let beta: OrgScope;
 let devs: string;
 let manual: string;
 let ops: string;
 
-async function makeGroup(org: Org, name: string): Promise<string> {
-  const group = await app.prisma.group.create({ data: { organizationId: org.uuid, name } });
-  return globalId("Group", group.id);
-}
-
 beforeAll(async () => {
-  provider = await startOidcProvider();
-  app = await createTestApp(provider.env());
-  owner = await setupOwner(app);
-  alpha = await makeOrganization(app, "alpha");
-  beta = await makeOrganization(app, "beta");
-  userAdmin = await createUser(app, owner.token, "useradmin", { siteRoles: ["user-admin"] });
-  orgAdmin = await createUser(app, owner.token, "alphaadmin");
-  await addMember(app, alpha.uuid, orgAdmin.id, ["organization-admin"]);
-  member = await createUser(app, owner.token, "alphamember");
-  await addMember(app, alpha.uuid, member.id);
-  devs = await makeGroup(alpha, "Devs");
-  manual = await makeGroup(alpha, "Manual");
-  ops = await makeGroup(beta, "Ops");
+  ({ provider, app, owner } = await startOidcWorld());
+  alpha = await owner.org("alpha");
+  beta = await owner.org("beta");
+  userAdmin = await owner.user("useradmin", { siteRoles: ["user-admin"] });
+  orgAdmin = await alpha.add(await owner.user("alphaadmin"), ["organization-admin"]);
+  member = await alpha.add(await owner.user("alphamember"));
+  devs = (await alpha.group("Devs")).id;
+  manual = (await alpha.group("Manual")).id;
+  ops = (await beta.group("Ops")).id;
   await app.prisma.customRole.create({
     data: { organizationId: alpha.uuid, name: "deployer", displayName: "Deployer", permissions: [] },
   });
 });
-afterAll(async () => {
-  await app?.close();
-  await provider?.close();
-});
+afterAll(() => stopOidcWorld({ app, provider }));
 
 async function update(query: string, key: string, input: Record<string, unknown>, token = owner.token) {
   const result = await app.gql(query, { input }, { token });
@@ -78,7 +66,7 @@ async function setOrgSync(field: string, mapping: Mapping, assignDefault = true)
   expect(payload.userErrors).toEqual([]);
 }
 
-async function setGroupSync(org: Org, input: Record<string, unknown>) {
+async function setGroupSync(org: OrgScope, input: Record<string, unknown>) {
   const payload = await update(UPDATE_GROUP_SYNC, "updateGroupSyncSettings", {
     organizationId: org.id,
     autoCreateMissingGroups: false,
@@ -88,26 +76,19 @@ async function setGroupSync(org: Org, input: Record<string, unknown>) {
   expect(payload.userErrors).toEqual([]);
 }
 
-async function setRoleSync(org: Org, field: string, mapping: Mapping) {
+async function setRoleSync(org: OrgScope, field: string, mapping: Mapping) {
   const payload = await update(UPDATE_ROLE_SYNC, "updateRoleSyncSettings", { organizationId: org.id, field, mapping });
   expect(payload.userErrors).toEqual([]);
 }
 
-/** Logs in through the provider as `sub` (email `<sub>@example.com`); returns the user's uuid. */
-async function oidcLogin(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
-  const idToken = await provider.token(sub, { email: `${sub}@example.com`, ...claims });
-  const result = await app.gql(LOGIN, { input: { idToken } });
-  expect(result.errors).toBeUndefined();
-  expect(result.data?.loginWithOidc.userErrors).toEqual([]);
-  return uuidOf(result.data?.loginWithOidc.user.id);
-}
+const oidcLogin = (sub: string, claims?: Record<string, unknown>) => oidcUserUuid({ app, provider }, sub, claims);
 
 async function organizationsOf(userId: string): Promise<string[]> {
   const rows = await app.prisma.organizationMember.findMany({ where: { userId }, include: { organization: true } });
   return rows.map((r) => r.organization.name).sort();
 }
 
-async function groupsOf(userId: string, org: Org): Promise<string[]> {
+async function groupsOf(userId: string, org: OrgScope): Promise<string[]> {
   const rows = await app.prisma.groupMember.findMany({
     where: { userId, organizationId: org.uuid },
     include: { group: true },
@@ -115,7 +96,7 @@ async function groupsOf(userId: string, org: Org): Promise<string[]> {
   return rows.map((r) => r.group.name).sort();
 }
 
-async function rolesOf(userId: string, org: Org): Promise<string[] | undefined> {
+async function rolesOf(userId: string, org: OrgScope): Promise<string[] | undefined> {
   const row = await app.prisma.organizationMember.findUnique({
     where: { organizationId_userId: { organizationId: org.uuid, userId } },
   });
@@ -293,7 +274,7 @@ describe("settings validation", () => {
 
 describe("organization sync at login", () => {
   it("makes memberships exactly the mapped organizations plus the default", async () => {
-    const doomed = await makeOrganization(app, "doomed");
+    const doomed = await owner.org("doomed");
     await setOrgSync("orgs", [
       { claimValue: "eng", targets: [alpha.id] },
       { claimValue: "ops", targets: [beta.id] },
@@ -309,7 +290,7 @@ describe("organization sync at login", () => {
     expect(added.map((a) => a.actorId)).toEqual([null, null]);
 
     // A manual membership in beta (with a group) goes, group membership and all.
-    await addMember(app, beta.uuid, globalId("User", userId));
+    await beta.add({ id: globalId("User", userId) });
     await app.prisma.groupMember.create({ data: { groupId: uuidOf(ops), userId, organizationId: beta.uuid } });
     await oidcLogin("carol", { orgs: ["eng"] });
     expect(await organizationsOf(userId)).toEqual(["alpha", "default"]);
@@ -361,8 +342,8 @@ describe("group sync at login", () => {
 
   beforeAll(async () => {
     userId = await oidcLogin("dave");
-    await addMember(app, alpha.uuid, globalId("User", userId));
-    await addMember(app, beta.uuid, globalId("User", userId));
+    await alpha.add({ id: globalId("User", userId) });
+    await beta.add({ id: globalId("User", userId) });
   });
 
   it("sets the groups to mapped, name-matched and auto-created ones, filtered by the regex", async () => {

@@ -2,9 +2,10 @@
 // OIDC_EMAIL_DOMAINS, OIDC_ALLOWED_GROUPS (and a groups overage), site roles from
 // OIDC_USER_ROLE_FIELD, User.lastOidcClaims and the public authMethods query.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
-import { type OidcProvider, startOidcProvider } from "../../support/oidc-provider.js";
+import type { OidcProvider } from "../../support/oidc-provider.js";
+import { loginWithOidc, startOidcWorld, stopOidcWorld } from "../../support/oidc-suite.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 const LOGIN = `mutation($input: LoginWithOidcInput!) {
   loginWithOidc(input: $input) { token expiresAt user { id username siteRoles { name } lastOidcClaims } userErrors { code message } }
@@ -12,32 +13,21 @@ const LOGIN = `mutation($input: LoginWithOidcInput!) {
 
 let provider: OidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
-  provider = await startOidcProvider();
-  app = await createTestApp(
-    provider.env({
-      OIDC_EMAIL_DOMAINS: "corp.example,@sub.corp.example",
-      OIDC_ALLOWED_GROUPS: "staff,contractors",
-      OIDC_USER_ROLE_FIELD: "roles",
-      OIDC_USER_ROLE_MAPPING: JSON.stringify({ "it-admins": ["user-admin"], root: "owner" }),
-      OIDC_SIGN_IN_TEXT: "Sign in with Corp SSO",
-      OIDC_ICON_URL: "https://corp.example/icon.svg",
-    }),
-  );
-  owner = await setupOwner(app);
+  ({ provider, app, owner } = await startOidcWorld({
+    OIDC_EMAIL_DOMAINS: "corp.example,@sub.corp.example",
+    OIDC_ALLOWED_GROUPS: "staff,contractors",
+    OIDC_USER_ROLE_FIELD: "roles",
+    OIDC_USER_ROLE_MAPPING: JSON.stringify({ "it-admins": ["user-admin"], root: "owner" }),
+    OIDC_SIGN_IN_TEXT: "Sign in with Corp SSO",
+    OIDC_ICON_URL: "https://corp.example/icon.svg",
+  }));
 });
-afterAll(async () => {
-  await app?.close();
-  await provider?.close();
-});
+afterAll(() => stopOidcWorld({ app, provider }));
 
-async function loginWith(target: TestApp, idToken: string) {
-  const result = await target.gql(LOGIN, { input: { idToken } });
-  expect(result.errors).toBeUndefined();
-  return result.data?.loginWithOidc;
-}
+const loginWith = (target: TestApp, idToken: string) => loginWithOidc(target, LOGIN, idToken);
 
 const codes = (payload: { userErrors: { code: string }[] }) => payload.userErrors.map((e) => e.code);
 
@@ -131,8 +121,8 @@ describe("admission rules", () => {
   it("refuses new accounts with OIDC_ALLOW_SIGNUPS=false but links existing ones by email", async () => {
     const closed = await createTestApp(provider.env({ OIDC_ALLOW_SIGNUPS: "false", OIDC_USER_ROLE_FIELD: "roles" }));
     try {
-      const admin = await setupOwner(closed);
-      await createUser(closed, admin.token, "known");
+      const admin = await seed(closed).owner();
+      await admin.user("known");
       const stranger = await loginWith(closed, await provider.token("sub-new", { email: "new@example.com" }));
       expect(codes(stranger)).toEqual(["SIGN_IN_NOT_ALLOWED"]);
       expect(await closed.prisma.user.count({ where: { email: "new@example.com" } })).toBe(0);
@@ -179,10 +169,10 @@ describe("lastOidcClaims", () => {
     const query = `query($id: ID!) { node(id: $id) { ... on User { lastOidcClaims } } }`;
     const asOwner = await app.gql(query, { id: signedIn.user.id }, { token: owner.token });
     expect(JSON.parse(asOwner.data?.node.lastOidcClaims)).toEqual(own);
-    const userAdmin = await createUser(app, owner.token, "useradmin", { siteRoles: ["user-admin"] });
+    const userAdmin = await owner.user("useradmin", { siteRoles: ["user-admin"] });
     const asUserAdmin = await app.gql(query, { id: signedIn.user.id }, { token: userAdmin.token });
     expect(JSON.parse(asUserAdmin.data?.node.lastOidcClaims)).toEqual(own);
-    const member = await createUser(app, owner.token, "plainmember");
+    const member = await owner.user("plainmember");
     const asMember = await app.gql(query, { id: signedIn.user.id }, { token: member.token });
     expect(asMember.data?.node?.lastOidcClaims ?? null).toBeNull();
     const ownerSelf = await app.gql("{ viewer { lastOidcClaims } }", {}, { token: owner.token });

@@ -3,18 +3,18 @@
 // Entra ID's groups overage, no open redirect, key rotation and a provider that is down.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { SESSION_COOKIE_NAME } from "../../../src/auth/session-cookie.js";
-import { type Actor, setupOwner } from "../../support/actors.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
 import { browserSignIn, type RealOidcProvider, startRealOidcProvider } from "../../support/real-oidc-provider.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 let provider: RealOidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
   provider = await startRealOidcProvider();
   app = await createTestApp(provider.env());
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
 });
 afterAll(async () => {
   await app?.close();
@@ -146,7 +146,7 @@ describe("authorization code flow", () => {
       provider.env({ OIDC_GROUPS_OVERAGE_URL: `${provider.issuer}/graph/me/memberOf` }),
     );
     try {
-      await syncGroupsClaim(withGraph, (await setupOwner(withGraph)).token);
+      await syncGroupsClaim(withGraph, (await seed(withGraph).owner()).token);
       provider.graph.groups = ["graph-group-1", "graph-group-2"];
       await browserSignIn(withGraph, "kc-bob");
       expect(provider.graph.calls.at(-1)).toMatch(/^Bearer \S+/);

@@ -2,10 +2,11 @@
 // site-owner guard, SCIM-created users, email changes at the provider, and token timing and key
 // problems, against the real provider on loopback.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { globalId } from "../../support/fixtures.js";
-import { createTestApp, type TestApp } from "../../support/harness.js";
-import { newKey, type OidcProvider, startOidcProvider } from "../../support/oidc-provider.js";
+import type { TestApp } from "../../support/harness.js";
+import { newKey, type OidcProvider } from "../../support/oidc-provider.js";
+import { loginWithOidc, refusedOidcLogin, startOidcWorld, stopOidcWorld } from "../../support/oidc-suite.js";
+import type { OwnerScope } from "../../support/seed.js";
 
 const SCIM_KEY = "scim-key-for-oidc-identity-tests-0123456789";
 const LOGIN = `mutation($input: LoginWithOidcInput!) {
@@ -14,27 +15,18 @@ const LOGIN = `mutation($input: LoginWithOidcInput!) {
 
 let provider: OidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
-  provider = await startOidcProvider();
-  app = await createTestApp(provider.env({ SCIM_API_KEY: SCIM_KEY }));
-  owner = await setupOwner(app);
+  ({ provider, app, owner } = await startOidcWorld({ SCIM_API_KEY: SCIM_KEY }));
 });
-afterAll(async () => {
-  await app?.close();
-  await provider?.close();
-});
+afterAll(() => stopOidcWorld({ app, provider }));
 afterEach(() => {
   vi.useRealTimers();
   provider.setMode("up");
 });
 
-async function oidcLogin(idToken: string) {
-  const result = await app.gql(LOGIN, { input: { idToken } });
-  expect(result.errors).toBeUndefined();
-  return result.data?.loginWithOidc;
-}
+const oidcLogin = (idToken: string) => loginWithOidc(app, LOGIN, idToken);
 
 async function loggedIn(idToken: string) {
   const payload = await oidcLogin(idToken);
@@ -43,12 +35,7 @@ async function loggedIn(idToken: string) {
   return payload.user as { id: string; username: string; email: string; status: string };
 }
 
-async function refusedWith(idToken: string, code = "INVALID_CREDENTIALS") {
-  const payload = await oidcLogin(idToken);
-  expect(payload.token).toBeNull();
-  expect(payload.userErrors.map((e: { code: string }) => e.code)).toEqual([code]);
-  return payload.userErrors[0].message as string;
-}
+const refusedWith = (idToken: string, code?: string) => refusedOidcLogin(app, LOGIN, idToken, code);
 
 async function scim(method: string, path: string, body: unknown) {
   const response = await app.request({
@@ -103,7 +90,7 @@ describe("SCIM and OIDC agree on who a person is", () => {
   });
 
   it("re-links by verified email an account linked under a previous provider (the issuer changed)", async () => {
-    const gina = await createUser(app, owner.token, "gina");
+    const gina = await owner.user("gina");
     await app.prisma.user.update({
       where: { email: "gina@example.com" },
       data: { oidcSubject: "https://old-idp.example.com|gina-at-old" },
@@ -116,14 +103,14 @@ describe("SCIM and OIDC agree on who a person is", () => {
 
 describe("email_verified absent is not false", () => {
   it("links an existing account by email when the token has no email_verified claim", async () => {
-    const dave = await createUser(app, owner.token, "dave");
+    const dave = await owner.user("dave");
     const user = await loggedIn(await provider.token("sub-dave", { email: "dave@example.com" }));
     expect(user.id).toBe(dave.id);
     expect((await storedByEmail("dave@example.com"))?.oidcSubject).toBe(subjectOf("sub-dave"));
   });
 
   it("refuses to link when email_verified is present and false (boolean or string)", async () => {
-    await createUser(app, owner.token, "hank");
+    await owner.user("hank");
     for (const emailVerified of [false, "false"]) {
       const message = await refusedWith(
         await provider.token("sub-hank", { email: "hank@example.com", email_verified: emailVerified }),

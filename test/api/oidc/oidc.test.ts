@@ -3,10 +3,11 @@
 import { SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config.js";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { globalId } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
 import { newKey, type OidcProvider, startOidcProvider } from "../../support/oidc-provider.js";
+import { loginWithOidc, refusedOidcLogin, startOidcWorld, stopOidcWorld } from "../../support/oidc-suite.js";
+import type { OwnerScope } from "../../support/seed.js";
 
 const LOGIN = `mutation($input: LoginWithOidcInput!) {
   loginWithOidc(input: $input) { token user { id username email loginType status organizations { name } } userErrors { code message } }
@@ -14,33 +15,18 @@ const LOGIN = `mutation($input: LoginWithOidcInput!) {
 
 let provider: OidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
-  provider = await startOidcProvider();
-  app = await createTestApp(provider.env());
-  owner = await setupOwner(app);
+  ({ provider, app, owner } = await startOidcWorld());
 });
-afterAll(async () => {
-  await app?.close();
-  await provider?.close();
-});
+afterAll(() => stopOidcWorld({ app, provider }));
 afterEach(() => {
   vi.useRealTimers();
 });
 
-async function oidcLogin(target: TestApp, idToken: string) {
-  const result = await target.gql(LOGIN, { input: { idToken } });
-  expect(result.errors).toBeUndefined();
-  return result.data?.loginWithOidc;
-}
-
-async function refusedWith(idToken: string, code = "INVALID_CREDENTIALS") {
-  const payload = await oidcLogin(app, idToken);
-  expect(payload.token).toBeNull();
-  expect(payload.userErrors.map((e: { code: string }) => e.code)).toEqual([code]);
-  return payload.userErrors[0].message as string;
-}
+const oidcLogin = (target: TestApp, idToken: string) => loginWithOidc(target, LOGIN, idToken);
+const refusedWith = (idToken: string, code?: string) => refusedOidcLogin(app, LOGIN, idToken, code);
 
 /** Moves the clock (Date only; timers stay real, so fetch timeouts still work). */
 function advanceClock(ms: number) {
@@ -110,7 +96,7 @@ describe("login with a valid ID token", () => {
   });
 
   it("links an existing account by email only when the provider verified it", async () => {
-    const bob = await createUser(app, owner.token, "bob");
+    const bob = await owner.user("bob");
     const unverified = await refusedWith(
       await provider.token("sub-bob", { email: "bob@example.com", email_verified: false }),
     );

@@ -3,8 +3,8 @@
 // rule, the global ids a normalized cache keys on, and nullable mutation root fields.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, uuidOf } from "../../support/fixtures.js";
-import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { type Cast, setupCast } from "../../support/matrix.js";
+import { errorCodes, type TestApp } from "../../support/harness.js";
+import { type Cast, castApp } from "../../support/matrix.js";
 
 let app: TestApp;
 let cast: Cast;
@@ -14,8 +14,7 @@ let templateUuid: string;
 const NAMES = ["delta", "alpha", "echo", "charlie", "bravo", "foxtrot", "golf"];
 
 beforeAll(async () => {
-  app = await createTestApp();
-  cast = await setupCast(app);
+  ({ app, cast } = await castApp());
   orgUuid = uuidOf(cast.org.id);
   // Members with names to search; two share a name, so the id tie-break decides their order.
   for (const [i, name] of NAMES.entries()) {
@@ -46,9 +45,7 @@ beforeAll(async () => {
     });
   }
 });
-afterAll(async () => {
-  await app?.close();
-});
+afterAll(() => app?.close());
 
 type Page = { pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string } };
 

@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, addOrganizationMember, createOrganization, createUser } from "../../support/actors.js";
+import type { Actor } from "../../support/actors.js";
 import { globalId, uuidOf } from "../../support/fixtures.js";
-import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { type Cast, runMatrix, setupCast } from "../../support/matrix.js";
+import { errorCodes, type TestApp } from "../../support/harness.js";
+import { type Cast, castApp, runMatrix } from "../../support/matrix.js";
+import type { SeededUser } from "../../support/seed.js";
 
 let app: TestApp;
 let cast: Cast;
 beforeAll(async () => {
-  app = await createTestApp();
-  cast = await setupCast(app);
+  ({ app, cast } = await castApp());
 });
-afterAll(async () => {
-  await app?.close();
-});
+afterAll(() => app?.close());
 
 const ADD = `mutation($input: OrganizationMemberInput!) {
   addOrganizationMember(input: $input) {
@@ -36,7 +34,7 @@ const MEMBER = `query($org: String!, $userId: ID!) {
 const RANDOM_USER = globalId("User", "0190d1b2-7c3e-7000-8000-0000000000aa");
 let counter = 0;
 /** A fresh user in the default organization only. */
-const freshUser = (): Promise<Actor> => createUser(app, cast.owner.token, `fresh-${++counter}`);
+const freshUser = (): Promise<SeededUser> => cast.owner.user(`fresh-${++counter}`);
 
 async function membership(orgId: string, userId: string) {
   return app.prisma.organizationMember.findUnique({
@@ -102,7 +100,7 @@ describe("addOrganizationMember", () => {
 
   it("answers NOT_FOUND for a user that does not exist or that the viewer cannot see", async () => {
     // Only in org-b: the admin of org-a cannot see this user.
-    const hidden = await createUser(app, cast.owner.token, "hidden", { organizationIds: [cast.otherOrg.id] });
+    const hidden = await cast.otherOrg.member("hidden");
     const missing = await app.gql(
       ADD,
       { input: { organizationId: cast.org.id, userId: RANDOM_USER } },
@@ -158,8 +156,8 @@ describe("addOrganizationMember", () => {
 
 describe("reading members", () => {
   it("pages through Organization.members with an exact totalCount", async () => {
-    const org = await createOrganization(app, cast.owner.token, "paged");
-    for (let i = 0; i < 4; i++) await addOrganizationMember(app, cast.owner.token, org.id, (await freshUser()).id);
+    const org = await cast.owner.org("paged", { throughApi: true });
+    for (let i = 0; i < 4; i++) await org.add(await freshUser());
     const query = `query($first: Int, $after: String) { organization(name: "paged") {
       members(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { user { username } } } } } }`;
     const seen: string[] = [];
@@ -222,7 +220,7 @@ describe("reading members", () => {
 describe("updateOrganizationMemberRoles", () => {
   it("replaces the explicit role set, built-in and custom, audited", async () => {
     const user = await freshUser();
-    await addOrganizationMember(app, cast.owner.token, cast.org.id, user.id);
+    await cast.org.add(user);
     await app.prisma.customRole.create({
       data: {
         organizationId: uuidOf(cast.org.id),
@@ -315,9 +313,9 @@ describe("updateOrganizationMemberRoles", () => {
 
   it("refuses roles the assigner may not give: ROLE_NOT_ASSIGNABLE", async () => {
     const orgUserAdmin = await freshUser();
-    await addOrganizationMember(app, cast.owner.token, cast.org.id, orgUserAdmin.id, ["organization-user-admin"]);
+    await cast.org.add(orgUserAdmin, ["organization-user-admin"]);
     const target = await freshUser();
-    await addOrganizationMember(app, cast.owner.token, cast.org.id, target.id);
+    await cast.org.add(target);
     for (const token of [orgUserAdmin.token, cast.userAdmin.token]) {
       const result = await app.gql(
         SET_ROLES,
@@ -350,7 +348,7 @@ describe("updateOrganizationMemberRoles", () => {
     const targets = new Map<string, Actor>();
     const outcomes = await runMatrix(app, cast, SET_ROLES, "updateOrganizationMemberRoles", async (actor) => {
       const user = await freshUser();
-      await addOrganizationMember(app, cast.owner.token, cast.org.id, user.id);
+      await cast.org.add(user);
       targets.set(actor, user);
       return { organizationId: cast.org.id, userId: user.id, roles: ["organization-auditor"] };
     });
@@ -375,7 +373,7 @@ describe("updateOrganizationMemberRoles", () => {
 describe("removeOrganizationMember", () => {
   it("removes membership, roles and group memberships in one go, audited; workspaces stay", async () => {
     const user = await freshUser();
-    await addOrganizationMember(app, cast.owner.token, cast.org.id, user.id, ["organization-auditor"]);
+    await cast.org.add(user, ["organization-auditor"]);
     const org = uuidOf(cast.org.id);
     const group = await app.prisma.group.create({ data: { organizationId: org, name: "leaving" } });
     await app.prisma.groupMember.create({ data: { groupId: group.id, organizationId: org, userId: uuidOf(user.id) } });
@@ -435,7 +433,7 @@ describe("removeOrganizationMember", () => {
     const victims = new Map<string, Actor>();
     const outcomes = await runMatrix(app, cast, REMOVE, "removeOrganizationMember", async (actor) => {
       const user = await freshUser();
-      await addOrganizationMember(app, cast.owner.token, cast.org.id, user.id);
+      await cast.org.add(user);
       victims.set(actor, user);
       return { organizationId: cast.org.id, userId: user.id };
     });

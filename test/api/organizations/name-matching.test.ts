@@ -4,20 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
-import { createTestApp, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
-import { type Cast, setupCast } from "../../support/matrix.js";
+import { TEST_PASSWORD, type TestApp } from "../../support/harness.js";
+import { type Cast, castApp } from "../../support/matrix.js";
 
 let app: TestApp;
 let cast: Cast;
 let owner: Actor;
 beforeAll(async () => {
-  app = await createTestApp();
-  cast = await setupCast(app, "alpha", "beta");
+  ({ app, cast } = await castApp("alpha", "beta"));
   owner = cast.owner;
 });
-afterAll(async () => {
-  await app?.close();
-});
+afterAll(() => app?.close());
 
 const errorsOf = (payload: { userErrors: { code: string; field: string[] | null }[] } | undefined) =>
   payload?.userErrors.map((e) => [e.code, e.field]);

@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOrganization, createUser, setupOwner } from "../../support/actors.js";
 import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
-import { type Cast, runMatrix, setupCast } from "../../support/matrix.js";
+import { type Cast, castApp, runMatrix } from "../../support/matrix.js";
+import { seed } from "../../support/seed.js";
 
 let app: TestApp;
 let cast: Cast;
 beforeAll(async () => {
-  app = await createTestApp();
-  cast = await setupCast(app);
+  ({ app, cast } = await castApp());
 });
-afterAll(async () => {
-  await app?.close();
-});
+afterAll(() => app?.close());
 
 const CREATE = `mutation($input: CreateOrganizationInput!) {
   createOrganization(input: $input) {
@@ -170,7 +167,7 @@ describe("MULTI_ORGANIZATION=false", () => {
   it("keeps the default organization only: createOrganization is FEATURE_DISABLED", async () => {
     const single = await createTestApp({ MULTI_ORGANIZATION: "false" });
     try {
-      const owner = await setupOwner(single);
+      const owner = await seed(single).owner();
       const result = await single.gql(CREATE, { input: { name: "second" } }, { token: owner.token });
       expect(result.errors).toBeUndefined();
       expect(result.data?.createOrganization.organization).toBeNull();
@@ -189,7 +186,7 @@ describe("MULTI_ORGANIZATION=false", () => {
         totalCount: 1,
         edges: [{ node: { name: "default", isDefault: true } }],
       });
-      const user = await createUser(single, owner.token, "someone");
+      const user = await owner.user("someone");
       const refused = await single.gql(CREATE, { input: { name: "third" } }, { token: user.token });
       expect(refused.errors?.[0]?.extensions).toEqual({
         code: "FORBIDDEN",
@@ -206,7 +203,7 @@ describe("MULTI_ORGANIZATION=false", () => {
 
 describe("updateOrganization", () => {
   it("changes name, display name, description and icon, and audits the diff", async () => {
-    const org = await createOrganization(app, cast.owner.token, "to-update");
+    const org = await cast.owner.org("to-update", { throughApi: true });
     const result = await app.gql(
       UPDATE,
       {
@@ -350,9 +347,9 @@ describe("deleteOrganization", () => {
   });
 
   it("refuses while anything is left, counting each kind, then deletes the emptied organization", async () => {
-    const org = await createOrganization(app, cast.owner.token, "to-delete");
+    const org = await cast.owner.org("to-delete", { throughApi: true });
     const organizationId = uuidOf(org.id);
-    const user = await createUser(app, cast.owner.token, "leftover", { organizationIds: [org.id] });
+    const user = await org.member("leftover");
     const group = await app.prisma.group.create({ data: { organizationId, name: "extra" } });
     const key = await app.prisma.provisionerKey.create({ data: { organizationId, name: "k", secretHash: "00" } });
     const template = await app.prisma.template.create({ data: { organizationId, name: "tpl" } });

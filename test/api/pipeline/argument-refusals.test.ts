@@ -1,14 +1,14 @@
 // An argument refused as a whole answers the GraphQL error BAD_USER_INPUT, whatever refuses it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, setupOwner } from "../../support/actors.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
 });
 afterAll(async () => {
   await app?.close();

@@ -4,23 +4,24 @@
 import { isObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../../src/graphql/schema.js";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, makeOrganization, uuidOf } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type GqlResult, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
 import { asDaemon, COMPLETE, createKey, importJob, jobGlobalId, register } from "../../support/provisioners.js";
-import { createTemplate, createWorkspace, makeGroup, setEveryoneAllowance } from "../../support/workloads.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
+import { createWorkspace } from "../../support/workloads.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let alice: Actor;
-let acme: { id: string; uuid: string };
+let acme: OrgScope;
 
 beforeAll(async () => {
   app = await createTestApp({ SQL_STATEMENT_COUNTER: "true" });
-  owner = await setupOwner(app);
-  acme = await makeOrganization(app, "acme");
-  alice = await createUser(app, owner.token, "alice", { organizationIds: [acme.id] });
-  await addMember(app, acme.uuid, owner.id, ["organization-admin"]);
+  owner = await seed(app).owner();
+  acme = await owner.org("acme");
+  alice = await acme.member("alice");
+  await acme.add(owner, ["organization-admin"]);
 });
 afterAll(async () => {
   await app?.close();
@@ -175,10 +176,10 @@ describe("malformed ids and cursors", () => {
     )} }`;
 
   beforeAll(async () => {
-    const template = await createTemplate(app, owner.token, { organizationId: acme.id, name: "paging" });
+    const template = await acme.template("paging");
     const created = await createWorkspace(app, owner.token, { templateId: template, name: "paging-ws" });
     expect(created.payload?.userErrors).toEqual([]);
-    await makeGroup(app, acme.uuid, "pagers", { memberIds: [owner.id, alice.id] });
+    await acme.group("pagers", { members: [owner, alice] });
   });
 
   const edgesOf = (data: unknown): { cursor: string }[] => {
@@ -282,22 +283,21 @@ describe("malformed ids and cursors", () => {
 describe("quota sums beyond 32 bits", () => {
   const BILLION = 1_000_000_000;
   const INT_MAX = 2 ** 31 - 1;
-  let bigOrg: { id: string; uuid: string };
+  let bigOrg: OrgScope;
   let bob: Actor;
   let costsBillion: string;
   let costsOne: string;
 
   beforeAll(async () => {
-    bigOrg = await makeOrganization(app, "big-spenders");
-    await addMember(app, bigOrg.uuid, owner.id, ["organization-admin"]);
-    bob = await createUser(app, owner.token, "bob", { organizationIds: [bigOrg.id] });
+    bigOrg = await owner.org("big-spenders");
+    await bigOrg.add(owner, ["organization-admin"]);
+    bob = await bigOrg.member("bob");
     // Three allowances of a billion: the budget is 3,000,000,000, beyond GraphQL's Int.
-    await setEveryoneAllowance(app, bigOrg.uuid, BILLION);
-    await makeGroup(app, bigOrg.uuid, "rich", { quotaAllowance: BILLION, memberIds: [bob.id] });
-    await makeGroup(app, bigOrg.uuid, "richer", { quotaAllowance: BILLION, memberIds: [bob.id] });
-    const template = { organizationId: bigOrg.id, name: "billion" };
-    costsBillion = await createTemplate(app, owner.token, template, { dailyCost: BILLION });
-    costsOne = await createTemplate(app, owner.token, { organizationId: bigOrg.id, name: "one" }, { dailyCost: 1 });
+    await bigOrg.setEveryoneAllowance(BILLION);
+    await bigOrg.group("rich", { quotaAllowance: BILLION, members: [bob] });
+    await bigOrg.group("richer", { quotaAllowance: BILLION, members: [bob] });
+    costsBillion = await bigOrg.template("billion", { dailyCost: BILLION });
+    costsOne = await bigOrg.template("one", { dailyCost: 1 });
   });
 
   const quotas = async () => {

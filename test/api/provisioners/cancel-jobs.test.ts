@@ -6,8 +6,8 @@ import { createLogger } from "../../../src/logger.js";
 import { CANCELED_ERROR } from "../../../src/modules/provisioners/provisioners.service.js";
 import { DaemonClient, type Fetch } from "../../../src/provisionerd/client.js";
 import { runDaemon } from "../../../src/provisionerd/daemon.js";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, makeOrganization, uuidOf } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import {
   acquire,
@@ -20,6 +20,7 @@ import {
   jobGlobalId,
   register,
 } from "../../support/provisioners.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { type SseEvent, subscribe } from "../../support/sse.js";
 
 const CANCEL = `mutation($input: CancelProvisionerJobInput!) {
@@ -30,8 +31,8 @@ const HEARTBEAT = `mutation($input: RegisterProvisionerDaemonInput!) {
 }`;
 
 let app: TestApp;
-let owner: Actor;
-let org: { id: string; uuid: string };
+let owner: OwnerScope;
+let org: OrgScope;
 let key: string;
 let member: Actor;
 let otherMember: Actor;
@@ -40,14 +41,13 @@ let outsider: Actor;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent" });
-  owner = await setupOwner(app);
-  org = await makeOrganization(app, "acme");
-  const other = await makeOrganization(app, "globex");
-  member = await createUser(app, owner.token, "member", { organizationIds: [org.id] });
-  otherMember = await createUser(app, owner.token, "other-member", { organizationIds: [org.id] });
-  templateAdmin = await createUser(app, owner.token, "tpl-admin", { organizationIds: [org.id] });
-  await addMember(app, org.uuid, templateAdmin.id, ["organization-template-admin"]);
-  outsider = await createUser(app, owner.token, "outsider", { organizationIds: [other.id] });
+  owner = await seed(app).owner();
+  org = await owner.org("acme");
+  const other = await owner.org("globex");
+  member = await org.member("member");
+  otherMember = await org.member("other-member");
+  templateAdmin = await org.member("tpl-admin", ["organization-template-admin"]);
+  outsider = await other.member("outsider");
   key = (await createKey(app, owner.token, org.id, "k")).key;
 });
 

@@ -2,8 +2,7 @@
 // offline daemon's name, concurrent registrations; and what of its organization a daemon reads.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TAKEN_OVER_ERROR } from "../../../src/modules/provisioners/provisioners.service.js";
-import { type Actor, setupOwner } from "../../support/actors.js";
-import { makeOrganization, uuidOf } from "../../support/fixtures.js";
+import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type GqlResult, type TestApp } from "../../support/harness.js";
 import {
   ACQUIRE,
@@ -16,22 +15,23 @@ import {
   REGISTER,
   register,
 } from "../../support/provisioners.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 
 const STALE_SECONDS = 60;
 
 let app: TestApp;
-let owner: Actor;
-let org: { id: string; uuid: string };
-let other: { id: string; uuid: string };
+let owner: OwnerScope;
+let org: OrgScope;
+let other: OrgScope;
 
 beforeAll(async () => {
   app = await createTestApp({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     PROVISIONER_STALE_SECONDS: String(STALE_SECONDS),
   });
-  owner = await setupOwner(app);
-  org = await makeOrganization(app, "acme");
-  other = await makeOrganization(app, "globex");
+  owner = await seed(app).owner();
+  org = await owner.org("acme");
+  other = await owner.org("globex");
 });
 afterAll(async () => {
   await app?.close();

@@ -19,9 +19,8 @@ import { type Tags, tagsSatisfy } from "../../../src/modules/provisioners/tags.j
 import { DaemonClient, type Fetch } from "../../../src/provisionerd/client.js";
 import { runDaemon } from "../../../src/provisionerd/daemon.js";
 import { ECHO_FAILURE } from "../../../src/provisionerd/echo.js";
-import { type Actor, setupOwner } from "../../support/actors.js";
 import { startCompiled } from "../../support/child.js";
-import { makeOrganization, uuidOf } from "../../support/fixtures.js";
+import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import {
   acquire,
@@ -34,13 +33,14 @@ import {
   jobGlobalId,
   register,
 } from "../../support/provisioners.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent" });
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
 });
 afterAll(async () => {
   await app?.close();
@@ -90,8 +90,8 @@ async function secondInstance(): Promise<{ gql: Gql; close: () => Promise<void> 
 
 describe("handing out jobs", () => {
   it("runs each of 50 jobs exactly once, only in its organization, with daemons racing", async () => {
-    const red = await makeOrganization(app, "red");
-    const blue = await makeOrganization(app, "blue");
+    const red = await owner.org("red");
+    const blue = await owner.org("blue");
     const redKey = await createKey(app, owner.token, red.id, "red");
     const blueKey = await createKey(app, owner.token, blue.id, "blue");
     const red1 = await register(app, redKey.key, "red-1");
@@ -133,7 +133,7 @@ describe("handing out jobs", () => {
   });
 
   it("hands out the oldest job first and counts each request as the daemon being seen", async () => {
-    const org = await makeOrganization(app, "fifo");
+    const org = await owner.org("fifo");
     const { key } = await createKey(app, owner.token, org.id, "fifo");
     const daemonId = await register(app, key, "fifo");
     await app.prisma.provisionerDaemon.update({ where: { id: uuidOf(daemonId) }, data: { lastSeenAt: new Date(0) } });
@@ -163,7 +163,7 @@ describe("tag matching", () => {
 
   it.each(cases)("%s", async (label, jobTags, daemonTags, matches) => {
     expect(tagsSatisfy(daemonTags, jobTags)).toBe(matches);
-    const org = await makeOrganization(app, `tags-${cases.findIndex((c) => c[0] === label)}`);
+    const org = await owner.org(`tags-${cases.findIndex((c) => c[0] === label)}`);
     const tags = Object.entries(daemonTags).map(([key, value]) => ({ key, value }));
     const { key } = await createKey(app, owner.token, org.id, "k", tags);
     const daemonId = await register(app, key, "d");
@@ -174,13 +174,13 @@ describe("tag matching", () => {
 });
 
 describe("completing jobs", () => {
-  let org: { id: string; uuid: string };
+  let org: OrgScope;
   let key: string;
   let holder: string;
   let bystander: string;
 
   beforeAll(async () => {
-    org = await makeOrganization(app, "complete");
+    org = await owner.org("complete");
     key = (await createKey(app, owner.token, org.id, "main")).key;
     holder = await register(app, key, "holder");
     bystander = await register(app, key, "bystander");
@@ -252,7 +252,7 @@ describe("completing jobs", () => {
 
 describe("the server's stale-job reaper", () => {
   it("fails a running job of a daemon that went silent, on its own", async () => {
-    const org = await makeOrganization(app, "reaper");
+    const org = await owner.org("reaper");
     const { key } = await createKey(app, owner.token, org.id, "reaper");
     const daemonId = await register(app, key, "silent");
     const [jobId] = await bareJobs(app, org.uuid, 1);
@@ -279,7 +279,7 @@ describe("the server's stale-job reaper", () => {
 
 describe("the pending-job timeout", () => {
   it("fails a job no daemon acquired in time, with a clear error, and leaves younger and running jobs", async () => {
-    const org = await makeOrganization(app, "unmatched");
+    const org = await owner.org("unmatched");
     const { key } = await createKey(app, owner.token, org.id, "unmatched");
     const daemonId = await register(app, key, "untagged");
     const [running] = await bareJobs(app, org.uuid, 1);
@@ -321,7 +321,7 @@ describe("the provisioner daemon", () => {
   const quiet = createLogger("silent");
 
   it("runs imports with the echo provisioner, reporting the declared cost, then fails them when told", async () => {
-    const org = await makeOrganization(app, "echo");
+    const org = await owner.org("echo");
     const { key } = await createKey(app, owner.token, org.id, "echo");
     const client = new DaemonClient("http://test/graphql", key, yogaFetch());
     const versions = [await importJob(app, org.uuid, {}, 3), await importJob(app, org.uuid, {}, 5)];
@@ -355,7 +355,7 @@ describe("the provisioner daemon", () => {
   });
 
   it("stops with an error once its key is deleted", async () => {
-    const org = await makeOrganization(app, "cutoff");
+    const org = await owner.org("cutoff");
     const { key, id } = await createKey(app, owner.token, org.id, "cutoff");
     await register(app, key, "cutoff");
     await app.gql(
@@ -421,7 +421,7 @@ describe("the provisioner daemon", () => {
     }
 
     it("registers, runs a job, logs JSON lines, and exits cleanly on SIGTERM", async () => {
-      const org = await makeOrganization(app, "process");
+      const org = await owner.org("process");
       const { key } = await createKey(app, owner.token, org.id, "process");
       const version = await importJob(app, org.uuid, {}, 4);
       const daemon = startDaemon("process", key, "proc-1");
@@ -448,7 +448,7 @@ describe("the provisioner daemon", () => {
     });
 
     it("finishes the job in hand on SIGTERM, heartbeating while it runs", async () => {
-      const org = await makeOrganization(app, "sigterm");
+      const org = await owner.org("sigterm");
       const { key } = await createKey(app, owner.token, org.id, "sigterm");
       const version = await importJob(app, org.uuid, {}, 2);
       const daemon = startDaemon("sigterm", key, "proc-2", { ECHO_DELAY_MS: "3000", PROVISIONER_HEARTBEAT_MS: "200" });

@@ -1,8 +1,8 @@
 // Provisioner keys, daemon credentials, and daemon health as users see it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { secretMatches } from "../../../src/auth/secrets.js";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, makeOrganization, uuidOf } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import {
   ACQUIRE,
@@ -18,29 +18,28 @@ import {
   REGISTER,
   register,
 } from "../../support/provisioners.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let orgAdmin: Actor;
 let templateAdmin: Actor;
 let member: Actor;
 let outsider: Actor;
 let siteTemplateAdmin: Actor;
-let org: { id: string; uuid: string };
-let other: { id: string; uuid: string };
+let org: OrgScope;
+let other: OrgScope;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", PROVISIONER_STALE_SECONDS: "60" });
-  owner = await setupOwner(app);
-  org = await makeOrganization(app, "acme");
-  other = await makeOrganization(app, "globex");
-  orgAdmin = await createUser(app, owner.token, "orgadmin", { organizationIds: [org.id] });
-  templateAdmin = await createUser(app, owner.token, "tmpladmin", { organizationIds: [org.id] });
-  member = await createUser(app, owner.token, "member", { organizationIds: [org.id] });
-  outsider = await createUser(app, owner.token, "outsider", { organizationIds: [other.id] });
-  siteTemplateAdmin = await createUser(app, owner.token, "sitetmpl", { siteRoles: ["template-admin"] });
-  await addMember(app, org.uuid, orgAdmin.id, ["organization-admin"]);
-  await addMember(app, org.uuid, templateAdmin.id, ["organization-template-admin"]);
+  owner = await seed(app).owner();
+  org = await owner.org("acme");
+  other = await owner.org("globex");
+  orgAdmin = await org.member("orgadmin", ["organization-admin"]);
+  templateAdmin = await org.member("tmpladmin", ["organization-template-admin"]);
+  member = await org.member("member");
+  outsider = await other.member("outsider");
+  siteTemplateAdmin = await owner.user("sitetmpl", { siteRoles: ["template-admin"] });
 });
 afterAll(async () => {
   await app?.close();

@@ -2,10 +2,10 @@
 // email; never a username alone), exact matching, the guards around site owners, the attributes
 // Okta and Entra send, DELETE, discovery, and the pipeline's defences (client address, rate limits).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, setupOwner } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
 import { type OidcProvider, startOidcProvider } from "../../support/oidc-provider.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 const KEY = "scim-identity-key-0123456789abcdefghijklmnop";
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -15,12 +15,12 @@ const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 let provider: OidcProvider;
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
   provider = await startOidcProvider();
   app = await createTestApp({ SCIM_API_KEY: KEY, ...provider.env() });
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
 });
 afterAll(async () => {
   await app?.close();

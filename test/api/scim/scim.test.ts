@@ -1,8 +1,8 @@
 // SCIM 2.0 at /scim/v2: authentication, provisioning, filters, activation changes, errors.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionTokens } from "../../../src/auth/session-tokens.js";
-import { type Actor, setupOwner } from "../../support/actors.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 const KEY = "scim-test-key-0123456789abcdefghijklmnop";
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -10,11 +10,11 @@ const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
   app = await createTestApp({ SCIM_API_KEY: KEY, MAX_BODY_BYTES: "4096" });
-  owner = await setupOwner(app);
+  owner = await seed(app).owner();
 });
 afterAll(async () => {
   await app?.close();

@@ -8,7 +8,7 @@ import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import { completeJob, finishLatestBuild } from "../../support/jobs.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
-import { createWorkspace, setEveryoneAllowance } from "../../support/workloads.js";
+import { createWorkspace } from "../../support/workloads.js";
 
 const CREATE_VERSION = `mutation($input: CreateTemplateVersionInput!) {
   createTemplateVersion(input: $input) {
@@ -48,7 +48,7 @@ beforeAll(async () => {
   acme = await owner.org("acme");
   admin = await acme.member("tadmin", ["organization-template-admin"]);
   alice = await acme.member("alice");
-  await setEveryoneAllowance(app, acme.uuid, 10);
+  await acme.setEveryoneAllowance(10);
 });
 afterAll(async () => {
   await app?.close();

@@ -3,7 +3,7 @@ import type { Actor } from "../../support/actors.js";
 import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
-import { CREATE_TEMPLATE, createTemplate, makeGroup, UPDATE_ACL } from "../../support/workloads.js";
+import { CREATE_TEMPLATE, createTemplate, UPDATE_ACL } from "../../support/workloads.js";
 
 let app: TestApp;
 let owner: OwnerScope;
@@ -103,9 +103,9 @@ describe("createTemplate", () => {
   });
 
   it("is allowed to organization template admins, site owners and site template admins", async () => {
-    await createTemplate(app, tmplAdmin.token, { organizationId: acme.id, name: "by-tmpl-admin" });
-    await createTemplate(app, owner.token, { organizationId: acme.id, name: "by-owner" });
-    await createTemplate(app, siteTemplateAdmin.token, { organizationId: acme.id, name: "by-site-tmpl" });
+    await acme.template("by-tmpl-admin", { as: tmplAdmin });
+    await acme.template("by-owner");
+    await acme.template("by-site-tmpl", { as: siteTemplateAdmin });
   });
 
   it("is forbidden to plain members and auditors, and the organization does not exist for outsiders", async () => {
@@ -171,7 +171,7 @@ describe("createTemplate", () => {
       before,
     );
     // The same name in another organization is fine.
-    await createTemplate(app, owner.token, { organizationId: globex.id, name: "docker" });
+    await globex.template("docker");
   });
 });
 
@@ -315,7 +315,7 @@ describe("updateTemplateAcl", () => {
   });
 
   it("a group entry reaches the group's explicit members only", async () => {
-    const ops = await makeGroup(app, acme.uuid, "ops", { memberIds: [bob.id] });
+    const ops = await acme.group("ops", { members: [bob] });
     const result = await app.gql(
       UPDATE_ACL,
       { input: { templateId: secret, groups: [{ groupId: ops.id, role: "USE" }] } },
@@ -342,7 +342,7 @@ describe("updateTemplateAcl", () => {
   });
 
   it("refuses users outside the organization (NOT_A_MEMBER) and foreign groups (INVALID_INPUT), writing nothing", async () => {
-    const globexGroup = await makeGroup(app, globex.uuid, "globex-ops");
+    const globexGroup = await globex.group("globex-ops");
     const before = await app.prisma.templateUserAcl.count();
     const result = await app.gql(
       UPDATE_ACL,

@@ -5,7 +5,6 @@ import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
-import { createTemplate } from "../../support/workloads.js";
 
 const UPDATE = `mutation($input: UpdateTemplateInput!) {
   updateTemplate(input: $input) {
@@ -38,7 +37,7 @@ const update = (token: string, input: Record<string, unknown>) => app.gql(UPDATE
 
 describe("updateTemplate", () => {
   it("changes the fields given, removes Everyone's access when asked, and audits the changes", async () => {
-    const templateId = await createTemplate(app, owner.token, { organizationId: acme.id, name: "docker" });
+    const templateId = await acme.template("docker");
     const result = await update(tmplAdmin.token, {
       templateId,
       name: "docker-2",
@@ -67,12 +66,12 @@ describe("updateTemplate", () => {
     // Left-out fields stay; the old name is free again.
     const partial = await update(tmplAdmin.token, { templateId, description: "Still containers" });
     expect(partial.data?.updateTemplate.template).toMatchObject({ name: "docker-2", displayName: "Docker" });
-    await createTemplate(app, owner.token, { organizationId: acme.id, name: "docker" });
+    await acme.template("docker");
   });
 
   it("refuses a malformed or taken name (any case) with userErrors and changes nothing", async () => {
-    const templateId = await createTemplate(app, owner.token, { organizationId: acme.id, name: "alpha" });
-    await createTemplate(app, owner.token, { organizationId: acme.id, name: "beta" });
+    const templateId = await acme.template("alpha");
+    await acme.template("beta");
     const bad = await update(owner.token, { templateId, name: "not a name" });
     expect(bad.data?.updateTemplate.userErrors[0]).toMatchObject({ code: "INVALID_INPUT", field: ["input", "name"] });
     const taken = await update(owner.token, { templateId, name: "BETA" });
@@ -82,7 +81,7 @@ describe("updateTemplate", () => {
   });
 
   it("is FORBIDDEN for a member who may only use the template, NOT_FOUND for another organization's user", async () => {
-    const templateId = await createTemplate(app, owner.token, { organizationId: acme.id, name: "gamma" });
+    const templateId = await acme.template("gamma");
     expect(errorCodes(await update(alice.token, { templateId, displayName: "Mine" }))).toEqual(["FORBIDDEN"]);
     expect(errorCodes(await update(gina.token, { templateId, displayName: "Mine" }))).toEqual(["NOT_FOUND"]);
     const stored = await app.prisma.template.findUniqueOrThrow({ where: { id: uuidOf(templateId) } });

@@ -1,22 +1,23 @@
 // API tokens: listing (never the secret), revoking one's own or, for user admins, anyone's, and
 // the lifetime bound MAX_TOKEN_LIFETIME_SECONDS.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createApiToken, createUser, setupOwner } from "../../support/actors.js";
+import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, type SeededUser, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
-let alice: Actor;
-let bob: Actor;
-let userAdmin: Actor;
+let owner: OwnerScope;
+let alice: SeededUser;
+let bob: SeededUser;
+let userAdmin: SeededUser;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", MAX_TOKEN_LIFETIME_SECONDS: "3600" });
-  owner = await setupOwner(app);
-  alice = await createUser(app, owner.token, "alice");
-  bob = await createUser(app, owner.token, "bob");
-  userAdmin = await createUser(app, owner.token, "useradmin", { siteRoles: ["user-admin"] });
+  owner = await seed(app).owner();
+  alice = await owner.user("alice");
+  bob = await owner.user("bob");
+  userAdmin = await owner.user("useradmin", { siteRoles: ["user-admin"] });
 });
 afterAll(async () => {
   await app?.close();
@@ -37,7 +38,7 @@ async function tokenIdNamed(actor: Actor, name: string): Promise<string> {
 
 describe("listing API tokens", () => {
   it("shows the viewer's own tokens with name, dates and expiry, never a secret", async () => {
-    const secret = await createApiToken(app, alice.token, "laptop");
+    const secret = await alice.apiToken("laptop");
     // Used once: lastUsedAt is recorded (in the background, hence the wait below).
     expect((await app.gql("{ viewer { id } }", {}, { token: secret })).data?.viewer.id).toBe(alice.id);
     await expect
@@ -57,7 +58,7 @@ describe("listing API tokens", () => {
   });
 
   it("hides other users' tokens from members and shows them to user admins and owners", async () => {
-    await createApiToken(app, bob.token, "bobs");
+    await bob.apiToken("bobs");
     const byAlice = await app.gql(TOKENS_OF, { username: "bob" }, { token: alice.token });
     expect(byAlice.data?.user?.apiTokens ?? null).toBeNull();
     for (const admin of [userAdmin, owner]) {
@@ -69,7 +70,7 @@ describe("listing API tokens", () => {
 
 describe("revoking API tokens", () => {
   it("revokes one's own token: the next request with it is UNAUTHENTICATED, and it is audited", async () => {
-    const secret = await createApiToken(app, alice.token, "revoke-me");
+    const secret = await alice.apiToken("revoke-me");
     const id = await tokenIdNamed(alice, "revoke-me");
     const result = await app.gql(DELETE, { input: { id } }, { token: alice.token });
     expect(result.data?.deleteApiToken).toEqual({ deletedId: id, userErrors: [] });
@@ -79,7 +80,7 @@ describe("revoking API tokens", () => {
   });
 
   it("refuses another user's token to a member as NOT_FOUND and deletes nothing", async () => {
-    await createApiToken(app, bob.token, "bob-keeps");
+    await bob.apiToken("bob-keeps");
     const id = await tokenIdNamed(bob, "bob-keeps");
     const result = await app.gql(DELETE, { input: { id } }, { token: alice.token });
     expect(errorCodes(result)).toEqual(["NOT_FOUND"]);
@@ -87,7 +88,7 @@ describe("revoking API tokens", () => {
   });
 
   it("lets a user admin revoke anyone's token", async () => {
-    const secret = await createApiToken(app, bob.token, "leaked");
+    const secret = await bob.apiToken("leaked");
     const id = await tokenIdNamed(bob, "leaked");
     const result = await app.gql(DELETE, { input: { id } }, { token: userAdmin.token });
     expect(result.data?.deleteApiToken.userErrors).toEqual([]);

@@ -3,7 +3,7 @@
 // revoked token, a role or membership change, a custom role's permissions, even a write made
 // outside the service) is refused or seen by the very next request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createApiToken } from "../../support/actors.js";
+import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { errorCodes as codes, createTestApp, type GqlResult, type TestApp } from "../../support/harness.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
@@ -60,7 +60,7 @@ describe("a remembered credential", () => {
   });
 
   it("works for API tokens", async () => {
-    const token = await createApiToken(app, owner.token, "cached");
+    const token = await owner.apiToken("cached");
     await warm(token);
     // The first use records lastUsedAt (not awaited by the request); that write's notification
     // drops the entry once, and the next request remembers the token again.
@@ -121,7 +121,7 @@ describe("every change behind a remembered credential reaches the next request",
 
   it("suspension (its sessions and API tokens)", async () => {
     const carol = await acme.member("carol");
-    const token = await createApiToken(app, carol.token, "carol-token");
+    const token = await carol.apiToken("carol-token");
     await warm(carol.token);
     await warm(token);
     const suspended = await app.gql(
@@ -136,7 +136,7 @@ describe("every change behind a remembered credential reaches the next request",
 
   it("a deleted API token", async () => {
     const dave = await acme.member("dave");
-    const token = await createApiToken(app, dave.token, "doomed");
+    const token = await dave.apiToken("doomed");
     await warm(token);
     const row = await app.prisma.apiToken.findFirstOrThrow({ where: { name: "doomed" } });
     const id = Buffer.from(`ApiToken:${row.id}`).toString("base64");

@@ -1,7 +1,8 @@
 import { generateKeyPair, importJWK, type JWK, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Actor, createUser, login } from "../../support/actors.js";
+import { login } from "../../support/actors.js";
 import { createTestApp, errorCodes, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -78,9 +79,9 @@ describe("first start and setup", () => {
 });
 
 describe("login, sessions and tokens", () => {
-  let owner: Actor;
+  let owner: OwnerScope;
   beforeAll(async () => {
-    owner = { id: "", username: "owner", email: "owner@example.com", token: await login(app, "owner@example.com") };
+    owner = await seed(app).existingOwner();
   });
 
   it("answers a wrong password and an unknown email identically", async () => {
@@ -210,10 +211,9 @@ describe("login, sessions and tokens", () => {
 });
 
 describe("users and site roles", () => {
-  let owner: Actor;
+  let owner: OwnerScope;
   beforeAll(async () => {
-    owner = { id: "", username: "owner", email: "owner@example.com", token: await login(app, "owner@example.com") };
-    owner.id = (await app.gql(VIEWER, {}, { token: owner.token })).data?.viewer.id;
+    owner = await seed(app).existingOwner();
   });
 
   it("createUser validates, refuses duplicates and joins the default organization", async () => {
@@ -255,7 +255,7 @@ describe("users and site roles", () => {
   });
 
   it("lets only owners and user-admins create users and assign site roles", async () => {
-    const member = await createUser(app, owner.token, "bob");
+    const member = await owner.user("bob");
     const CREATE = `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }`;
     const denied = await app.gql(
       CREATE,
@@ -266,7 +266,7 @@ describe("users and site roles", () => {
     expect(denied.errors?.[0]?.extensions).toMatchObject({ resource: "USER", action: "CREATE" });
     expect(await app.prisma.user.count({ where: { username: "carol" } })).toBe(0);
 
-    const admin = await createUser(app, owner.token, "uadmin", { siteRoles: ["user-admin"] });
+    const admin = await owner.user("uadmin", { siteRoles: ["user-admin"] });
     const allowed = await app.gql(
       CREATE,
       { input: { email: "c@example.com", username: "carol", password: TEST_PASSWORD } },
@@ -299,7 +299,7 @@ describe("users and site roles", () => {
   });
 
   it("shows members only themselves and people they share an organization with", async () => {
-    const loner = await createUser(app, owner.token, "loner", { organizationIds: [] });
+    const loner = await owner.user("loner", { orgs: [] });
     const users = await app.gql("{ users { totalCount edges { node { username } } } }", {}, { token: loner.token });
     expect(users.data?.users).toEqual({ totalCount: 1, edges: [{ node: { username: "loner" } }] });
     expect((await app.gql(`{ user(username: "owner") { id } }`, {}, { token: loner.token })).data).toEqual({
@@ -322,7 +322,7 @@ describe("users and site roles", () => {
   });
 
   it("refuses suspended users' tokens and logins", async () => {
-    const victim = await createUser(app, owner.token, "suspended-one");
+    const victim = await owner.user("suspended-one");
     await app.prisma.user.update({ where: { username: "suspended-one" }, data: { status: "SUSPENDED" } });
     expect(errorCodes(await app.gql(VIEWER, {}, { token: victim.token }))).toEqual(["UNAUTHENTICATED"]);
     const result = await app.gql(

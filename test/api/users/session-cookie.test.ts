@@ -4,8 +4,8 @@
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE_NAME } from "../../../src/auth/session-cookie.js";
-import { createUser, setupOwner } from "../../support/actors.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
+import { seed } from "../../support/seed.js";
 
 let app: TestApp;
 
@@ -34,8 +34,8 @@ describe("session cookie", () => {
     );
     expect(first.data?.createFirstUser.expiresAt).toBeTruthy();
     expect(sessionCookieOf(first.headers)).toMatch(/HttpOnly/);
-    const owner = first.data?.createFirstUser.token as string;
-    const user = await createUser(app, owner, "browser");
+    const owner = await seed(app).existingOwner();
+    const user = await owner.user("browser");
     email = user.email;
     const before = Date.now();
     const login = await app.gql(LOGIN, { input: { email, password: TEST_PASSWORD } });
@@ -138,7 +138,7 @@ describe("without SESSION_COOKIE", () => {
   it("sets no cookie and ignores one", async () => {
     const plain = await createTestApp();
     try {
-      const owner = await setupOwner(plain);
+      const owner = await seed(plain).owner();
       const login = await plain.gql(LOGIN, { input: { email: "owner@example.com", password: TEST_PASSWORD } });
       expect(login.data?.login.expiresAt).toBeTruthy();
       expect(login.headers.getSetCookie()).toEqual([]);

@@ -3,7 +3,6 @@
 // once (also a revoked token), and IDP_SYNC_MANAGED refusals for users the IdP syncs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../support/actors.js";
-import { createApiToken } from "../../support/actors.js";
 import { createTestApp, type GqlResult, type TestApp } from "../../support/harness.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
 import { subscribe } from "../../support/sse.js";
@@ -143,7 +142,7 @@ describe("suspension and revocation take effect at once", () => {
     const dev = await org.member("dev2");
     const templateId = await org.template("tmpl-revoke");
     const { payload } = await createWorkspace(app, dev.token, { templateId, name: "ws-revoke" });
-    const apiToken = await createApiToken(app, dev.token, "watcher");
+    const apiToken = await dev.apiToken("watcher");
     const tokens = await app.gql(`{ viewer { apiTokens { id name } } }`, {}, { token: dev.token });
     const tokenId = tokens.data?.viewer.apiTokens.find((t: { name: string }) => t.name === "watcher").id;
     const withToken = await subscribe(

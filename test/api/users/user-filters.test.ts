@@ -1,18 +1,18 @@
 // users(search:, status:, siteRole:): filters combine with each other and with the read filter,
 // in SQL (totalCount agrees with the page).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent" });
-  owner = await setupOwner(app);
-  await createUser(app, owner.token, "admin-one", { siteRoles: ["user-admin"] });
-  await createUser(app, owner.token, "admin-two", { siteRoles: ["user-admin"] });
-  const parked = await createUser(app, owner.token, "parked");
+  owner = await seed(app).owner();
+  await owner.user("admin-one", { siteRoles: ["user-admin"] });
+  await owner.user("admin-two", { siteRoles: ["user-admin"] });
+  const parked = await owner.user("parked");
   const suspended = await app.gql(
     `mutation($input: UserIdInput!) { suspendUser(input: $input) { userErrors { code } } }`,
     { input: { userId: parked.id } },

@@ -2,22 +2,23 @@
 // names unique ignoring case) and changePassword
 // (ends the user's other sessions).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser, login, setupOwner } from "../../support/actors.js";
+import { type Actor, login } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, TEST_PASSWORD, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let userAdmin: Actor;
 let alice: Actor;
 let bob: Actor;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent" });
-  owner = await setupOwner(app);
-  userAdmin = await createUser(app, owner.token, "useradmin", { siteRoles: ["user-admin"] });
-  alice = await createUser(app, owner.token, "alice");
-  bob = await createUser(app, owner.token, "bob");
+  owner = await seed(app).owner();
+  userAdmin = await owner.user("useradmin", { siteRoles: ["user-admin"] });
+  alice = await owner.user("alice");
+  bob = await owner.user("bob");
 });
 afterAll(async () => {
   await app?.close();
@@ -73,7 +74,7 @@ describe("updateUser", () => {
   });
 
   it("refuses a user admin any change to a user holding site roles it cannot assign", async () => {
-    const templateAdmin = await createUser(app, owner.token, "tmpl-admin", { siteRoles: ["template-admin"] });
+    const templateAdmin = await owner.user("tmpl-admin", { siteRoles: ["template-admin"] });
     const rename = await app.gql(
       UPDATE,
       { input: { userId: templateAdmin.id, username: "renamed" } },

@@ -1,21 +1,22 @@
 // Suspending, reactivating and deleting users by hand: who may, what takes effect at once, and the
 // refusals (oneself, the last active owner, a user who still owns workspaces).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createApiToken, createUser, setupOwner } from "../../support/actors.js";
+import type { Actor } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
 import { createTemplate, createWorkspace } from "../../support/workloads.js";
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let userAdmin: Actor;
 let member: Actor;
 
 beforeAll(async () => {
   app = await createTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent" });
-  owner = await setupOwner(app);
-  userAdmin = await createUser(app, owner.token, "useradmin", { siteRoles: ["user-admin"] });
-  member = await createUser(app, owner.token, "member");
+  owner = await seed(app).owner();
+  userAdmin = await owner.user("useradmin", { siteRoles: ["user-admin"] });
+  member = await owner.user("member");
 });
 afterAll(async () => {
   await app?.close();
@@ -28,8 +29,8 @@ const VIEWER = "{ viewer { id } }";
 
 describe("suspendUser and activateUser", () => {
   it("ends the user's sessions and API tokens at once, and activation restores them; both audited", async () => {
-    const target = await createUser(app, owner.token, "suspended-one");
-    const apiToken = await createApiToken(app, target.token, "cli");
+    const target = await owner.user("suspended-one");
+    const apiToken = await target.apiToken("cli");
     const suspended = await app.gql(SUSPEND, { input: { userId: target.id } }, { token: userAdmin.token });
     expect(suspended.data?.suspendUser).toEqual({ user: { id: target.id, status: "SUSPENDED" }, userErrors: [] });
     for (const token of [target.token, apiToken]) {
@@ -65,7 +66,7 @@ describe("suspendUser and activateUser", () => {
     expect(byUserAdmin.data?.suspendUser.userErrors).toEqual([
       { code: "PERMISSION_ESCALATION", field: ["input", "userId"] },
     ]);
-    const second = await createUser(app, owner.token, "second-owner", { siteRoles: ["owner"] });
+    const second = await owner.user("second-owner", { siteRoles: ["owner"] });
     const ok = await app.gql(SUSPEND, { input: { userId: owner.id } }, { token: second.token });
     expect(ok.data?.suspendUser.userErrors).toEqual([]);
     // Now `second` is the last active owner.
@@ -78,7 +79,7 @@ describe("suspendUser and activateUser", () => {
 
 describe("deleteUser", () => {
   it("refuses with USER_HAS_WORKSPACES while the user owns a workspace, then deletes once it is deleted", async () => {
-    const target = await createUser(app, owner.token, "has-workspace");
+    const target = await owner.user("has-workspace");
     const orgs = await app.gql("{ viewer { organizations { id isDefault } } }", {}, { token: owner.token });
     const organizationId = orgs.data?.viewer.organizations.find((o: { isDefault: boolean }) => o.isDefault).id;
     const templateId = await createTemplate(app, owner.token, { organizationId, name: "for-delete" });

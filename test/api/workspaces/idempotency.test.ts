@@ -1,25 +1,26 @@
 // Idempotency keys on createWorkspace and createProvisionerKey: retries answer the first result,
 // a reused key with another input is refused, concurrent duplicates write once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createOrganization, setupOwner } from "../../support/actors.js";
 import { uuidOf } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
-import { CREATE_WORKSPACE, createTemplate } from "../../support/workloads.js";
+import { type OwnerScope, seed } from "../../support/seed.js";
+import { CREATE_WORKSPACE } from "../../support/workloads.js";
 
 const CREATE_KEY = `mutation($input: CreateProvisionerKeyInput!) {
   createProvisionerKey(input: $input) { key provisionerKey { id name } userErrors { code field } }
 }`;
 
 let app: TestApp;
-let owner: Actor;
+let owner: OwnerScope;
 let organizationId: string;
 let templateId: string;
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  organizationId = (await createOrganization(app, owner.token, "idem-org")).id;
-  templateId = await createTemplate(app, owner.token, { organizationId, name: "idem-template" });
+  owner = await seed(app).owner();
+  const org = await owner.org("idem-org", { throughApi: true }); // the owner a member, to own workspaces
+  organizationId = org.id;
+  templateId = await org.template("idem-template");
 });
 afterAll(() => app.close());
 

@@ -8,7 +8,7 @@ import { createTestApp, errorCodes, type TestApp } from "../../support/harness.j
 import { finishLatestBuild } from "../../support/jobs.js";
 import { acquire, complete, createKey, jobGlobalId, register } from "../../support/provisioners.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
-import { createWorkspace, setEveryoneAllowance } from "../../support/workloads.js";
+import { createWorkspace } from "../../support/workloads.js";
 
 const TRANSITION = `mutation($input: WorkspaceTransitionInput!) {
   transitionWorkspace(input: $input) {
@@ -41,7 +41,7 @@ beforeAll(async () => {
   acme = await owner.org("acme");
   admin = await acme.member("oadmin", ["organization-admin"]);
   alice = await acme.member("alice");
-  await setEveryoneAllowance(app, acme.uuid, 10);
+  await acme.setEveryoneAllowance(10);
   templateId = await acme.template("base", { dailyCost: 4, input: { tags: [{ key: "pool", value: "life" }] } });
   ({ key } = await createKey(app, owner.token, acme.id, "life", [{ key: "pool", value: "life" }]));
   daemonId = await register(app, key, "life-d");

@@ -2,22 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSubject } from "../../../src/authz/subject-loader.js";
 import type { Context } from "../../../src/context.js";
 import { memberWorkspaceQuota } from "../../../src/modules/workspaces/quota.js";
-import { type Actor, createUser, setupOwner } from "../../support/actors.js";
-import { addMember, globalId, makeOrganization, uuidOf } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, type TestApp } from "../../support/harness.js";
 import { finishLatestBuild } from "../../support/jobs.js";
-import {
-  createTemplate,
-  createWorkspace,
-  makeGroup,
-  setEveryoneAllowance,
-  transition,
-} from "../../support/workloads.js";
+import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
+import { createWorkspace, transition } from "../../support/workloads.js";
 
 let app: TestApp;
-let owner: Actor;
-let acme: { id: string; uuid: string };
-let globex: { id: string; uuid: string };
+let owner: OwnerScope;
+let acme: OrgScope;
+let globex: OrgScope;
 let admin: Actor;
 let alice: Actor;
 let cost4: string; // acme template costing 4 per day
@@ -25,19 +20,13 @@ let free: string; // acme template costing nothing
 
 beforeAll(async () => {
   app = await createTestApp();
-  owner = await setupOwner(app);
-  acme = await makeOrganization(app, "acme");
-  globex = await makeOrganization(app, "globex");
-  admin = await createUser(app, owner.token, "admin", { organizationIds: [acme.id] });
-  alice = await createUser(app, owner.token, "alice", { organizationIds: [acme.id, globex.id] });
-  await addMember(app, acme.uuid, admin.id, ["organization-admin"]);
-  cost4 = await createTemplate(
-    app,
-    admin.token,
-    { organizationId: acme.id, name: "cost4", dailyCost: 1 },
-    { dailyCost: 4 },
-  );
-  free = await createTemplate(app, admin.token, { organizationId: acme.id, name: "free" });
+  owner = await seed(app).owner();
+  acme = await owner.org("acme");
+  globex = await owner.org("globex");
+  admin = await acme.member("admin", ["organization-admin"]);
+  alice = await owner.user("alice", { orgs: [acme, globex] });
+  cost4 = await acme.template("cost4", { as: admin, input: { dailyCost: 1 }, dailyCost: 4 });
+  free = await acme.template("free", { as: admin });
 });
 afterAll(async () => {
   await app?.close();
@@ -54,10 +43,10 @@ async function quota(token: string, organization = "acme") {
 describe("budget and consumption", () => {
   it("budget sums the Everyone allowance and the allowances of the user's groups in that organization", async () => {
     expect(await quota(alice.token)).toEqual({ creditsConsumed: 0, budget: 0 });
-    await setEveryoneAllowance(app, acme.uuid, 2);
-    await makeGroup(app, acme.uuid, "devs", { quotaAllowance: 6, memberIds: [alice.id] });
-    await makeGroup(app, acme.uuid, "others", { quotaAllowance: 100, memberIds: [admin.id] });
-    await makeGroup(app, globex.uuid, "globex-devs", { quotaAllowance: 50, memberIds: [alice.id] });
+    await acme.setEveryoneAllowance(2);
+    await acme.group("devs", { quotaAllowance: 6, members: [alice] });
+    await acme.group("others", { quotaAllowance: 100, members: [admin] });
+    await globex.group("globex-devs", { quotaAllowance: 50, members: [alice] });
     expect(await quota(alice.token)).toEqual({ creditsConsumed: 0, budget: 8 });
     expect(await quota(alice.token, "globex")).toEqual({ creditsConsumed: 0, budget: 50 });
   });
@@ -119,8 +108,8 @@ describe("budget and consumption", () => {
 
 describe("concurrency", () => {
   it("20 concurrent creates with room for 3 give exactly 3 workspaces", async () => {
-    const racer = await createUser(app, owner.token, "racer", { organizationIds: [acme.id] });
-    await makeGroup(app, acme.uuid, "racers", { quotaAllowance: 12 - 2, memberIds: [racer.id] }); // + Everyone's 2
+    const racer = await acme.member("racer");
+    await acme.group("racers", { quotaAllowance: 12 - 2, members: [racer] }); // + Everyone's 2
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => createWorkspace(app, racer.token, { templateId: cost4, name: `race-${i}` })),
     );
@@ -155,7 +144,7 @@ describe("a member's quota as others see it (OrganizationMember.workspaceQuota)"
     expect(await memberWorkspaceQuota(await asViewer(alice), member)).toEqual(expected);
     expect(await memberWorkspaceQuota(await asViewer(admin), member)).toEqual(expected);
     expect(await memberWorkspaceQuota(await asViewer(owner), member)).toEqual(expected);
-    const peer = await createUser(app, owner.token, "peer", { organizationIds: [acme.id] });
+    const peer = await acme.member("peer");
     expect(await memberWorkspaceQuota(await asViewer(peer), member)).toBeNull();
   });
 });

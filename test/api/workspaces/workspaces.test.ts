@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Actor, createUser } from "../../support/actors.js";
-import { addMember, globalId, uuidOf } from "../../support/fixtures.js";
+import type { Actor } from "../../support/actors.js";
+import { globalId, uuidOf } from "../../support/fixtures.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 import { completeImport, finishLatestBuild } from "../../support/jobs.js";
 import { type OrgScope, type OwnerScope, seed } from "../../support/seed.js";
@@ -179,8 +179,7 @@ describe("createWorkspace", () => {
   });
 
   it("is denied by organization-workspace-creation-ban", async () => {
-    const banned = await createUser(app, owner.token, "banned", { organizationIds: [acme.id] });
-    await addMember(app, acme.uuid, banned.id, ["organization-workspace-creation-ban"]);
+    const banned = await acme.member("banned", ["organization-workspace-creation-ban"]);
     const result = await createWorkspace(app, banned.token, { templateId: template, name: "nope" });
     expect(errorCodes(result.result)).toEqual(["FORBIDDEN"]);
     expect(result.result.errors?.[0]?.extensions).toMatchObject({ resource: "WORKSPACE", action: "CREATE" });
@@ -222,16 +221,8 @@ describe("workspace lists", () => {
 describe("transitionWorkspace", () => {
   let id: string;
   beforeAll(async () => {
-    const priced = await createTemplate(
-      app,
-      admin.token,
-      { organizationId: acme.id, name: "priced" },
-      { dailyCost: 3 },
-    );
-    await app.prisma.group.updateMany({
-      where: { organizationId: acme.uuid, isEveryone: true },
-      data: { quotaAllowance: 100 },
-    });
+    const priced = await acme.template("priced", { as: admin, dailyCost: 3 });
+    await acme.setEveryoneAllowance(100);
     const { payload } = await createWorkspace(app, bob.token, { templateId: priced, name: "cycle" });
     expect(payload.userErrors).toEqual([]);
     id = payload.workspace.id;
@@ -312,7 +303,7 @@ describe("templates seen through workspaces", () => {
 
 describe("removed members", () => {
   it("their workspaces stay visible to organization admins, not to them", async () => {
-    const leaver = await createUser(app, owner.token, "leaver", { organizationIds: [acme.id] });
+    const leaver = await acme.member("leaver");
     const { payload } = await createWorkspace(app, leaver.token, { templateId: template, name: "left-behind" });
     expect(payload.userErrors).toEqual([]);
     await app.prisma.organizationMember.delete({

@@ -1,6 +1,6 @@
 // Per-request caches and batching for fields resolved once per item of a list: the calls made
 // while a list is being resolved are answered by one load of all their keys.
-import type { Context } from "../../context.js";
+import type { Context } from "../context.js";
 
 /** A value kept for one request (its context), made on first use; for caches that must not outlive it. */
 export function perRequest<T>(create: () => T): (ctx: Context) => T {
