@@ -439,7 +439,7 @@ describe("the provisioner daemon", () => {
     });
 
     it("refuses --org naming another organization than the key's, registering nothing", async () => {
-      const org = await makeOrganization(app, "keyed");
+      const org = await owner.org("keyed");
       const { key } = await createKey(app, owner.token, org.id, "keyed");
       const daemon = startDaemon("process", key, "misplaced");
       expect(await daemon.exited, daemon.output()).toBe(1);
