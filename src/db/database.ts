@@ -8,6 +8,7 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { PGLITE_EXTENSIONS } from "./pglite-extensions.js";
+import { retryingEndedConnections } from "./stale-connections.js";
 import { countingAdapterFactory, StatementCounter } from "./statement-counter.js";
 import { releasingTransactions } from "./transaction-release.js";
 
@@ -160,7 +161,7 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
   first.release();
   const statements = new StatementCounter();
   const prisma = new PrismaClient({
-    adapter: countingAdapterFactory(releasingTransactions(new PrismaPg(pool)), statements),
+    adapter: countingAdapterFactory(releasingTransactions(retryingEndedConnections(new PrismaPg(pool))), statements),
   });
   return {
     kind: "postgres",

@@ -186,6 +186,31 @@ describe.runIf(enabled)("faults on a throwaway PostgreSQL cluster", () => {
     expectCreated(await createOrganization("after-idle-kill"), "after-idle-kill");
   });
 
+  it("sends a statement again when its pooled connection had been ended while idle", async () => {
+    // Right after the kill, the pool still holds the ended connections: a statement sent on one
+    // gets the backend's FATAL 57P01 and never ran, so it goes out again on another connection
+    // (src/db/stale-connections.ts). Straight on the database layer, so no cache hides the reads.
+    const name = "faults-stale";
+    const db = await openPostgres(`${cluster.url(DB)}?application_name=${name}`, {
+      poolMax: 4,
+      connectTimeoutMs: 2000,
+      statementTimeoutMs: 5000,
+    });
+    try {
+      for (let round = 0; round < 12; round++) {
+        await Promise.all([1, 2, 3, 4].map(() => db.prisma.$queryRaw`SELECT pg_sleep(0.01)::text AS slept`));
+        expect(await cluster.terminateBackends(DB, `application_name = '${name}' AND state = 'idle'`)).toBe(4);
+        const reads = [1, 2, 3].map(() => db.prisma.$queryRaw<{ one: number }[]>`SELECT 1 AS one`);
+        const write = db.prisma.$executeRaw`UPDATE "Organization" SET "updatedAt" = "updatedAt" WHERE false`;
+        const inTransaction = db.prisma.$transaction((tx) => tx.$queryRaw<{ one: number }[]>`SELECT 1 AS one`);
+        expect(await Promise.all([...reads, inTransaction])).toEqual(Array(4).fill([{ one: 1 }]));
+        expect(await write).toBe(0);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
   it("backends terminated inside write transactions: a clear error, nothing half-written, no connection lost", async () => {
     const before = await snapshotCounts(tiny);
     // Three times on a pool of two: a connection not returned after the failed ROLLBACK would
