@@ -8,7 +8,6 @@ import { inject } from "vitest";
 import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openPglite, openPostgres } from "../../src/db/database.js";
-import type { PrismaClient } from "../../src/generated/prisma/client.js";
 import { createLogger } from "../../src/logger.js";
 
 export type GqlResult<T = Record<string, any>> = {
@@ -88,7 +87,7 @@ export function createTestAppOn(db: Database, env: Record<string, string> = {}, 
 
   return {
     db,
-    prisma: settlingWrites(db.prisma, app.deps.credentials),
+    prisma: db.prisma,
     yoga,
     deps: app.deps,
     request,
@@ -99,36 +98,6 @@ export function createTestAppOn(db: Database, env: Record<string, string> = {}, 
       await drop();
     },
   };
-}
-
-const READS = new Set([
-  "findUnique",
-  "findUniqueOrThrow",
-  "findFirst",
-  "findFirstOrThrow",
-  "findMany",
-  "count",
-  "aggregate",
-  "groupBy",
-  "$queryRaw",
-  "$queryRawUnsafe",
-]);
-
-/**
- * The database as tests write to it directly (state a test needs, or a change made "outside the
- * service"): a write returns once this app has read the credential notifications it caused, as a
- * mutation's answer does, so the next request never answers from a credential the write changed.
- */
-function settlingWrites(prisma: PrismaClient, credentials: { settle(): Promise<void> }): PrismaClient {
-  return prisma.$extends({
-    query: {
-      async $allOperations({ operation, args, query }) {
-        const result = await query(args);
-        if (!READS.has(operation)) await credentials.settle();
-        return result;
-      },
-    },
-  }) as unknown as PrismaClient;
 }
 
 /** The codes of a result's errors, for compact assertions. */
