@@ -69,6 +69,8 @@ async function apply(change: Change): Promise<void> {
   } else {
     await app.prisma.organizationMember.upsert({ where: key, create: key.organizationId_userId, update: {} });
   }
+  // A write outside the service: the subject's remembered memberships go once its notification is read.
+  await app.deps.credentials.settle();
 }
 
 const ORG_CHECKS = ALL_PERMISSIONS.filter((p) => ORGANIZATION_RESOURCES.includes(p.resource));

@@ -204,6 +204,7 @@ describe("login, sessions and tokens", () => {
     }
 
     await app.prisma.apiToken.update({ where: { id: row.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await app.deps.credentials.settle(); // a write outside the service: its notification read
     expect(errorCodes(await app.gql(VIEWER, {}, { token: payload.token }))).toEqual(["UNAUTHENTICATED"]);
     const wrongSecret = `${payload.token.slice(0, -4)}AAAA`;
     expect(errorCodes(await app.gql(VIEWER, {}, { token: wrongSecret }))).toEqual(["UNAUTHENTICATED"]);
@@ -324,6 +325,7 @@ describe("users and site roles", () => {
   it("refuses suspended users' tokens and logins", async () => {
     const victim = await owner.user("suspended-one");
     await app.prisma.user.update({ where: { username: "suspended-one" }, data: { status: "SUSPENDED" } });
+    await app.deps.credentials.settle(); // a write outside the service: its notification read
     expect(errorCodes(await app.gql(VIEWER, {}, { token: victim.token }))).toEqual(["UNAUTHENTICATED"]);
     const result = await app.gql(
       `mutation { login(input: { email: "suspended-one@example.com", password: "${TEST_PASSWORD}" }) { token userErrors { code } } }`,
