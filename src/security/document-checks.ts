@@ -108,6 +108,9 @@ export function pageProduct(
 }
 
 export function documentChecksPlugin(options: { maxPage: number; maxCost: number }): Plugin {
+  // Operations without variables that passed: their checks depend on the document alone, and Yoga
+  // hands the same parsed document to every request that sends the same text.
+  const passed = new WeakMap<OperationDefinitionNode, true>();
   return {
     onValidate({ params: { schema, documentAST }, context, validateFn, setValidationFn }) {
       // graphql-armor's rules throw their refusal out of validate(); answer it as a validation error.
@@ -134,6 +137,8 @@ export function documentChecksPlugin(options: { maxPage: number; maxCost: number
             extensions: { code: "NOT_ACCEPTABLE", http: { status: 406 } },
           });
         }
+        const constant = (operation.variableDefinitions ?? []).length === 0;
+        if (constant && passed.has(operation)) return;
         const variables = params?.variables ?? {};
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, {
           hideSuggestions: true,
@@ -159,6 +164,7 @@ export function documentChecksPlugin(options: { maxPage: number; maxCost: number
         if (fromVariables && product > options.maxPage) {
           throw validationFailed(`Page size product limit of ${options.maxPage} exceeded, found ${product}.`);
         }
+        if (constant) passed.set(operation, true);
       };
     },
   };

@@ -87,6 +87,26 @@ async function prepareTokens() {
 const post = (body: string, headers: Record<string, string> = {}) => app.request({ body, headers });
 const gql = (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
   post(JSON.stringify({ query, variables }), headers);
+/** A POST whose body arrives as a stream in 64 KB chunks, with no Content-Length (chunked upload). */
+const streamed = (body: string) => {
+  const bytes = new TextEncoder().encode(body);
+  let at = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.subarray(at, at + 65_536));
+      at += 65_536;
+    },
+  });
+  return Promise.resolve(
+    app.yoga.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit),
+  );
+};
 const asOwner = () => ({ authorization: `Bearer ${owner.token}` });
 const asMember = () => ({ authorization: `Bearer ${member.token}` });
 
@@ -214,6 +234,22 @@ const transport: Case[] = [
     name: "body over the size limit",
     send: () => gql(CREATE_ORGANIZATION, { input: { name: "huge", description: "x".repeat(1_100_000) } }, asOwner()),
     expect: { status: 413, code: "PAYLOAD_TOO_LARGE" },
+  },
+  {
+    name: "streamed body over the size limit (no Content-Length)",
+    send: () =>
+      streamed(
+        JSON.stringify({
+          query: CREATE_ORGANIZATION,
+          variables: { input: { name: "huge-stream", description: "x".repeat(1_100_000) } },
+        }),
+      ),
+    expect: { status: 413, code: "PAYLOAD_TOO_LARGE" },
+  },
+  {
+    name: "streamed body under the size limit (no Content-Length)",
+    send: () => streamed(JSON.stringify({ query: "{ __typename }" })),
+    expect: { code: "ok" },
   },
   {
     name: "deeply nested JSON variables",

@@ -6,6 +6,7 @@ import { GraphQLError } from "graphql";
 import { inTransaction } from "../../db/transaction.js";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { UserErrors } from "../../graphql/errors.js";
+import { bodyTooLargeMessage, readBodyWithin } from "../../http/body-limit.js";
 import { emailFrom } from "../oidc/oidc-users.js";
 import { checkText, isUniqueViolation } from "../shared/validation.js";
 
@@ -61,23 +62,11 @@ const isObject = (value: unknown): value is Json =>
 
 export async function readJson(request: Request, max: number): Promise<Json> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) throw new ScimError(413, `Request body exceeds ${max} bytes.`);
-  const reader = request.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const next = await reader?.read();
-    if (!next || next.done) break;
-    size += next.value.byteLength;
-    if (size > max) {
-      await reader?.cancel();
-      throw new ScimError(413, `Request body exceeds ${max} bytes.`);
-    }
-    chunks.push(next.value);
-  }
+  const bytes = declared !== null && Number(declared) > max ? null : await readBodyWithin(request.body, max);
+  if (bytes === null) throw new ScimError(413, bodyTooLargeMessage(max));
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    body = JSON.parse(bytes.toString("utf8"));
   } catch {
     throw new ScimError(400, "The request body must be a JSON object.", "invalidSyntax");
   }
