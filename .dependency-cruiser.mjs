@@ -1,7 +1,7 @@
 // Which src files may import which: dependencies point one way, from the composition root down
 // through the modules to the core and the base. `npm run lint` fails on any violation.
 //
-//   composition root  src/app.ts, src/server.ts, src/node-http.ts, src/graphql/schema.ts,
+//   composition root  src/app.ts, src/server.ts, src/workers.ts, src/node-http.ts, src/graphql/schema.ts,
 //                     src/graphql/print-schema.ts: wire everything together.
 //   modules           src/modules/**: GraphQL types, resolvers and services, per domain.
 //   core              src/{auth,authz,audit,db,http,live,security,graphql}/**, src/context.ts:
@@ -11,7 +11,7 @@
 //   clients           src/cli/**, src/provisionerd/**: talk to the server over HTTP only.
 
 /** The files that assemble the modules into a schema and an app. */
-const ROOT = "^src/(app|server|node-http)\\.ts$|^src/graphql/(schema|print-schema)\\.ts$";
+const ROOT = "^src/(app|server|workers|node-http)\\.ts$|^src/graphql/(schema|print-schema)\\.ts$";
 const BASE = "^src/(config|logger|limits)\\.ts$|^src/generated/";
 const CORE = "^src/(auth|authz|audit|db|http|live|security|graphql)/|^src/context\\.ts$";
 

@@ -145,8 +145,11 @@ export function createApp({
     credentials,
     auditExport: config.auditLogStdout ? auditToStdout() : undefined,
   };
-  const limiter = createRateLimiter(config.redisUrl, config.rateLimits, (error) =>
-    log.warn("rate-limit store unavailable; not limiting", { error }),
+  const limiter = createRateLimiter(
+    config.redisUrl,
+    config.rateLimits,
+    (error) => log.warn("rate-limit store unavailable; not limiting", { error }),
+    config.workers,
   );
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,

@@ -21,6 +21,9 @@ export type Config = Readonly<{
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** Upper bound of a request body, in bytes. */
   maxBodyBytes: number;
+  /** Server processes sharing the port (WORKERS); more than one needs PostgreSQL. */
+  workers: number;
+  /** Connections per process. */
   dbPoolMax: number;
   dbConnectTimeoutMs: number;
   dbStatementTimeoutMs: number;
@@ -331,10 +334,15 @@ export function loadConfig(env: Env = process.env): Config {
   const documents = trustedDocuments(env);
   const documentsOnly = boolean(env, "TRUSTED_DOCUMENTS_ONLY", false);
   if (documentsOnly && !documents) throw new ConfigError("TRUSTED_DOCUMENTS_ONLY needs TRUSTED_DOCUMENTS (the file)");
+  const database = databaseUrl(env);
+  const workers = integer(env, "WORKERS", 1, 1, 64);
+  if (workers > 1 && !database) {
+    throw new ConfigError("WORKERS above 1 needs DATABASE_URL (the embedded database serves one process)");
+  }
   return Object.freeze({
     port: integer(env, "PORT", 4000, 0, 65535),
     host: env.HOST || "0.0.0.0",
-    databaseUrl: databaseUrl(env),
+    databaseUrl: database,
     dataDir: path.resolve(env.DATA_DIR || ".data"),
     multiOrganization: boolean(env, "MULTI_ORGANIZATION", true),
     sessionTtlSeconds: integer(env, "SESSION_TTL_SECONDS", 86400, 60, 31536000),
@@ -344,6 +352,7 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashCost: cost,
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 1048576, 1024, 104857600),
+    workers,
     dbPoolMax: integer(env, "DB_POOL_MAX", 10, 1, 1000),
     dbConnectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 5000, 100, 600000),
     dbStatementTimeoutMs: statementTimeout,

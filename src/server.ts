@@ -1,4 +1,5 @@
 // Process entry: configuration, database, HTTP server, graceful shutdown.
+import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { createApp } from "./app.js";
 import { startAuditRetention } from "./audit/retention.js";
@@ -8,6 +9,7 @@ import { acceptRequestId } from "./http/request-id.js";
 import { createLogger } from "./logger.js";
 import { startStaleJobReaper } from "./modules/provisioners/provisioner-queue.js";
 import { handleNodeRequest } from "./node-http.js";
+import { superviseWorkers, WORKER_LISTENING } from "./workers.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -24,10 +26,18 @@ async function main(): Promise<void> {
   process.on("unhandledRejection", (error) => log.error("unhandled rejection", { error }));
 
   const started = Date.now();
-  const db = await openConfiguredDatabase(config, log).catch((error: Error) => {
-    log.error("cannot open the database", { error: error.message });
-    process.exit(1);
-  });
+  const open = () =>
+    openConfiguredDatabase(config, log).catch((error: Error) => {
+      log.error("cannot open the database", { error: error.message });
+      process.exit(1);
+    });
+  if (config.workers > 1 && cluster.isPrimary) {
+    await superviseWorkers(config, log, async () => {
+      await (await open()).close();
+    });
+    return;
+  }
+  const db = await open();
   const app = createApp({ db, config, log });
   const { yoga } = app;
   const { live } = app.deps;
@@ -57,7 +67,9 @@ async function main(): Promise<void> {
       url: `http://localhost:${config.port}/graphql`,
       database: db.kind,
       startupMs: Date.now() - started,
+      ...(cluster.isWorker ? { worker: Number(process.env.ORGS_API_WORKER) } : {}),
     });
+    if (cluster.isWorker) process.send?.(WORKER_LISTENING);
   });
 
   let stopping = false;
@@ -79,6 +91,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // A worker whose primary is gone (killed) stops too, rather than serve unsupervised.
+  if (cluster.isWorker) process.on("disconnect", () => void stop("primary gone"));
 }
 
 await main();

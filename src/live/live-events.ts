@@ -1,13 +1,16 @@
 // Live-update events: services announce, after their transaction commits, that a job, a
 // workspace's builds or an organization's daemons changed; subscriptions listen per object.
 // Events carry only ids: each subscriber reloads the object with its own, re-checked access.
-// In memory by default; with REDIS_URL the events go through Redis pub/sub, so a subscriber on
-// one instance hears about changes made through another.
+// In memory by default (through the primary process between the workers of one server); with
+// REDIS_URL the events go through Redis pub/sub, so a subscriber on one instance hears about
+// changes made through another.
+import cluster from "node:cluster";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
+import { clusterEventTarget } from "./cluster-relay.js";
 
 type Changed = { at: number };
 
@@ -103,7 +106,14 @@ export function createLiveEvents(deps: {
   const { prisma, log } = deps;
   const { pubSub, close, listening } = deps.redisUrl
     ? redisPubSub(deps.redisUrl, log)
-    : { pubSub: createPubSub<Topics>() as PubSub<Topics>, close: async () => {}, listening: async () => {} };
+    : {
+        // A worker of several (WORKERS > 1) relays through the primary process to its siblings.
+        pubSub: createPubSub<Topics>(
+          cluster.isWorker ? { eventTarget: clusterEventTarget() } : undefined,
+        ) as PubSub<Topics>,
+        close: async () => {},
+        listening: async () => {},
+      };
   const publish = (topic: LiveTopic, id: string) => {
     try {
       pubSub.publish(topic, id, { at: Date.now() });

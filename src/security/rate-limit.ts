@@ -101,13 +101,21 @@ export class RateLimiter {
   }
 }
 
+/**
+ * `processes`: the server processes counting on their own (WORKERS without REDIS_URL). Each allows
+ * its share of the limits, so all of them together never allow more than configured (a client
+ * whose connections all reach one process gets that process's share).
+ */
 export function createRateLimiter(
   redisUrl: string | undefined,
   limits: RateLimits,
   onStoreError: (error: unknown) => void,
+  processes = 1,
 ): RateLimiter {
-  const store = redisUrl ? new RedisCounterStore(connectRedis(redisUrl)) : new MemoryCounterStore();
-  return new RateLimiter(store, limits, onStoreError);
+  if (redisUrl) return new RateLimiter(new RedisCounterStore(connectRedis(redisUrl)), limits, onStoreError);
+  const share = (limit: number) => Math.max(1, Math.floor(limit / processes));
+  const shared = { perMinute: share(limits.perMinute), signInPerMinute: share(limits.signInPerMinute) };
+  return new RateLimiter(new MemoryCounterStore(), shared, onStoreError);
 }
 
 /** A Redis client that gives up on a command quickly when Redis is away, instead of hanging requests. */

@@ -267,15 +267,38 @@ async function statementsSince(offset: number): Promise<Record<string, number>> 
   }
 }
 
-/** utime + stime of a process, in ms (null once it is gone). */
-function cpuMs(pid: number): number | null {
+/** [parent pid, utime + stime in ms] of a process (null once it is gone). */
+function procStat(pid: number): [number, number] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    return [Number(fields[1]), ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK];
   } catch {
     return null;
   }
+}
+
+/**
+ * utime + stime of a server, in ms (null once it is gone): the process and its live descendants,
+ * so a server that runs worker processes (the project with WORKERS > 1) counts them all.
+ */
+function cpuMs(pid: number): number | null {
+  const own = procStat(pid);
+  if (!own) return null;
+  const parentOf = new Map<number, number>();
+  const msOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat) (parentOf.set(Number(entry), stat[0]), msOf.set(Number(entry), stat[1]));
+  }
+  const inTree = (p: number): boolean => {
+    for (let at: number | undefined = p; at !== undefined && at > 1; at = parentOf.get(at)) if (at === pid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [p, ms] of msOf) if (inTree(p)) total += ms;
+  return total;
 }
 
 /** CPU ms of each PostgreSQL backend of the scratch database, by pid, with its user. */
@@ -590,7 +613,8 @@ async function rounds(): Promise<void> {
       }
     }
   }
-  const summary = summarize(all);
+  // WORKERS reaches the project's server through the environment (its server processes).
+  const summary = `Project server processes (WORKERS): ${env.WORKERS ?? "1"}\n\n${summarize(all)}`;
   await writeFile(`${RUN_DIR}/summary.md`, summary);
   console.log(`\n${summary}`);
   const bad = all.reduce((n, r) => n + r.wrong + r.errors + r.non2xx, 0);

@@ -2,6 +2,7 @@
 // GraphQL over HTTP rules, CSRF prevention and rate limits (in memory and shared via Redis).
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRateLimiter } from "../../../src/security/rate-limit.js";
 import { createTestApp, errorCodes, type TestApp } from "../../support/harness.js";
 
 let app: TestApp;
@@ -150,6 +151,18 @@ describe("rate limits", () => {
     } finally {
       await Promise.all([one.close(), two.close()]);
     }
+  });
+
+  it("split between the processes of one server that count in memory (WORKERS), never allowing more in all", async () => {
+    const perProcess = createRateLimiter(undefined, { perMinute: 10, signInPerMinute: 5 }, () => {}, 2);
+    const ip = `192.0.2.${randomBytes(4).toString("hex")}`;
+    const requests: boolean[] = [];
+    for (let i = 0; i < 6; i++) requests.push((await perProcess.checkRequest(ip, null)).allowed);
+    expect(requests).toEqual([true, true, true, true, true, false]);
+    const signIns: boolean[] = [];
+    for (let i = 0; i < 3; i++) signIns.push((await perProcess.checkSignIn(ip)).allowed);
+    expect(signIns).toEqual([true, true, false]);
+    await perProcess.close();
   });
 
   it("keep serving when Redis is unreachable", async () => {
