@@ -15,6 +15,18 @@ export function perRequest<T>(create: () => T): (ctx: Context) => T {
   };
 }
 
+/** Items by a key of theirs, in their order: how a batch's keys split into one load per group. */
+export function groupBy<T, K>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 type Pending<K, V> = { key: K; resolve: (value: V) => void; reject: (error: unknown) => void };
 
 /**

@@ -6,7 +6,7 @@
 // list resolves (nodes(ids:), AuditLog.resource) cost one query per node type.
 import { NODE_LOADERS } from "../authz/policies/index.js";
 import type { Context } from "../context.js";
-import { requestBatch } from "./batch.js";
+import { groupBy, requestBatch } from "./batch.js";
 import { isUuid } from "./ids.js";
 
 /** Loads an object by the id inside its global id (raw: a uuid, or a composite key), or null. */
@@ -31,8 +31,9 @@ const loadPolicyNode = requestBatch<NodeKey, unknown | null>(
     const found = new Map<string, unknown>();
     const subject = await ctx.viewer.subject();
     if (!subject) return found;
-    const idsByType = new Map<string, string[]>();
-    for (const { typename, id } of keys) idsByType.set(typename, [...(idsByType.get(typename) ?? []), id]);
+    const idsByType = new Map(
+      [...groupBy(keys, (key) => key.typename)].map(([typename, ofType]) => [typename, ofType.map((key) => key.id)]),
+    );
     await Promise.all(
       [...idsByType].map(async ([typename, ids]) => {
         const rows = await NODE_LOADERS[typename]?.(ctx.prisma, subject, ids);

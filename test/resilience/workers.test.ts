@@ -158,6 +158,27 @@ describe.skipIf(!template)("WORKERS=2", () => {
     }
   });
 
+  it("ends a session on every worker once a logout through one of them answered", async () => {
+    const login = await post({
+      query: `mutation($input: LoginInput!) { login(input: $input) { token } }`,
+      variables: { input: { email: "owner@example.com", password: TEST_PASSWORD } },
+    });
+    const session = { authorization: `Bearer ${login.data.login.token}` };
+    const viewer = () => post({ query: "{ viewer { username } }" }, session);
+    // Four new connections: both workers verify the session and remember it.
+    for (let i = 0; i < 4; i++) expect((await viewer()).data).toEqual({ viewer: { username: "owner" } });
+    expect((await post({ query: "mutation { logout }" }, session)).data).toEqual({ logout: true });
+    const refusedWithin = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const answers = await Promise.all([viewer(), viewer()]);
+        if (answers.every((a) => a.errors?.[0]?.extensions?.code === "UNAUTHENTICATED")) return true;
+        if (Date.now() > deadline) return false;
+      }
+    };
+    expect(await refusedWithin(100)).toBe(true);
+  });
+
   it("replaces a worker that dies, and stops them all on SIGTERM", async () => {
     const primary = server.proc.pid as number;
     const [victim] = childrenOf(primary);

@@ -6,7 +6,7 @@ import { memberObject } from "../../authz/policies/member.js";
 import { builtInRole, isImplicitRole } from "../../authz/roles.js";
 import type { Context } from "../../context.js";
 import type { CustomRole, Group, OrganizationMember } from "../../generated/prisma/client.js";
-import { requestBatch } from "../../graphql/batch.js";
+import { groupBy, requestBatch } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { compositeGlobalId, parseId, uuidParts } from "../../graphql/ids.js";
 import { registerNodeLoader } from "../../graphql/node-loaders.js";
@@ -30,11 +30,8 @@ type CustomRoleRow = Pick<CustomRole, "name" | "displayName" | "permissions" | "
 const memberKey = (m: MemberKey) => `${m.organizationId}:${m.userId}`;
 
 /** Rows grouped by organization, for loads that run one query per organization of a batch. */
-function byOrganization<T extends { organizationId: string }>(items: readonly T[]): Map<string, T[]> {
-  const result = new Map<string, T[]>();
-  for (const item of items) result.set(item.organizationId, [...(result.get(item.organizationId) ?? []), item]);
-  return result;
-}
+const byOrganization = <T extends { organizationId: string }>(items: readonly T[]) =>
+  groupBy(items, (item) => item.organizationId);
 
 /** The custom role definitions a list of members refers to: one query for the whole list. */
 const customRolesOf = requestBatch<{ organizationId: string; name: string }, CustomRoleRow | null>(

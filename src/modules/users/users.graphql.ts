@@ -9,7 +9,7 @@ import { userWhere } from "../../authz/policies/user.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
 import type { ApiToken, Prisma, User } from "../../generated/prisma/client.js";
-import { requestBatch } from "../../graphql/batch.js";
+import { groupBy, requestBatch } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
 import { permissionScopes } from "../../graphql/permission-scopes.js";
@@ -172,9 +172,7 @@ const apiTokensOf = requestBatch<string, ApiToken[]>(
   (userId) => userId,
   async (ctx, userIds) => {
     const rows = await ctx.prisma.apiToken.findMany({ where: { userId: { in: userIds } }, orderBy: { id: "desc" } });
-    const byUser = new Map<string, ApiToken[]>();
-    for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
-    return byUser;
+    return groupBy(rows, (row) => row.userId);
   },
   [],
 );
