@@ -211,6 +211,34 @@ describe("W1 filtered by status and outdated", () => {
   });
 });
 
+describe("workspaces with their latest build, its job and initiator", () => {
+  it("runs the same statements for 5 and 50 workspaces: the latest build is joined in the page's query", async () => {
+    const org = orgs[3];
+    if (!org) throw new Error("no organization");
+    const member = await org.member("w1-builds");
+    const withBuilds = `query($first: Int!) {
+      workspaces(first: $first) {
+        edges { node { id name latestBuild { buildNumber transition job { status } initiator { username } } } }
+      }
+    }`;
+    await addRunningWorkspaces(uuidOf(member.id), org, 5);
+    const five = await app.gql(withBuilds, { first: 5 }, { token: member.token });
+    expect(five.errors).toBeUndefined();
+    expect(five.data?.workspaces.edges[0].node.latestBuild).toEqual({
+      buildNumber: 1,
+      transition: "START",
+      job: { status: "SUCCEEDED" },
+      initiator: null,
+    });
+    await addRunningWorkspaces(uuidOf(member.id), org, 45);
+    const fifty = await app.gql(withBuilds, { first: 50 }, { token: member.token });
+    expect(fifty.data?.workspaces.edges).toHaveLength(50);
+    expect(fifty.data?.workspaces.edges.every((e: any) => e.node.latestBuild.job.status === "SUCCEEDED")).toBe(true);
+    expect(statements(five)).toBeLessThanOrEqual(2);
+    expect(statements(fifty)).toBe(statements(five));
+  });
+});
+
 describe("W2: an organization admin lists members with roles and groups", () => {
   it("runs the same few statements for 10 and 100 members; custom roles cost one more", async () => {
     const org = orgs[1];

@@ -163,16 +163,21 @@ export const WorkspaceType = builder.prismaNode("Workspace", {
     template: t.relation("template", {
       description: "The template it was built from (readable with the workspace, without template access).",
     }),
-    latestBuild: t.prismaField({
+    latestBuild: t.field({
       type: WorkspaceBuildType,
       description: "The most recent build (highest buildNumber); its job tells whether it is still running.",
-      resolve: (query, workspace, _args, ctx) => {
+      // Joined through latestBuildId (set by a trigger on every build insert) with what is selected
+      // below it: a list of workspaces reads their builds in its own statement, not one per row.
+      select: (_args, _ctx, nestedSelection) => ({ latestBuild: nestedSelection(true) }),
+      resolve: (workspace, _args, ctx) => {
         rememberOwner(ctx, workspace);
-        return ctx.prisma.workspaceBuild.findFirstOrThrow({
-          ...query,
-          where: { workspaceId: workspace.id },
-          orderBy: { buildNumber: "desc" },
-        });
+        return (
+          workspace.latestBuild ??
+          ctx.prisma.workspaceBuild.findFirstOrThrow({
+            where: { workspaceId: workspace.id },
+            orderBy: { buildNumber: "desc" },
+          })
+        );
       },
     }),
     deleted: t.exposeBoolean("deleted", {
