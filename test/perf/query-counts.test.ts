@@ -318,6 +318,32 @@ describe("users with their API tokens and last-seen time", () => {
     ).toBe(40);
     expect(statements(forty)).toBe(statements(ten));
   });
+
+  it("runs the same statements for a page of users with their organizations, whatever its size", async () => {
+    const WITH_ORGANIZATIONS = `query($first: Int!) { users(first: $first, search: "uo-") {
+      edges { node { username organizations { name } } } } }`;
+    const [first, second] = orgs;
+    if (!first || !second) throw new Error("no organizations");
+    await app.prisma.user.createMany({
+      data: Array.from({ length: 40 }, (_, i) => ({ username: `uo-${i}`, email: `uo-${i}@example.com` })),
+    });
+    const rows = await app.prisma.user.findMany({ where: { username: { startsWith: "uo-" } } });
+    // Every user in qc-1, every other one in qc-2 as well.
+    await app.prisma.organizationMember.createMany({
+      data: rows.flatMap((u, i) => [
+        { organizationId: first.uuid, userId: u.id },
+        ...(i % 2 === 0 ? [{ organizationId: second.uuid, userId: u.id }] : []),
+      ]),
+    });
+    const five = await app.gql(WITH_ORGANIZATIONS, { first: 5 }, { token: owner.token });
+    expect(five.errors).toBeUndefined();
+    const forty = await app.gql(WITH_ORGANIZATIONS, { first: 40 }, { token: owner.token });
+    const names = forty.data?.users.edges.map((e: any) => e.node.organizations.map((o: any) => o.name));
+    expect(names).toHaveLength(40);
+    expect(names.filter((n: string[]) => n.join() === "qc-1,qc-2")).toHaveLength(20);
+    expect(names.filter((n: string[]) => n.join() === "qc-1")).toHaveLength(20);
+    expect(statements(forty)).toBe(statements(five));
+  });
 });
 
 describe("nodes(ids:) and AuditLog.resource: one query per node type, whatever the number of ids", () => {

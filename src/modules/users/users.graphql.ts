@@ -8,7 +8,7 @@ import { organizationWhere } from "../../authz/policies/organization.js";
 import { userWhere } from "../../authz/policies/user.js";
 import type { Context } from "../../context.js";
 import { containsIgnoringCase, userIdByUsername } from "../../db/names.js";
-import type { ApiToken, Prisma, User } from "../../generated/prisma/client.js";
+import type { ApiToken, Organization, Prisma, User } from "../../generated/prisma/client.js";
 import { groupBy, requestBatch } from "../../graphql/batch.js";
 import { builder } from "../../graphql/builder.js";
 import { unauthenticated } from "../../graphql/errors.js";
@@ -119,20 +119,16 @@ export const UserType = builder.prismaNode("User", {
           return siteRoleViews().filter((role) => held.has(role.name));
         }),
     }),
-    organizations: t.prismaField({
+    organizations: t.field({
       type: [OrganizationType],
       nullable: true,
       description:
         "The organizations this user is a member of that the viewer may read, by name; null unless the viewer may see this user's details (see email).",
       select: DETAILS_SELECT,
-      resolve: async (query, user, _args, ctx) => {
+      resolve: async (user, _args, ctx) => {
         const subject = await ctx.viewer.subject();
         if (!subject || !detailsVisible(subject, user)) return null;
-        return ctx.prisma.organization.findMany({
-          ...query,
-          where: allOf({ members: { some: { userId: user.id } } }, organizationWhere(subject)),
-          orderBy: { name: "asc" },
-        });
+        return organizationsOf(ctx, user.id);
       },
     }),
     apiTokens: t.field({
@@ -165,6 +161,27 @@ export const UserType = builder.prismaNode("User", {
 export const UserConnection = builder.connectionObject(
   { type: UserType, name: "UserConnection", description: "A page of users." },
   { description: "A user in a page, with its cursor." },
+);
+
+/** The organizations the viewer may read of every user of a list, in one statement, by name. */
+const organizationsOf = requestBatch<string, Organization[]>(
+  (userId) => userId,
+  async (ctx, userIds) => {
+    const subject = await ctx.viewer.subject();
+    if (!subject) return new Map();
+    const rows = await ctx.prisma.organization.findMany({
+      where: allOf({ members: { some: { userId: { in: userIds } } } }, organizationWhere(subject)),
+      include: { members: { where: { userId: { in: userIds } }, select: { userId: true } } },
+      orderBy: { name: "asc" },
+    });
+    const memberships = rows.flatMap(({ members, ...organization }) =>
+      members.map(({ userId }) => ({ userId, organization })),
+    );
+    return new Map(
+      [...groupBy(memberships, (m) => m.userId)].map(([userId, ofUser]) => [userId, ofUser.map((m) => m.organization)]),
+    );
+  },
+  [],
 );
 
 /** The tokens of every user of a list in one statement, newest first per user. */
