@@ -73,6 +73,10 @@ describe("the organizations guide with the CLI", { timeout: 300_000 }, () => {
 
     // From here on the organization is the profile's selection: no -O.
     expect((await s.cli(["organizations", "select", "data-platform"])).code).toBe(0);
+    // The CLI follows an import only once a daemon of the organization exists: wait for it to register.
+    const daemonNames = async () =>
+      jsonOf(await s.cli(["provisioner", "list", "--json"])).map((d: { name: string }) => d.name);
+    await expect.poll(daemonNames, { timeout: 30_000, interval: 100 }).toContain("guide-daemon");
 
     // 3. Create a template: the daemon imports it while the CLI waits, status on stderr.
     const template = await s.cli(["templates", "create", "docker", "--daily-cost", "2", "--json"]);
