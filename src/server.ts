@@ -1,4 +1,4 @@
-// Process entry: configuration, database, HTTP server, graceful shutdown.
+// Process entry: configuration, database, HTTP server (or, with WORKERS > 1, the primary that runs several), graceful shutdown.
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { createApp } from "./app.js";
