@@ -23,6 +23,15 @@ export async function readBodyWithin(body: ReadableStream<Uint8Array> | null, ma
 
 export const bodyTooLargeMessage = (max: number) => `Request body exceeds ${max} bytes.`;
 
+/** One non-negative integer, nothing else: a list or a sign is how smuggled requests disagree on a length. */
+const CONTENT_LENGTH = /^\d+$/;
+
+function invalidContentLength(): GraphQLError {
+  return new GraphQLError("The Content-Length header is invalid.", {
+    extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+  });
+}
+
 function payloadTooLarge(max: number): GraphQLError {
   return new GraphQLError(bodyTooLargeMessage(max), {
     extensions: { code: "PAYLOAD_TOO_LARGE", http: { status: 413 } },
@@ -31,7 +40,7 @@ function payloadTooLarge(max: number): GraphQLError {
 
 /**
  * Refuses GraphQL bodies over `max` bytes. A declared length is checked before the request is
- * parsed; a body without one (chunked) is read up to the limit and handed to Yoga's parser as
+ * parsed (and refused unless it is one whole number); a body without one (chunked) is read up to the limit and handed to Yoga's parser as
  * bytes. Yoga's own limit (off in createApp) would pipe every body through a counting stream.
  */
 export function bodyLimitPlugin(max: number): Plugin {
@@ -40,6 +49,7 @@ export function bodyLimitPlugin(max: number): Plugin {
       if (request.method !== "POST") return;
       const declared = request.headers.get("content-length");
       if (declared !== null) {
+        if (!CONTENT_LENGTH.test(declared)) throw invalidContentLength();
         if (Number(declared) > max) throw payloadTooLarge(max);
         return;
       }

@@ -246,10 +246,22 @@ const transport: Case[] = [
       ),
     expect: { status: 413, code: "PAYLOAD_TOO_LARGE" },
   },
+  ...["abc", "1,2", "-5"].map((length) => ({
+    name: `Content-Length "${length}"`,
+    send: () =>
+      Promise.resolve(
+        app.yoga.fetch("http://test/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": length },
+          body: JSON.stringify({ query: "{ __typename }" }),
+        }),
+      ),
+    expect: { status: 400, code: "BAD_REQUEST", message: /Content-Length header is invalid/ },
+  })),
   {
     name: "streamed body under the size limit (no Content-Length)",
     send: () => streamed(JSON.stringify({ query: "{ __typename }" })),
-    expect: { code: "ok" },
+    expect: { status: 200, code: "ok" },
   },
   {
     name: "deeply nested JSON variables",
