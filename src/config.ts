@@ -29,6 +29,8 @@ export type Config = Readonly<{
   dbStatementTimeoutMs: number;
   /** Client-side bound on each query, for a backend that stops answering without closing its socket. */
   dbQueryTimeoutMs: number;
+  /** Distinct statements each connection keeps prepared (0 = none; for poolers that share sessions). */
+  dbPreparedStatements: number;
   /** Seconds SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
   graphiql: boolean;
@@ -105,6 +107,9 @@ export type OidcConfig = Readonly<{
 }>;
 
 export class ConfigError extends Error {}
+
+/** Distinct statements each PostgreSQL connection keeps prepared unless DB_PREPARED_STATEMENTS says otherwise. */
+export const DEFAULT_PREPARED_STATEMENTS = 500;
 
 type Env = Record<string, string | undefined>;
 
@@ -357,6 +362,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 5000, 100, 600000),
     dbStatementTimeoutMs: statementTimeout,
     dbQueryTimeoutMs: integer(env, "DB_QUERY_TIMEOUT_MS", statementTimeout + 5000, 100, 3605000),
+    dbPreparedStatements: integer(env, "DB_PREPARED_STATEMENTS", DEFAULT_PREPARED_STATEMENTS, 0, 10000),
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
     graphiql: boolean(env, "GRAPHIQL", !production),
     introspection: boolean(env, "INTROSPECTION", !production),

@@ -6,8 +6,10 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { DEFAULT_PREPARED_STATEMENTS } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { PGLITE_EXTENSIONS } from "./pglite-extensions.js";
+import { statementNames } from "./prepared-statements.js";
 import { retryingEndedConnections } from "./stale-connections.js";
 import { countingAdapterFactory, StatementCounter } from "./statement-counter.js";
 import { releasingTransactions } from "./transaction-release.js";
@@ -44,6 +46,8 @@ export type Database = {
   listen(channel: string, handlers: NotificationHandlers): { close(): Promise<void> };
   close(): Promise<void>;
 };
+
+type StatementNameGenerator = NonNullable<ConstructorParameters<typeof PrismaPg>[1]>["statementNameGenerator"];
 
 export class DatabaseUnavailableError extends Error {}
 
@@ -99,6 +103,12 @@ export type PostgresOptions = {
    */
   queryTimeoutMs?: number;
   onPoolError?: (error: Error) => void;
+  /**
+   * Distinct statements each connection keeps prepared (0: none, every statement is parsed and
+   * planned again). Off behind a pooler that hands a session's statements to other clients
+   * (PgBouncer in transaction mode). Default 500.
+   */
+  preparedStatements?: number;
 };
 
 const isQueryReadTimeout = (error: unknown) => error instanceof Error && error.message === "Query read timeout";
@@ -160,8 +170,14 @@ export async function openPostgres(url: string, options: PostgresOptions): Promi
   });
   first.release();
   const statements = new StatementCounter();
+  const prepared = options.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS;
+  // adapter-pg's type wants a name for every statement; undefined (past the limit) runs unnamed.
+  const pgOptions = prepared > 0 ? { statementNameGenerator: statementNames(prepared) as StatementNameGenerator } : {};
   const prisma = new PrismaClient({
-    adapter: countingAdapterFactory(releasingTransactions(retryingEndedConnections(new PrismaPg(pool))), statements),
+    adapter: countingAdapterFactory(
+      releasingTransactions(retryingEndedConnections(new PrismaPg(pool, pgOptions))),
+      statements,
+    ),
   });
   return {
     kind: "postgres",

@@ -12,6 +12,7 @@ export async function openConfiguredDatabase(config: Config, log: Logger): Promi
         connectTimeoutMs: config.dbConnectTimeoutMs,
         statementTimeoutMs: config.dbStatementTimeoutMs,
         queryTimeoutMs: config.dbQueryTimeoutMs,
+        preparedStatements: config.dbPreparedStatements,
         onPoolError: (error) => log.warn("database connection lost", { error }),
       })
     : await openPglite(config.dataDir);

@@ -26,18 +26,24 @@ export const OrganizationType = builder.prismaNode("Organization", {
   description:
     "A tenant: its members, groups, roles, templates, workspaces and provisioners. Readable by its members and site-wide readers (owners, auditors); a provisioner key reads only its own organization's id, name and displayName.",
   id: { field: "id" },
-  // Select mode: a query reads only the columns its selected fields need.
-  select: { id: true },
+  // Select mode: a query reads only the columns its selected fields need. The names are always
+  // read, so their fields are plain (no per-row loader-mapping lookup, which plugin-prisma adds to
+  // every field with a `select`).
+  select: { id: true, name: true, displayName: true },
   authScopes: (org, ctx) =>
     ctx.actor.kind === "provisioner"
       ? ctx.actor.organizationId === org.id && { $granted: DAEMON_ORGANIZATION_GRANT }
       : permissionScopes(ctx, { action: "READ", ...organizationObject(org) }),
   fields: (t) => ({
-    name: t.exposeString("name", {
+    name: t.string({
       description:
         "Unique; 1-32 characters of letters, digits and single hyphens; 'default', 'new' and 'create' are reserved for new organizations.",
+      resolve: (org) => org.name,
     }),
-    displayName: t.exposeString("displayName", { description: "Human-readable name; the name when none was given." }),
+    displayName: t.string({
+      description: "Human-readable name; the name when none was given.",
+      resolve: (org) => org.displayName,
+    }),
     description: t.string({
       nullable: true,
       description: "Null when unset.",

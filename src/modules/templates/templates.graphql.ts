@@ -139,15 +139,19 @@ export const TemplateType = builder.prismaNode("Template", {
     "A workspace template of an organization. Readable by role (template admins, organization admins, owners) or through a TemplateAcl entry (the Everyone group's USE by default), and by whoever reads a workspace built from it.",
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need; authorization needs
-  // the organization.
-  select: { id: true, organizationId: true },
+  // the organization. The names are always read, so their fields are plain (no per-row
+  // loader-mapping lookup, which plugin-prisma adds to every field with a `select`).
+  select: { id: true, organizationId: true, name: true, displayName: true },
   // Readable by role or ACL; a workspace also shows its own template to whoever reads the workspace.
   // The grant is tested first (scope-auth checks $granted before scope loaders): a workspace list
   // then needs no ACL lookup.
   authScopes: (template) => ({ $granted: WORKSPACE_TEMPLATE_GRANT, template: { template, action: "READ" } }),
   fields: (t) => ({
-    name: t.exposeString("name", { description: "Unique in its organization (case-insensitive)." }),
-    displayName: t.exposeString("displayName", { description: "Human-readable name; the name when none was given." }),
+    name: t.string({ description: "Unique in its organization (case-insensitive).", resolve: (tpl) => tpl.name }),
+    displayName: t.string({
+      description: "Human-readable name; the name when none was given.",
+      resolve: (tpl) => tpl.displayName,
+    }),
     description: t.string({
       nullable: true,
       description: "Null when unset.",

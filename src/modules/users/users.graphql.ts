@@ -76,10 +76,15 @@ export const UserType = builder.prismaNode("User", {
     "A user account. Anyone who can see an object naming a user sees its public profile (id, username, name, createdAt); the account details (email, status, loginType, siteRoles, organizations, apiTokens) are null without the permission to read them.",
   id: { field: "id" },
   // Select mode: a query reads only the columns its selected fields need (users are nested in
-  // many lists; the password hash and the rest of the row are never read for them).
-  select: { id: true },
+  // many lists; the password hash and the rest of the row are never read for them). The username
+  // is always read, so its field is plain: a field with a `select` is wrapped by plugin-prisma with
+  // a loader-mapping lookup on every row of a list.
+  select: { id: true, username: true },
   fields: (t) => ({
-    username: t.exposeString("username", { description: "Unique (case-insensitive) login name, shown in the UI." }),
+    username: t.string({
+      description: "Unique (case-insensitive) login name, shown in the UI.",
+      resolve: (user) => user.username,
+    }),
     email: t.string({
       nullable: true,
       description:
